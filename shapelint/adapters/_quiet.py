@@ -1,0 +1,47 @@
+"""Import TensorFlow and Keras without their start-up chatter on the terminal."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import sys
+import warnings
+
+_done = False
+
+
+@contextlib.contextmanager
+def stderr_silenced():
+    """Send file descriptor 2 to /dev/null: C++ logging bypasses Python's sys.stderr."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        sys.stderr.flush()
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
+def import_tensorflow():
+    """Import tensorflow once, quietly; returns the module."""
+    global _done
+    if not _done:
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+        os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+        os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+        with stderr_silenced(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            import tensorflow as tf
+            import keras  # noqa: F401  (Keras 3 registers itself with tf.keras on import)
+        tf.get_logger().setLevel(logging.ERROR)
+        logging.getLogger("absl").setLevel(logging.ERROR)
+        warnings.filterwarnings("ignore", module=r"(keras|tf_keras|tensorflow|tensorflow_hub)(\.|$)")
+        _done = True
+    import tensorflow as tf
+
+    return tf

@@ -1,0 +1,49 @@
+"""What every adapter hands back: a Backbone that can be shaped symbolically and executed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from ..records import InputSpec, Shape
+
+ShapeFn = Callable[[Shape], "dict[str, Shape]"]
+
+
+@dataclass
+class Backbone:
+    """A loaded model, seen only through two functions of an input shape."""
+
+    name: str
+    kind: str
+    input: InputSpec
+    symbolic: ShapeFn  # shapes by shape inference, no arithmetic on data
+    execute: ShapeFn  # shapes of a real forward pass on zeros
+    model: Any = None  # the framework object, for adapters that read its layer graph
+    blocked: str | None = None  # why executing is not allowed (e.g. a suspicious op), if it is not
+    notes: list[str] = field(default_factory=list)
+
+
+def flatten_outputs(outputs, is_leaf: Callable[[Any], bool], prefix: str = "") -> dict[str, Any]:
+    """Name every leaf of a nested output: 'output' for one tensor, dict keys and list indices joined by '/'."""
+    if is_leaf(outputs):
+        return {prefix or "output": outputs}
+    if isinstance(outputs, dict):
+        items = [(str(key), value) for key, value in outputs.items()]
+    elif isinstance(outputs, (list, tuple)):
+        items = [(str(index), value) for index, value in enumerate(outputs)]
+    else:
+        raise TypeError(f"cannot read an output of type {type(outputs).__name__}")
+    if len(items) == 1 and not isinstance(outputs, dict) and not prefix:
+        return flatten_outputs(items[0][1], is_leaf)
+    named = {}
+    for key, value in items:
+        named.update(flatten_outputs(value, is_leaf, f"{prefix}/{key}" if prefix else key))
+    return named
+
+
+def dims(shape) -> Shape:
+    """A framework shape as a tuple of ints with None for unknown dimensions."""
+    if getattr(shape, "rank", 0) is None:  # tf.TensorShape of unknown rank
+        return ()
+    return tuple(None if d is None else int(d) for d in shape)

@@ -1,0 +1,55 @@
+"""Keras 3 models: shapes by compute_output_spec (per-layer shape inference), execution on zeros."""
+
+from __future__ import annotations
+
+from ..records import InputSpec, Layout
+from ..sources import SourceError
+from ._quiet import import_tensorflow
+from .base import Backbone, dims, flatten_outputs
+
+
+def is_keras3(obj) -> bool:
+    import_tensorflow()
+    import keras
+
+    return isinstance(obj, keras.Model)
+
+
+def backbone(model, name: str, kind: str = "keras3") -> Backbone:
+    import_tensorflow()
+    import keras
+    import numpy as np
+
+    spec = input_spec(getattr(model, "inputs", None) or [], name)
+
+    def is_leaf(value):
+        return hasattr(value, "shape") and hasattr(value, "dtype")
+
+    def symbolic(shape):
+        out = model.compute_output_spec(keras.KerasTensor(shape, dtype=spec.dtype))
+        return {key: dims(t.shape) for key, t in flatten_outputs(out, is_leaf).items()}
+
+    def execute(shape):
+        out = model(np.zeros(shape, dtype=spec.dtype), training=False)
+        return {key: dims(t.shape) for key, t in flatten_outputs(out, is_leaf).items()}
+
+    return Backbone(name, kind, spec, symbolic, execute, model=model)
+
+
+def input_spec(inputs, name: str) -> InputSpec:
+    """The one image input of a model, from its symbolic inputs; other inputs are refused."""
+    if not inputs:
+        return InputSpec()  # subclassed model not yet built: assume NHWC float images
+    images = [t for t in inputs if len(t.shape) == 4]
+    if len(inputs) > 1 or not images:
+        shapes = ", ".join(str(tuple(t.shape)) for t in inputs)
+        raise SourceError(f"{name}: expected one image input (N, H, W, C), found {shapes}")
+    return spec_from_shape(dims(images[0].shape), str(getattr(images[0].dtype, "name", images[0].dtype)))
+
+
+def spec_from_shape(shape, dtype: str) -> InputSpec:
+    """InputSpec from a rank-4 input shape; channels_first when axis 1 looks like channels and the last does not."""
+    _, a, b, c = shape
+    if a in (1, 3, 4) and c not in (1, 3, 4):
+        return InputSpec(dtype=dtype, layout=Layout.NCHW, channels=a, height=b, width=c)
+    return InputSpec(dtype=dtype, layout=Layout.NHWC, channels=c or 3, height=a, width=b)

@@ -1,0 +1,130 @@
+"""Source -> Backbone: pick the adapter for each kind of source."""
+
+from __future__ import annotations
+
+import difflib
+import importlib
+import inspect
+import importlib.util
+import sys
+from pathlib import Path
+
+from ..errors import one_line
+from ..sources import Source, SourceError
+from . import keras3, savedmodel, tfcall
+from ._quiet import import_tensorflow
+from .base import Backbone
+
+
+def load(source: Source, unsafe: bool = False) -> Backbone:
+    import_tensorflow()
+    if source.kind == "keras-app":
+        return keras3.backbone(keras_application(source), source.text, "keras3")
+    if source.kind == "keras-file":
+        return from_object(load_keras_file(source, unsafe), source.text)
+    if source.kind in ("savedmodel", "hub"):
+        return savedmodel.load(source.location, source.text, source.kind)
+    if source.kind == "factory":
+        return from_object(call_factory(source), source.text)
+    raise SourceError(f"{source.text}: unsupported source kind {source.kind}")
+
+
+def from_object(obj, name: str) -> Backbone:
+    """A model object of any supported framework: Keras 3, tf_keras, hub.KerasLayer, tf.Module."""
+    if keras3.is_keras3(obj):
+        return keras3.backbone(obj, name)
+    import tf_keras
+
+    if isinstance(obj, tf_keras.Model):
+        spec = keras3.input_spec(obj.inputs or [], name)
+        return tfcall.backbone(lambda x: obj(x, training=False), spec, name, "tf_keras", model=obj)
+    if isinstance(obj, tf_keras.layers.Layer):  # e.g. hub.KerasLayer on its own
+        fn = getattr(obj, "_func", None)
+        spec = _layer_spec(obj) or (savedmodel.spec_for(fn.__call__ if hasattr(fn, "__call__") else fn) if fn else None)
+        return tfcall.backbone(lambda x: obj(x, training=False), spec or keras3.InputSpec(), name, "tf_keras", model=obj)
+    if callable(obj):
+        tf = import_tensorflow()
+        if isinstance(obj, tf.Module):
+            endpoint, call, spec = savedmodel.choose_endpoint(obj, name)
+            return tfcall.backbone(call, spec, name, "tf.Module", model=obj)
+    raise SourceError(f"{name}: expected a Keras model, a tf_keras model or a hub.KerasLayer, got {type(obj).__name__}")
+
+
+def _layer_spec(layer):
+    shape = getattr(layer, "_batch_input_shape", None)
+    if shape and len(shape) == 4:
+        return keras3.spec_from_shape(tuple(shape), "float32")
+    return None
+
+
+def keras_application(source: Source):
+    import keras
+
+    names = sorted(n for n in dir(keras.applications) if n[:1].isupper() and callable(getattr(keras.applications, n)))
+    if source.location not in names:
+        close = difflib.get_close_matches(source.location, names, n=3, cutoff=0.5)
+        hint = f"; did you mean {', '.join(close)}?" if close else f"; known: {', '.join(names[:8])}, ..."
+        raise SourceError(f"{source.text}: unknown keras.applications name {source.location!r}{hint}")
+    options = {"include_top": False, "weights": None}
+    options.update(source.options)
+    if not options["include_top"]:
+        options.setdefault("input_shape", (None, None, 3))
+    if options.get("weights") not in (None, "none"):
+        raise SourceError(f"{source.text}: shapelint builds architectures only (weights=None); shapes do not depend on weights")
+    options["weights"] = None
+    try:
+        return getattr(keras.applications, source.location)(**options)
+    except Exception as exc:
+        raise SourceError(f"{source.text}: cannot build: {one_line(exc)}") from None
+
+
+def load_keras_file(source: Source, unsafe: bool):
+    import keras
+
+    path = source.location
+    if Path(path).stat().st_size == 0:
+        raise SourceError(f"{source.text}: empty file")
+    try:
+        return keras.saving.load_model(path, safe_mode=not unsafe)
+    except Exception as first:
+        if _unsafe_refusal(first):
+            raise SourceError(f"{source.text}: refused to load: {one_line(first)} (pass --unsafe-load to allow)") from None
+        error = first
+    if path.endswith((".h5", ".hdf5")):
+        import tf_keras
+
+        try:
+            return tf_keras.models.load_model(path, compile=False, safe_mode=not unsafe)
+        except Exception as second:
+            error = second
+    raise SourceError(f"{source.text}: cannot load: {one_line(error)}") from None
+
+
+def _unsafe_refusal(exc: Exception) -> bool:
+    return "safe_mode" in str(exc) or "unsafe" in str(exc).lower()
+
+
+def call_factory(source: Source):
+    module_name, _, attr = source.location.rpartition(":")
+    try:
+        if module_name.endswith(".py"):
+            path = Path(module_name).resolve()
+            spec = importlib.util.spec_from_file_location(f"shapelint_factory_{path.stem}", path)
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[spec.name] = module
+            spec.loader.exec_module(module)
+        else:
+            module = importlib.import_module(module_name)
+    except Exception as exc:
+        raise SourceError(f"{source.text}: cannot import {module_name}: {one_line(exc)}") from None
+    factory = module
+    for part in attr.split("."):
+        factory = getattr(factory, part, None)
+        if factory is None:
+            raise SourceError(f"{source.text}: {module_name} has no attribute {attr!r}")
+    if not (inspect.isroutine(factory) or inspect.isclass(factory)):
+        return factory  # already a model object
+    try:
+        return factory()
+    except Exception as exc:
+        raise SourceError(f"{source.text}: factory failed: {one_line(exc)}") from None

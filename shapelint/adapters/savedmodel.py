@@ -1,0 +1,90 @@
+"""SavedModel directories (TF2 Hub modules, Keras exports, plain tf.Module saves) and resolved Hub handles."""
+
+from __future__ import annotations
+
+from ..errors import one_line
+from ..records import InputSpec
+from ..sources import SourceError
+from . import tfcall
+from ._quiet import import_tensorflow
+from .base import Backbone, dims
+from .keras3 import spec_from_shape
+
+# The order a probe tries callable endpoints: what hub.KerasLayer calls first, then Keras export and signatures.
+ENDPOINTS = ("__call__", "serve", "serving_default")
+
+
+def load(path: str, name: str, kind: str = "savedmodel") -> Backbone:
+    tf = import_tensorflow()
+    try:
+        obj = tf.saved_model.load(path)
+    except Exception as exc:  # a corrupt or foreign SavedModel: one line, not a traceback
+        raise SourceError(f"{name}: cannot load SavedModel: {one_line(exc)}") from None
+    endpoint, call, spec = choose_endpoint(obj, name)
+    result = tfcall.backbone(call, spec, name, kind, model=obj)
+    result.notes.append(f"endpoint: {endpoint}")
+    return result
+
+
+def endpoints(obj) -> dict:
+    """Callable endpoints by name: restored tf.functions with concrete functions, then signatures."""
+    found = {}
+    for attr in ("__call__", "serve"):
+        fn = getattr(obj, attr, None)
+        if fn is not None and getattr(fn, "concrete_functions", None):
+            found[attr] = fn
+    for key, sig in getattr(obj, "signatures", {}).items():
+        found.setdefault(key, sig)
+    return found
+
+
+def choose_endpoint(obj, name: str):
+    """(endpoint name, call(x), InputSpec) for the first endpoint that takes one image tensor."""
+    found = endpoints(obj)
+    ordered = [key for key in ENDPOINTS if key in found] + sorted(set(found) - set(ENDPOINTS))
+    reasons = []
+    for key in ordered:
+        fn = found[key]
+        image, extra = image_input(fn)
+        if image is None:
+            reasons.append(f"{key} takes {extra or 'no tensor'}")
+            continue
+        spec = spec_from_shape(dims(image[1].shape), image[1].dtype.name)
+        return key, _caller(key, fn, image[0]), spec
+    detail = "; ".join(reasons) or "no callable endpoints"
+    raise SourceError(f"{name}: no endpoint takes one image tensor (N, H, W, C) ({detail})")
+
+
+def image_input(fn):
+    """((keyword or None, TensorSpec), None) for a function with one rank-4 tensor input, else (None, description)."""
+    tf = import_tensorflow()
+    concrete = getattr(fn, "concrete_functions", None) or [fn]
+    for cf in concrete:
+        args, kwargs = cf.structured_input_signature
+        tensors = [(None, s) for s in tf.nest.flatten(args) if isinstance(s, tf.TensorSpec)]
+        tensors += [(k, s) for k, s in kwargs.items() if isinstance(s, tf.TensorSpec)]
+        if len(tensors) == 1 and tensors[0][1].shape.rank == 4:
+            return tensors[0], None
+    shapes = ", ".join(f"{k or 'input'} {s.shape} {s.dtype.name}" for k, s in tensors) if concrete else ""
+    return None, shapes
+
+
+def _caller(endpoint: str, fn, keyword):
+    if keyword is not None:  # a signature: keyword arguments in, a dict of tensors out
+        return lambda x: fn(**{keyword: x})
+    if _accepts_training(fn):
+        return lambda x: fn(x, training=False)
+    return lambda x: fn(x)
+
+
+def _accepts_training(fn) -> bool:
+    for cf in getattr(fn, "concrete_functions", []):
+        args, kwargs = cf.structured_input_signature
+        if "training" in kwargs or len(args) > 1:
+            return True
+    return False
+
+
+def spec_for(fn) -> InputSpec | None:
+    image, _ = image_input(fn)
+    return spec_from_shape(dims(image[1].shape), image[1].dtype.name) if image else None

@@ -1,0 +1,44 @@
+"""Human output: one table per source (input size -> output shapes), then the verdict and findings in words."""
+
+from __future__ import annotations
+
+from tabulate import tabulate
+
+from ..report import Report, SourceReport
+from ..sources import format_size
+
+
+def shape_cell(shape) -> str:
+    """(1, 7, 7, 1280), unknown dimensions as '?' (keras summary style)."""
+    return "(" + ", ".join("?" if d is None else str(d) for d in shape) + ("," if len(shape) == 1 else "") + ")"
+
+
+def format_source(result: SourceReport) -> str:
+    lines = [result.source]
+    if result.error:
+        return f"{result.source}\n  error: {result.error}\n"
+    if result.backbone and result.backbone.records:
+        names = result.backbone.output_names
+        headers = ["input", *(names if len(names) > 1 else ["output"]), "how"]
+        rows = []
+        for record in result.backbone.records:
+            how = "executed" if record.executed else "inferred"
+            if record.error:
+                rows.append([format_size(record.size), record.error, how])
+                continue
+            cells = [shape_cell(record.outputs.get(n, ())) for n in names]
+            if record.empty:
+                cells[-1] += "  empty: too small"
+            rows.append([format_size(record.size), *cells, how])
+        table = tabulate(rows, headers=headers, tablefmt="simple", maxcolwidths=[None] * (len(headers) - 2) + [70, None])
+        lines.append(table)
+    if result.verdict:
+        lines.append(result.verdict["text"])
+    for f in result.findings:
+        where = f" [{f.layer}]" if f.layer else ""
+        lines.append(f"{f.severity:<7} {f.code} {f.rule}{where}: {f.message}\n        fix: {f.fix}")
+    return "\n".join(lines) + "\n"
+
+
+def format_table(report: Report) -> str:
+    return "\n".join(format_source(r) for r in report.results)

@@ -1,0 +1,42 @@
+"""Run a Backbone at several input sizes and keep what it did. Framework-free: adapters do the calling."""
+
+from __future__ import annotations
+
+from .adapters.base import Backbone
+from .errors import one_line
+from .records import BackboneRecord, ProbeRecord
+
+# Sizes at or under this many pixels may be executed for ground truth when shape inference fails.
+EXECUTE_LIMIT = 512 * 512
+
+
+def probe(backbone: Backbone, sizes, batch: int = 1, execute: bool = True) -> BackboneRecord:
+    """Shapes at every size by inference; one real batch at the smallest working size settles the truth.
+
+    Where inference fails, a small size is executed too (inference can refuse what runs, and the
+    reverse); where inference and execution disagree, execution wins.
+    """
+    sizes = list(sizes)
+    fixed = backbone.input.fixed_size
+    if fixed and fixed not in sizes:
+        sizes.insert(0, fixed)
+    records = {size: _run(backbone.symbolic, backbone, size, batch, executed=False) for size in sizes}
+    if execute and not backbone.blocked:
+        working = [s for s, r in records.items() if r.ok]
+        to_run = {min(working, key=_area)} if working else set()
+        to_run |= {s for s, r in records.items() if not r.ok and _area(s) <= EXECUTE_LIMIT}
+        for size in sorted(to_run, key=_area):
+            records[size] = _run(backbone.execute, backbone, size, batch, executed=True)
+    return BackboneRecord(backbone.name, backbone.input, tuple(records[s] for s in sizes), backbone.kind)
+
+
+def _run(fn, backbone: Backbone, size, batch: int, executed: bool) -> ProbeRecord:
+    shape = backbone.input.shape(size, batch)
+    try:
+        return ProbeRecord(size, shape, fn(shape), None, executed)
+    except Exception as exc:  # a size that fails is a finding, not a crash
+        return ProbeRecord(size, shape, {}, one_line(exc), executed)
+
+
+def _area(size) -> int:
+    return size[0] * size[1]

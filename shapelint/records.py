@@ -1,0 +1,105 @@
+"""Plain records of what a probe saw. No framework imports: rules and formatters read only these."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+Shape = tuple  # tuple[int | None, ...]; None is an unknown dimension
+
+
+class Layout(str, Enum):
+    """How a tensor's axes are laid out; names the channel and spatial axes (timm's Format)."""
+
+    NHWC = "channels_last"
+    NCHW = "channels_first"
+    NLC = "tokens"
+    NC = "vector"
+    UNKNOWN = "unknown"
+
+    @property
+    def spatial_axes(self) -> tuple[int, ...]:
+        return {"channels_last": (1, 2), "channels_first": (2, 3), "tokens": (1,)}.get(self.value, ())
+
+    @property
+    def channel_axis(self) -> int | None:
+        return {"channels_last": -1, "channels_first": 1, "tokens": -1, "vector": -1}.get(self.value)
+
+
+@dataclass(frozen=True)
+class InputSpec:
+    """The image input a backbone declares: dtype, layout and any fixed height/width."""
+
+    dtype: str = "float32"
+    layout: Layout = Layout.NHWC
+    channels: int = 3
+    height: int | None = None
+    width: int | None = None
+
+    @property
+    def fixed_size(self) -> tuple[int, int] | None:
+        if self.height and self.width:
+            return (self.height, self.width)
+        return None
+
+    def shape(self, size: tuple[int, int], batch: int = 1) -> Shape:
+        h, w = size
+        if self.layout is Layout.NCHW:
+            return (batch, self.channels, h, w)
+        return (batch, h, w, self.channels)
+
+
+@dataclass(frozen=True)
+class ProbeRecord:
+    """The outputs of one backbone at one input size, or the one-line reason that size failed."""
+
+    size: tuple[int, int]
+    input_shape: Shape
+    outputs: dict[str, Shape] = field(default_factory=dict)
+    error: str | None = None
+    executed: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and not self.empty
+
+    @property
+    def empty(self) -> bool:
+        """A map with a zero or negative dimension: the input was too small to leave anything."""
+        return any(d is not None and d <= 0 for shape in self.outputs.values() for d in shape)
+
+    def to_json(self) -> dict:
+        return {
+            "size": list(self.size),
+            "input_shape": list(self.input_shape),
+            "outputs": {name: list(shape) for name, shape in self.outputs.items()},
+            "error": self.error,
+            "executed": self.executed,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict) -> ProbeRecord:
+        return cls(
+            size=tuple(data["size"]),
+            input_shape=tuple(data["input_shape"]),
+            outputs={name: tuple(shape) for name, shape in data["outputs"].items()},
+            error=data.get("error"),
+            executed=data.get("executed", False),
+        )
+
+
+@dataclass(frozen=True)
+class BackboneRecord:
+    """Everything the probe learned about one source: its input and one record per input size."""
+
+    source: str
+    input: InputSpec
+    records: tuple[ProbeRecord, ...]
+    kind: str = ""  # which adapter loaded it, e.g. "keras3", "tf_keras", "savedmodel"
+
+    @property
+    def output_names(self) -> list[str]:
+        for record in self.records:
+            if record.outputs:
+                return list(record.outputs)
+        return []

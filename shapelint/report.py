@@ -1,0 +1,76 @@
+"""Findings and reports: what the engine collected, before any formatting."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .records import BackboneRecord
+
+SEVERITIES = ("info", "warning", "error")
+JSON_VERSION = 1
+
+
+def severity_rank(severity: str) -> int:
+    return SEVERITIES.index(severity)
+
+
+@dataclass(frozen=True)
+class Finding:
+    rule: str  # kebab-case name, e.g. dense-on-feature-map
+    code: str  # e.g. SL201
+    severity: str
+    message: str
+    fix: str
+    layer: str | None = None
+
+    def to_json(self) -> dict:
+        return {"rule": self.rule, "code": self.code, "severity": self.severity,
+                "message": self.message, "fix": self.fix, "layer": self.layer}
+
+    @classmethod
+    def from_json(cls, data: dict) -> Finding:
+        return cls(data["rule"], data["code"], data["severity"], data["message"], data["fix"], data.get("layer"))
+
+
+@dataclass(frozen=True)
+class SourceReport:
+    """One source's outcome: its probe, verdict, findings, or the one-line reason it could not be loaded."""
+
+    source: str
+    backbone: BackboneRecord | None = None
+    verdict: dict | None = None
+    findings: tuple[Finding, ...] = ()
+    error: str | None = None
+    path: str | None = None  # a file behind the source, for formats that point at files
+
+    def to_json(self) -> dict:
+        return {
+            "source": self.source,
+            "records": [r.to_json() for r in self.backbone.records] if self.backbone else [],
+            "verdict": self.verdict,
+            "findings": [f.to_json() for f in self.findings],
+            "error": self.error,
+        }
+
+
+@dataclass(frozen=True)
+class Report:
+    results: tuple[SourceReport, ...] = field(default_factory=tuple)
+
+    def to_json(self) -> dict:
+        return {"version": JSON_VERSION, "results": [r.to_json() for r in self.results]}
+
+    @property
+    def findings(self) -> list[Finding]:
+        return [f for r in self.results for f in r.findings]
+
+    @property
+    def load_failed(self) -> bool:
+        return any(r.error for r in self.results)
+
+    def exit_code(self, fail_on: str = "warning") -> int:
+        """0 clean, 1 findings at or above fail_on, 2 a source could not be loaded."""
+        if self.load_failed:
+            return 2
+        threshold = severity_rank(fail_on)
+        return 1 if any(severity_rank(f.severity) >= threshold for f in self.findings) else 0

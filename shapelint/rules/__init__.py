@@ -1,0 +1,4 @@
+"""The rule registry. Rules are pure functions of records; importing them never imports a framework."""
+
+from .registry import REGISTRY, Rule, lookup, rule, run_rules, selected  # noqa: F401
+from . import backbone  # noqa: F401,E402  (registers SL1xx)

@@ -1,0 +1,135 @@
+"""SL1xx: what the probe says about a backbone on its own."""
+
+from __future__ import annotations
+
+from ..records import BackboneRecord, Layout
+from ..sources import format_size
+from ..verdict import APPLIED, REQUIRED, shape_text, verdict
+from .registry import rule
+
+
+@rule("SL101", "pooling-required", "info", "backbone")
+def pooling_required(backbone: BackboneRecord, **_):
+    """The backbone returns a feature map or token sequence: the head must pool it.
+
+    ## What it does
+    Reports a backbone whose output keeps spatial axes (rank 4, NHWC or NCHW) or token axes
+    (rank 3), as `keras.applications` models built with `include_top=False` do.
+
+    ## Why is this bad?
+    It is not bad in itself, but a `Dense` layer placed directly after it is applied at every
+    position, so the model returns `(N, 7, 7, num_classes)` instead of `(N, num_classes)`, and
+    `Flatten()` ties the model to one input size.
+
+    ## Example
+    ```python
+    backbone = keras.applications.MobileNetV2(include_top=False, weights=None)
+    model = keras.Sequential([backbone, keras.layers.Dense(5)])  # (N, 7, 7, 5)
+    ```
+
+    ## Use instead
+    ```python
+    model = keras.Sequential([backbone, keras.layers.GlobalAveragePooling2D(), keras.layers.Dense(5)])
+    ```
+    """
+    main = verdict(backbone).primary
+    if main and main.pooling == REQUIRED:
+        pool = "GlobalAveragePooling1D()" if main.layout is Layout.NLC else "GlobalAveragePooling2D()"
+        yield (
+            f"{backbone.source} returns a {main.layout.value} output {shape_text(main.example_shape)} "
+            f"at {format_size(main.example_size)}; the head must pool it",
+            f"Add {pool} before the classifier (or build the backbone with pooling='avg')",
+        )
+
+
+@rule("SL102", "pooling-applied", "info", "backbone")
+def pooling_applied(backbone: BackboneRecord, **_):
+    """The backbone already returns a pooled vector: do not pool again.
+
+    ## What it does
+    Reports a backbone whose output is rank 2, `(N, features)`: global pooling, flattening or a
+    classifier already happened inside it. TF Hub `feature_vector` modules and
+    `keras.applications` models built with `pooling="avg"` are like this.
+
+    ## Why is this bad?
+    Adding `GlobalAveragePooling2D()` after it fails while the model is built with
+    `expected ndim=4, found ndim=2`.
+
+    ## Example
+    ```python
+    backbone = hub.KerasLayer("https://tfhub.dev/google/imagenet/mobilenet_v2_100_224/feature_vector/5")
+    model = tf_keras.Sequential([backbone, tf_keras.layers.GlobalAveragePooling2D(), tf_keras.layers.Dense(5)])
+    ```
+
+    ## Use instead
+    ```python
+    model = tf_keras.Sequential([backbone, tf_keras.layers.Dense(5)])
+    ```
+    """
+    main = verdict(backbone).primary
+    if main and main.pooling == APPLIED:
+        yield (
+            f"{backbone.source} already returns a vector {shape_text(main.example_shape)}; pooling was applied inside it",
+            f"Put Dense(num_classes) directly after it; do not add GlobalAveragePooling2D or Flatten",
+        )
+
+
+@rule("SL103", "fixed-input-size", "info", "backbone")
+def fixed_input_size(backbone: BackboneRecord, **_):
+    """The backbone accepts only one input size.
+
+    ## What it does
+    Reports a backbone that worked at exactly one of the probed input sizes, typically the size
+    its input layer or SavedModel signature declares.
+
+    ## Why is this bad?
+    Images must be resized to exactly that size; a pipeline that feeds another size fails at run
+    time, far from where the model was built.
+
+    ## Example
+    ```python
+    backbone = keras.applications.ResNet50(include_top=True, weights=None)  # 224×224 only
+    ```
+
+    ## Use instead
+    ```python
+    backbone = keras.applications.ResNet50(include_top=False, weights=None, input_shape=(None, None, 3))
+    ```
+    """
+    v = verdict(backbone)
+    if v.input_sizes == "fixed":
+        others = ", ".join(format_size(s) for s in v.failed)
+        yield (
+            f"{backbone.source} works only at {format_size(v.working[0])}; {others} failed",
+            f"Resize inputs to {format_size(v.working[0])}, or rebuild the backbone with a variable input shape",
+        )
+
+
+@rule("SL104", "input-too-small", "warning", "backbone")
+def input_too_small(backbone: BackboneRecord, **_):
+    """An input size is too small for the backbone: it fails or leaves an empty feature map.
+
+    ## What it does
+    Reports probed sizes below the smallest size that works. Each stride-2 stage halves the map;
+    when it reaches zero the backbone raises or returns an empty map such as `(1, 0, 0, 1024)`.
+
+    ## Why is this bad?
+    An empty map pools to NaN or zeros, so small images silently produce garbage predictions.
+
+    ## Example
+    ```
+    shapelint probe keras:DenseNet121 --sizes 16,224
+    ```
+
+    ## Use instead
+    Upscale small images to at least the reported minimum size before the backbone.
+    """
+    v = verdict(backbone)
+    records = {r.size: r for r in backbone.records}
+    for size in v.too_small:
+        record = records[size]
+        why = record.error or "an empty output " + ", ".join(shape_text(s) for s in record.outputs.values())
+        yield (
+            f"{format_size(size)} is too small for {backbone.source}: {why}",
+            f"Resize inputs to at least {format_size(v.min_size)}",
+        )

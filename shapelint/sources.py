@@ -1,0 +1,139 @@
+"""Parse SOURCE strings and --sizes into plain values. Nothing here imports a framework."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import parse_qsl
+
+DEFAULT_SIZES = ((224, 224), (160, 160), (320, 320), (192, 256))
+DEFAULT_MAX_SIZE = 4096
+KERAS_FILE_SUFFIXES = (".keras", ".h5", ".hdf5")
+HUB_PREFIXES = ("https://tfhub.dev/", "https://www.kaggle.com/models/", "https://kaggle.com/models/")
+
+
+class SourceError(ValueError):
+    """A source or option the user gave cannot be used; the message is one line for the terminal."""
+
+
+@dataclass(frozen=True)
+class Source:
+    """A resolved SOURCE: what kind it is, where it lives, and keyword overrides for keras: names."""
+
+    text: str
+    kind: str  # "keras-app", "keras-file", "savedmodel", "hub", "factory"
+    location: str
+    options: dict = field(default_factory=dict, hash=False, compare=False)
+
+    @property
+    def path(self) -> Path | None:
+        """The file or directory behind the source, for reports that point at a file."""
+        if self.kind in ("keras-file", "savedmodel", "hub"):
+            return Path(self.location)
+        if self.kind == "factory" and ".py" in self.location.split(":")[0]:
+            return Path(self.location.rsplit(":", 1)[0])
+        return None
+
+
+def parse_source(text: str) -> Source:
+    text = text.strip()
+    if not text:
+        raise SourceError("empty source")
+    if text.startswith("keras:"):
+        name, _, query = text[len("keras:"):].partition("?")
+        if not name:
+            raise SourceError(f"{text}: missing application name after 'keras:'")
+        return Source(text, "keras-app", name, _parse_options(text, query))
+    if text.startswith(HUB_PREFIXES):
+        return Source(text, "hub", str(hub_module_dir(text)))
+    if "://" in text:
+        raise SourceError(f"{text}: only TF Hub and Kaggle model handles are supported as URLs")
+    path = Path(text).expanduser()
+    if path.is_dir():
+        if not (path / "saved_model.pb").is_file() and not (path / "saved_model.pbtxt").is_file():
+            raise SourceError(f"{text}: directory is not a SavedModel (no saved_model.pb)")
+        return Source(text, "savedmodel", str(path))
+    if path.suffix.lower() in KERAS_FILE_SUFFIXES:
+        if not path.is_file():
+            raise SourceError(f"{text}: no such file")
+        return Source(text, "keras-file", str(path))
+    if re.fullmatch(r"[^:]+:[A-Za-z_][A-Za-z0-9_.]*", text):
+        module, _, attr = text.rpartition(":")
+        if module.endswith(".py") and not Path(module).is_file():
+            raise SourceError(f"{text}: no such file {module}")
+        return Source(text, "factory", f"{module}:{attr}")
+    if path.exists():
+        raise SourceError(f"{text}: not a .keras/.h5 file or SavedModel directory")
+    raise SourceError(
+        f"{text}: no such file or directory "
+        "(expected keras:NAME, a .keras/.h5 file, a SavedModel dir, a TF Hub handle or module:factory)"
+    )
+
+
+def _parse_options(text: str, query: str) -> dict:
+    options = {}
+    for key, value in parse_qsl(query, keep_blank_values=True, strict_parsing=False):
+        if not key.isidentifier():
+            raise SourceError(f"{text}: bad option name {key!r}")
+        options[key] = _literal(value)
+    return options
+
+
+def _literal(value: str):
+    lowered = value.lower()
+    if lowered in ("true", "false"):
+        return lowered == "true"
+    if lowered in ("none", "null"):
+        return None
+    for convert in (int, float):
+        try:
+            return convert(value)
+        except ValueError:
+            pass
+    if "," in value:
+        return tuple(_literal(part) for part in value.split(","))
+    return value
+
+
+def hub_cache_dir() -> Path:
+    """Where tensorflow_hub keeps downloaded modules (TFHUB_CACHE_DIR, else <tmp>/tfhub_modules)."""
+    return Path(os.environ.get("TFHUB_CACHE_DIR") or Path(tempfile.gettempdir()) / "tfhub_modules")
+
+
+def hub_module_dir(handle: str) -> Path:
+    """Resolve a TF Hub handle offline, exactly where tensorflow_hub would have cached it."""
+    folder = hub_cache_dir() / hashlib.sha1(handle.encode("utf8")).hexdigest()
+    if not (folder / "saved_model.pb").is_file():
+        raise SourceError(
+            f"{handle}: not in the TF Hub cache; place the unpacked module at {folder} "
+            f"(TFHUB_CACHE_DIR={hub_cache_dir()}, folder = sha1 of the handle)"
+        )
+    return folder
+
+
+def parse_sizes(text: str, max_size: int = DEFAULT_MAX_SIZE) -> tuple[tuple[int, int], ...]:
+    """'224,160,96x128' -> ((224, 224), (160, 160), (96, 128)); HxW, height first."""
+    sizes = []
+    for part in str(text).split(","):
+        part = part.strip().lower()
+        match = re.fullmatch(r"(\d+)(?:x(\d+))?", part)
+        if not match:
+            raise SourceError(f"bad size {part!r}: expected N or HxW, e.g. 224 or 96x128")
+        h = int(match.group(1))
+        w = int(match.group(2)) if match.group(2) else h
+        if h <= 0 or w <= 0:
+            raise SourceError(f"bad size {part!r}: height and width must be positive")
+        if h > max_size or w > max_size:
+            raise SourceError(f"size {part!r} is larger than --max-size {max_size}")
+        if (h, w) not in sizes:
+            sizes.append((h, w))
+    return tuple(sizes)
+
+
+def format_size(size: tuple[int, int]) -> str:
+    h, w = size
+    return str(h) if h == w else f"{h}x{w}"

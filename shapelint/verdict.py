@@ -1,0 +1,217 @@
+"""From probe records to the three answers: is pooling required, already applied, and does it make sizes safe."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from math import prod
+
+from .records import BackboneRecord, Layout, ProbeRecord, Shape
+from .sources import format_size
+
+REQUIRED, APPLIED, UNKNOWN = "required", "applied", "unknown"
+
+
+@dataclass(frozen=True)
+class OutputVerdict:
+    """What one output of the backbone looks like across the sizes that worked."""
+
+    name: str
+    pooling: str
+    rank: int | None
+    channels: int | None
+    layout: Layout
+    output_stride: int | None = None
+    pooling_makes_sizes_safe: bool | None = None
+    flatten_features: dict = field(default_factory=dict)  # size label -> what Flatten() would give
+    example_shape: Shape = ()
+    example_size: tuple[int, int] | None = None
+
+    @property
+    def suggested_head(self) -> str:
+        if self.pooling == APPLIED:
+            return "Dense(num_classes)"
+        if self.layout is Layout.NLC:
+            return "GlobalAveragePooling1D() → Dense(num_classes)"
+        if self.layout is Layout.NCHW:
+            return 'GlobalAveragePooling2D(data_format="channels_first") → Dense(num_classes)'
+        if self.pooling == REQUIRED:
+            return "GlobalAveragePooling2D() → Dense(num_classes)"
+        return ""
+
+
+@dataclass(frozen=True)
+class Verdict:
+    outputs: tuple[OutputVerdict, ...]
+    input_sizes: str  # variable, fixed, restricted or unknown
+    min_size: tuple[int, int] | None
+    too_small: tuple[tuple[int, int], ...]
+    working: tuple[tuple[int, int], ...]
+    failed: tuple[tuple[int, int], ...]
+
+    @property
+    def primary(self) -> OutputVerdict | None:
+        return self.outputs[0] if self.outputs else None
+
+    def to_json(self) -> dict:
+        main = self.primary
+        data = {
+            "pooling": main.pooling if main else UNKNOWN,
+            "rank": main.rank if main else None,
+            "channels": main.channels if main else None,
+            "layout": main.layout.value if main else Layout.UNKNOWN.value,
+            "output_stride": main.output_stride if main else None,
+            "pooling_makes_sizes_safe": main.pooling_makes_sizes_safe if main else None,
+            "suggested_head": main.suggested_head if main else "",
+            "input_sizes": self.input_sizes,
+            "min_size": list(self.min_size) if self.min_size else None,
+            "working_sizes": [list(s) for s in self.working],
+            "failed_sizes": [list(s) for s in self.failed],
+            "text": describe(self),
+            "outputs": {},
+        }
+        for out in self.outputs:
+            item = asdict(out)
+            item.pop("name")
+            item["layout"] = out.layout.value
+            item["example_shape"] = list(out.example_shape)
+            item["example_size"] = list(out.example_size) if out.example_size else None
+            item["suggested_head"] = out.suggested_head
+            data["outputs"][out.name] = item
+        return data
+
+
+def verdict(backbone: BackboneRecord) -> Verdict:
+    ok = [r for r in backbone.records if r.ok]
+    bad = [r for r in backbone.records if not r.ok]
+    names = backbone.output_names
+    outputs = tuple(_output_verdict(name, ok, backbone.input.layout) for name in names)
+    working = tuple(r.size for r in ok)
+    smallest = min(working, key=_area) if working else None
+    too_small = ()
+    if smallest and not backbone.input.fixed_size:
+        too_small = tuple(r.size for r in bad if r.size[0] <= smallest[0] and r.size[1] <= smallest[1])
+    if not working:
+        sizes = "unknown"
+    elif len(working) == 1 and len(backbone.records) > 1:
+        sizes = "fixed"
+    elif len(working) + len(too_small) == len(backbone.records):
+        sizes = "variable"
+    else:
+        sizes = "restricted"
+    return Verdict(outputs, sizes, smallest if too_small else None, too_small, working, tuple(r.size for r in bad))
+
+
+def _output_verdict(name: str, ok: list[ProbeRecord], input_layout: Layout) -> OutputVerdict:
+    shapes = {r.size: r.outputs[name] for r in ok if name in r.outputs}
+    ranks = {len(s) for s in shapes.values()}
+    if len(ranks) != 1:
+        return OutputVerdict(name, UNKNOWN, None, None, Layout.UNKNOWN)
+    rank = ranks.pop()
+    layout = _layout(rank, shapes, input_layout)
+    axis = layout.channel_axis
+    channels = {s[axis] for s in shapes.values()} if axis is not None else set()
+    size, example = next(iter(shapes.items()))
+    spatial_vary = any(len({s[a] for s in shapes.values()}) > 1 for a in layout.spatial_axes)
+    safe = None
+    if layout.spatial_axes and len(shapes) > 1:
+        safe = len(channels) == 1 and None not in channels and spatial_vary
+    return OutputVerdict(
+        name=name,
+        pooling=REQUIRED if layout.spatial_axes else APPLIED if layout is Layout.NC else UNKNOWN,
+        rank=rank,
+        channels=channels.pop() if len(channels) == 1 else None,
+        layout=layout,
+        output_stride=_stride(shapes, layout),
+        pooling_makes_sizes_safe=safe,
+        flatten_features={format_size(s): _features(shape) for s, shape in shapes.items()} if layout.spatial_axes else {},
+        example_shape=example,
+        example_size=size,
+    )
+
+
+def _layout(rank: int, shapes: dict, input_layout: Layout) -> Layout:
+    if rank == 2:
+        return Layout.NC
+    if rank == 3:
+        return Layout.NLC
+    if rank != 4:
+        return Layout.UNKNOWN
+    varies = [len({s[a] for s in shapes.values()}) > 1 for a in range(4)]
+    if varies[2] and varies[3] and not varies[1]:
+        return Layout.NCHW
+    if varies[1] and varies[2] and not varies[3]:
+        return Layout.NHWC
+    return Layout.NCHW if input_layout is Layout.NCHW else Layout.NHWC
+
+
+def _stride(shapes: dict, layout: Layout) -> int | None:
+    """The factor between input and output spatial size, when one integer explains every size seen."""
+    if len(layout.spatial_axes) != 2:
+        return None
+    pairs = []
+    for (h, w), shape in shapes.items():
+        out_h, out_w = (shape[a] for a in layout.spatial_axes)
+        if not out_h or not out_w:
+            return None
+        pairs += [(h, out_h), (w, out_w)]
+    stride = round(max(i / o for i, o in pairs))
+    if stride < 1 or any(o not in (i // stride, -(-i // stride)) for i, o in pairs):
+        return None
+    return stride
+
+
+def _features(shape: Shape) -> int | None:
+    rest = shape[1:]
+    return None if None in rest else prod(rest)
+
+
+def _area(size) -> int:
+    return size[0] * size[1]
+
+
+def shape_text(shape: Shape, batch: str = "N") -> str:
+    """(N, 7, 7, 1280): the batch axis named, unknown dimensions as '?'."""
+    dims = [batch] + ["?" if d is None else str(d) for d in shape[1:]]
+    return "(" + ", ".join(dims) + (",)" if len(dims) == 1 else ")")
+
+
+def describe(v: Verdict) -> str:
+    """The verdict in words, with the numbers that justify it."""
+    main = v.primary
+    if main is None:
+        return "No input size worked; see the errors above."
+    at = f" at {format_size(main.example_size)}" if main.example_size else ""
+    parts = []
+    if main.pooling == REQUIRED:
+        what = "token sequence" if main.layout is Layout.NLC else f"{main.layout.value} feature map"
+        stride = f" (output stride {main.output_stride})" if main.output_stride else ""
+        parts.append(
+            f"Pooling required: the output is a {what} {shape_text(main.example_shape)}{at}{stride}. "
+            f"Use {main.suggested_head}."
+        )
+        pool = "GlobalAveragePooling1D()" if main.layout is Layout.NLC else "GlobalAveragePooling2D()"
+        if main.pooling_makes_sizes_safe:
+            flat = " and ".join(f"{n} at {s}" for s, n in list(main.flatten_features.items())[:2])
+            parts.append(f"{pool} gives (N, {main.channels}) at every size; Flatten() would give {flat}.")
+        elif main.pooling_makes_sizes_safe is False:
+            parts.append(f"The feature size changes with the input, so {pool} alone does not make sizes safe.")
+    elif main.pooling == APPLIED:
+        parts.append(
+            f"Pooling applied: the output is already a vector {shape_text(main.example_shape)}{at}. "
+            "Do not add GlobalAveragePooling2D or Flatten (Keras raises 'expected ndim=4, found ndim=2'); "
+            f"use {main.suggested_head}."
+        )
+    else:
+        parts.append(f"Pooling unknown: the output {shape_text(main.example_shape)} has rank {main.rank}.")
+    if v.input_sizes == "fixed":
+        parts.append(f"Input size is fixed: only {format_size(v.working[0])} works.")
+    elif v.input_sizes == "variable":
+        parts.append("Every probed input size works.")
+    elif v.input_sizes == "restricted":
+        parts.append(f"Only some sizes work: {', '.join(format_size(s) for s in v.working)}.")
+    if v.min_size:
+        small = ", ".join(format_size(s) for s in v.too_small)
+        parts.append(f"Too small: {small}; the smallest size that worked is {format_size(v.min_size)}.")
+    if len(v.outputs) > 1:
+        parts.append(f"{len(v.outputs)} outputs; the verdict describes '{main.name}'.")
+    return " ".join(parts)
