@@ -1,4 +1,4 @@
-"""Source string -> SourceReport: load, probe, judge, lint. One bad source never stops the others."""
+"""Source string or model object -> SourceReport: load, probe, judge. One bad source never stops the others."""
 
 from __future__ import annotations
 
@@ -24,20 +24,38 @@ class Options:
 
 
 def probe_source(text: str, options: Options) -> SourceReport:
-    try:
-        source = parse_source(text)
+    def load():
         from .adapters.load import load  # the first framework import happens here, not at CLI start-up
+
+        source = parse_source(text)
+        return load(source, unsafe=options.unsafe_load), source.path
+
+    return _guarded(text, load, options)
+
+
+def probe_object(model, name: str, options: Options) -> SourceReport:
+    """Probe a model object the caller already holds (pytest plugin, notebooks)."""
+
+    def load():
+        from .adapters.load import from_object
+
+        return from_object(model, name), None
+
+    return _guarded(name, load, options)
+
+
+def _guarded(name: str, load, options: Options) -> SourceReport:
+    try:
         from .probe import probe
 
-        backbone = load(source, unsafe=options.unsafe_load)
+        backbone, path = load()
         record = probe(backbone, options.sizes, options.batch)
     except SourceError as exc:
-        return SourceReport(text, error=str(exc))
+        return SourceReport(name, error=str(exc))
     except Exception as exc:  # an adapter bug or a model we cannot handle: reported, not raised
-        return SourceReport(text, error=f"{text}: {one_line(exc)}")
+        return SourceReport(name, error=f"{name}: {one_line(exc)}")
     findings = run_rules("backbone", record, options.select, options.ignore, num_classes=options.num_classes)
-    path = str(source.path) if source.path else None
-    return SourceReport(text, record, verdict(record).to_json(), findings, None, path)
+    return SourceReport(name, record, verdict(record).to_json(), findings, None, str(path) if path else None)
 
 
 def probe_all(sources, options: Options) -> Report:

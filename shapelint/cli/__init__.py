@@ -1,4 +1,9 @@
-"""The shapelint command line. Importing this module imports no framework: commands import lazily."""
+"""The shapelint command line. Importing this module imports no framework: commands import lazily.
+
+Shared option groups live here so every command spells them the same way:
+sizes_option, format_option, load_options (what may run while loading), run_options (how sources
+are scheduled), output_options (where output goes and what exit code it earns).
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,8 @@ import click
 
 from .. import __version__
 from ..sources import DEFAULT_MAX_SIZE, DEFAULT_SIZES, SourceError, format_size, parse_sizes
+
+FORMATS = ["table", "json"]
 
 
 def sizes_option(f):
@@ -19,8 +26,21 @@ def sizes_option(f):
 
 
 def format_option(f):
-    return click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
+    return click.option("--format", "fmt", type=click.Choice(FORMATS), default="table",
                         show_default=True, help="Output format.")(f)
+
+
+def load_options(f):
+    return click.option("--unsafe-load", is_flag=True,
+                        help="Allow model files to run code while loading (Lambda layers).")(f)
+
+
+def run_options(f):
+    return f
+
+
+def output_options(f):
+    return f
 
 
 def read_sizes(text: str, max_size: int):
@@ -30,8 +50,15 @@ def read_sizes(text: str, max_size: int):
         raise click.BadParameter(str(exc), param_hint="--sizes") from None
 
 
-def emit(text: str) -> None:
-    click.echo(text, nl=False)
+def finish(report, fmt: str, exit_code: int, **_) -> None:
+    """Print the report, one stderr line per source that failed to load, and exit."""
+    from ..formatters import FORMATTERS
+
+    click.echo(FORMATTERS[fmt](report), nl=False)
+    for result in report.results:
+        if result.error:
+            click.echo(f"shapelint: {result.error}", err=True)
+    sys.exit(exit_code)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -46,7 +73,3 @@ def main():
 
 
 from . import probe as _probe  # noqa: E402,F401  (registers the command)
-
-
-def run() -> None:  # pragma: no cover - console entry point wrapper
-    sys.exit(main())

@@ -1,20 +1,19 @@
 from __future__ import annotations
 
-import sys
-
 import click
 
-from ..formatters import FORMATTERS
-from . import emit, format_option, main, read_sizes, sizes_option
+from . import finish, format_option, load_options, main, output_options, read_sizes, run_options, sizes_option
 
 
 @main.command()
 @click.argument("sources", nargs=-1, required=True)
 @sizes_option
 @click.option("--batch", type=click.IntRange(1, 64), default=1, show_default=True, help="Batch size of the dummy input.")
-@click.option("--unsafe-load", is_flag=True, help="Allow model files to run code while loading (Lambda layers).")
+@load_options
+@run_options
+@output_options
 @format_option
-def probe(sources, sizes, max_size, batch, unsafe_load, fmt):
+def probe(sources, sizes, max_size, batch, fmt, **options):
     """Probe SOURCE backbones at several input sizes and say whether the head needs pooling.
 
     \b
@@ -24,12 +23,11 @@ def probe(sources, sizes, max_size, batch, unsafe_load, fmt):
       path/to/saved_model               a SavedModel directory (TF Hub format, Keras export)
       https://tfhub.dev/...             a TF Hub handle, from the TF Hub cache (no download)
       pkg.module:factory, file.py:fn    Python code that returns a model (it runs as code)
+
+    Exit codes: 0 probed, 2 a source could not be loaded (the others are still reported).
     """
     from ..run import Options, probe_all
 
-    report = probe_all(sources, Options(sizes=read_sizes(sizes, max_size), batch=batch, unsafe_load=unsafe_load))
-    emit(FORMATTERS[fmt](report))
-    for result in report.results:
-        if result.error:
-            click.echo(f"shapelint: {result.error}", err=True)
-    sys.exit(2 if report.load_failed else 0)
+    report = probe_all(sources, Options(sizes=read_sizes(sizes, max_size), batch=batch,
+                                        unsafe_load=options.get("unsafe_load", False)))
+    finish(report, fmt, 2 if report.load_failed else 0, **options)
