@@ -6,7 +6,7 @@ import re
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 # TensorFlow wraps op errors in "{{function_node ...}} ... [Op:Name] name: ..."; keep the middle.
-_TF_WRAP = re.compile(r"\{\{function_node [^}]*\}\}\s*|\s*\[Op:[^\]]*\].*$")
+_TF_WRAP = re.compile(r"\{\{function_node [^}]*\}\}\s*|\s*\[Op:[^\]]*\].*$|\s*Received args:.*$")
 _NOISE = (
     "Exception encountered when calling",
     "Arguments received by",

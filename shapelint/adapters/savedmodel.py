@@ -21,7 +21,8 @@ def load(path: str, name: str, kind: str = "savedmodel") -> Backbone:
     except Exception as exc:  # a corrupt or foreign SavedModel: one line, not a traceback
         raise SourceError(f"{name}: cannot load SavedModel: {one_line(exc)}") from None
     endpoint, call, spec = choose_endpoint(obj, name)
-    result = tfcall.backbone(call, spec, name, kind, model=obj)
+    image, _ = image_input(endpoints(obj)[endpoint])
+    result = tfcall.backbone(call, spec, name, kind, model=obj, declared=dims(image[1].shape))
     result.notes.append(f"endpoint: {endpoint}")
     return result
 

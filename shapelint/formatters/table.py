@@ -30,7 +30,7 @@ def format_source(result: SourceReport) -> str:
             if record.empty:
                 cells[-1] += "  empty: too small"
             rows.append([format_size(record.size), *cells, how])
-        table = tabulate(rows, headers=headers, tablefmt="simple", maxcolwidths=[None] * (len(headers) - 2) + [70, None])
+        table = tabulate(rows, headers=headers, tablefmt="simple", disable_numparse=True, maxcolwidths=[None] * (len(headers) - 2) + [70, None])
         lines.append(table)
     if result.verdict:
         lines.append(result.verdict["text"])
