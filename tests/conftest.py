@@ -1,0 +1,30 @@
+"""Shared test set-up: quiet TensorFlow, the bundled fixtures, and a factory-file helper."""
+
+from __future__ import annotations
+
+import os
+import textwrap
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+
+
+@pytest.fixture(scope="session")
+def fixtures_dir() -> Path:
+    return FIXTURES
+
+
+@pytest.fixture
+def factory_file(tmp_path):
+    """Write Python source to a file and return 'path.py:name' for it (a module:factory source)."""
+
+    def write(source: str, name: str = "build", filename: str = "factory.py") -> str:
+        path = tmp_path / filename
+        path.write_text(textwrap.dedent(source))
+        return f"{path}:{name}"
+
+    return write
