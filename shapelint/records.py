@@ -42,6 +42,14 @@ class InputSpec:
             return (self.height, self.width)
         return None
 
+    def to_json(self) -> dict:
+        return {"dtype": self.dtype, "layout": self.layout.value, "channels": self.channels,
+                "height": self.height, "width": self.width}
+
+    @classmethod
+    def from_json(cls, data: dict) -> InputSpec:
+        return cls(data["dtype"], Layout(data["layout"]), data["channels"], data.get("height"), data.get("width"))
+
     def shape(self, size: tuple[int, int], batch: int = 1) -> Shape:
         h, w = size
         if self.layout is Layout.NCHW:

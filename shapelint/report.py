@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .records import BackboneRecord
+from .records import BackboneRecord, InputSpec, ProbeRecord
 
 SEVERITIES = ("info", "warning", "error")
 JSON_VERSION = 1
@@ -50,7 +50,20 @@ class SourceReport:
             "verdict": self.verdict,
             "findings": [f.to_json() for f in self.findings],
             "error": self.error,
+            "input": self.backbone.input.to_json() if self.backbone else None,
+            "kind": self.backbone.kind if self.backbone else None,
+            "path": self.path,
         }
+
+    @classmethod
+    def from_json(cls, data: dict) -> SourceReport:
+        """The inverse of to_json: results cross process boundaries and sit in the cache as JSON."""
+        backbone = None
+        if data.get("input"):
+            records = tuple(ProbeRecord.from_json(r) for r in data["records"])
+            backbone = BackboneRecord(data["source"], InputSpec.from_json(data["input"]), records, data.get("kind") or "")
+        findings = tuple(Finding.from_json(f) for f in data.get("findings", ()))
+        return cls(data["source"], backbone, data.get("verdict"), findings, data.get("error"), data.get("path"))
 
 
 @dataclass(frozen=True)
