@@ -14,7 +14,8 @@ import click
 from .. import __version__
 from ..sources import DEFAULT_MAX_SIZE, DEFAULT_SIZES, SourceError, format_size, parse_sizes
 
-FORMATS = ["table", "json"]
+FORMATS = ["table", "json", "sarif", "github"]
+FAIL_ON = ["error", "warning", "info"]
 
 
 def sizes_option(f):
@@ -40,7 +41,15 @@ def run_options(f):
 
 
 def output_options(f):
-    return f
+    f = click.option("--exit-zero", is_flag=True,
+                     help="Exit 0 even when there are findings (a source that fails to load still exits 2).")(f)
+    f = click.option("--fail-on", type=click.Choice(FAIL_ON), default=None,
+                     help="Exit 1 when a finding is at or above this severity. "
+                          "check: default warning; probe: only when given.")(f)
+    return click.option("--output-file", "output_files", multiple=True, metavar="[FORMAT:]PATH",
+                        callback=_parse_output_files,
+                        help="Write the --format output to PATH instead of stdout; FORMAT:PATH writes that "
+                             "format to PATH as well (repeatable: one probe, several reports).")(f)
 
 
 def read_sizes(text: str, max_size: int):
@@ -50,15 +59,54 @@ def read_sizes(text: str, max_size: int):
         raise click.BadParameter(str(exc), param_hint="--sizes") from None
 
 
-def finish(report, fmt: str, exit_code: int, **_) -> None:
-    """Print the report, one stderr line per source that failed to load, and exit."""
+def finish(report, fmt: str, exit_code: int | None = None, *, fail_on: str | None = None,
+           exit_zero: bool = False, output_files=(), **_) -> None:
+    """Write the report, one stderr line per source that failed to load, and exit.
+
+    exit_code is the command's own judgement (probe: 2 if a load failed, else 0); an explicit
+    --fail-on, or exit_code=None, judges the report instead: 0 clean, 1 findings at or above
+    fail_on (default warning), 2 a source could not be loaded. --exit-zero turns 1 into 0 only.
+    """
     from ..formatters import FORMATTERS
 
-    click.echo(FORMATTERS[fmt](report), nl=False)
+    stdout_path, extra = output_files or (None, [])
+    for path, name in [(stdout_path, fmt), *extra]:
+        if path is not None:
+            _write(path, FORMATTERS[name](report))
+    if stdout_path is None:
+        click.echo(FORMATTERS[fmt](report), nl=False)
     for result in report.results:
         if result.error:
             click.echo(f"shapelint: {result.error}", err=True)
-    sys.exit(exit_code)
+    if fail_on is not None or exit_code is None:
+        exit_code = report.exit_code(fail_on or "warning")
+    sys.exit(0 if exit_zero and exit_code == 1 else exit_code)
+
+
+class OutputError(click.ClickException):
+    exit_code = 2
+
+
+def _parse_output_files(ctx, param, values) -> tuple[str | None, list[tuple[str, str]]]:
+    """['out.txt', 'sarif:a.sarif'] -> ('out.txt', [('a.sarif', 'sarif')]); a bare PATH replaces stdout."""
+    stdout_path, extra = None, []
+    for value in values:
+        name, sep, path = value.partition(":")
+        if sep and name in FORMATS and path:
+            extra.append((path, name))
+        elif stdout_path is None:
+            stdout_path = value
+        else:
+            raise click.BadParameter("give at most one PATH without a FORMAT: prefix", param_hint="--output-file")
+    return stdout_path, extra
+
+
+def _write(path: str, text: str) -> None:
+    try:
+        with open(path, "w", encoding="utf-8") as out:
+            out.write(text)
+    except OSError as exc:
+        raise OutputError(f"cannot write {path}: {exc.strerror}") from None
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

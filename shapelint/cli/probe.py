@@ -25,6 +25,8 @@ def probe(sources, sizes, max_size, batch, fmt, **options):
       pkg.module:factory, file.py:fn    Python code that returns a model (it runs as code)
 
     Exit codes: 0 probed, 2 a source could not be loaded (the others are still reported).
+    probe reports and does not judge: findings change the exit code only with an explicit
+    --fail-on (then 1 when one is at or above it), as `shapelint check` does by default.
     """
     from ..run import Options, probe_all
 

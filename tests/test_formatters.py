@@ -1,0 +1,188 @@
+"""Every format golden-tested on one fixed report built from records; exit codes and --output-file of finish()."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from shapelint.cli import finish, format_option, main, output_options
+from shapelint.formatters import FORMATTERS
+from shapelint.formatters.github import escape_data, escape_property
+from shapelint.records import BackboneRecord, InputSpec, Layout, ProbeRecord
+from shapelint.report import Finding, Report, SourceReport
+from shapelint.rules import run_rules
+from shapelint.verdict import verdict
+
+GOLDEN = Path(__file__).parent / "golden"
+UPDATE = os.environ.get("SHAPELINT_UPDATE_GOLDEN") == "1"
+SUFFIX = {"table": "txt", "json": "json", "sarif": "sarif", "github": "txt"}
+
+
+def fixed_report() -> Report:
+    """A feature-map backbone from a file (with a head finding on a layer), a pooled factory, a load error."""
+    feature_map = BackboneRecord(
+        "models/head.keras",
+        InputSpec(layout=Layout.NHWC),
+        (
+            ProbeRecord((224, 224), (1, 224, 224, 3), {"out_relu": (1, 7, 7, 1280)}, executed=True),
+            ProbeRecord((160, 160), (1, 160, 160, 3), {"out_relu": (1, 5, 5, 1280)}, executed=True),
+            ProbeRecord((16, 16), (1, 16, 16, 3), {"out_relu": (1, 0, 0, 1280)}, executed=True),
+        ),
+        "keras3",
+    )
+    head = Finding(
+        "dense-on-feature-map", "SL201", "error",
+        "Dense(5) receives a (None, 7, 7, 1280) feature map and returns (None, 7, 7, 5)",
+        "Add GlobalAveragePooling2D() before Dense(5)", layer="dense",
+    )
+    pooled = BackboneRecord(
+        "zoo.models:pooled_backbone",
+        InputSpec(),
+        (ProbeRecord((224, 224), (1, 224, 224, 3), {"output_0": (1, None)}),),
+        "tf_keras",
+    )
+    return Report((
+        SourceReport(feature_map.source, feature_map, verdict(feature_map).to_json(),
+                     run_rules("backbone", feature_map) + (head,), path="models/head.keras"),
+        SourceReport(pooled.source, pooled, verdict(pooled).to_json(), run_rules("backbone", pooled)),
+        SourceReport("keras:MobileNetV9", error="keras:MobileNetV9: unknown keras.applications name 'MobileNetV9'"),
+    ))
+
+
+@pytest.mark.parametrize("fmt", sorted(FORMATTERS))
+def test_golden(fmt):
+    path = GOLDEN / f"report.{fmt}.{SUFFIX[fmt]}"
+    text = FORMATTERS[fmt](fixed_report())
+    if UPDATE:
+        path.write_text(text, encoding="utf-8")
+    assert path.exists(), f"no golden file {path.name}: run with SHAPELINT_UPDATE_GOLDEN=1 and review the diff"
+    assert text == path.read_text(encoding="utf-8")
+
+
+def test_fixed_report_covers_every_severity_and_a_load_error():
+    report = fixed_report()
+    assert {f.severity for f in report.findings} == {"info", "warning", "error"}
+    assert report.load_failed and any(f.layer for f in report.findings)
+
+
+def test_sarif_structure():
+    data = json.loads(FORMATTERS["sarif"](fixed_report()))
+    run = data["runs"][0]
+    rules = run["tool"]["driver"]["rules"]
+    assert data["version"] == "2.1.0" and run["tool"]["driver"]["name"] == "shapelint"
+    assert [r["id"] for r in rules] == sorted({f.code for f in fixed_report().findings})
+    for result in run["results"]:
+        assert rules[result["ruleIndex"]]["id"] == result["ruleId"]
+        assert result["level"] in ("error", "warning", "note")
+    sl104 = next(r for r in rules if r["id"] == "SL104")
+    assert sl104["name"] == "input-too-small" and "## Why is this bad?" in sl104["fullDescription"]["text"]
+    by_rule = {r["ruleId"]: r for r in run["results"]}
+    assert by_rule["SL201"]["message"]["text"].startswith("Layer dense: Dense(5)")
+    assert by_rule["SL201"]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "models/head.keras"
+    assert by_rule["SL102"]["locations"][0]["logicalLocations"][0]["fullyQualifiedName"] == "zoo.models:pooled_backbone"
+    invocation = run["invocations"][0]
+    assert invocation["executionSuccessful"] is False
+    assert "MobileNetV9" in invocation["toolExecutionNotifications"][0]["message"]["text"]
+
+
+def test_github_lines():
+    lines = FORMATTERS["github"](fixed_report()).splitlines()
+    assert ("::error title=shapelint SL201 dense-on-feature-map,file=models/head.keras::Layer dense: Dense(5) "
+            "receives a (None, 7, 7, 1280) feature map and returns (None, 7, 7, 5)%0AFix: Add "
+            "GlobalAveragePooling2D() before Dense(5)") in lines
+    # no file: the message names the source; ':' is escaped only in properties, not in the message
+    assert any(line.startswith("::notice title=shapelint SL102 pooling-applied::zoo.models:pooled_backbone already")
+               for line in lines)
+    assert any(line.startswith("::warning title=shapelint SL104 input-too-small,file=") for line in lines)
+    assert lines[-1].startswith("::error title=shapelint load error::keras:MobileNetV9")
+    assert all("\n" not in line for line in lines)
+
+
+def test_github_escaping():
+    assert escape_data("50% done\r\nnext") == "50%25 done%0D%0Anext"
+    assert escape_property("a:b,c%\n") == "a%3Ab%2Cc%25%0A"
+
+
+@click.command()
+@output_options
+@format_option
+def fake_command(fmt, **options):
+    """The way probe calls finish: its own exit code (2 on a load error), judged further only by --fail-on."""
+    report = fixed_report()
+    finish(report, fmt, 2 if report.load_failed else 0, **options)
+
+
+def clean(report: Report, keep: set) -> Report:
+    return Report(tuple(
+        SourceReport(r.source, r.backbone, r.verdict, tuple(f for f in r.findings if f.severity in keep), None, r.path)
+        for r in report.results if not r.error
+    ))
+
+
+@pytest.mark.parametrize("keep, fail_on, exit_zero, expected", [
+    (set(), None, False, 0),
+    ({"info"}, None, False, 0),
+    ({"info"}, "info", False, 1),
+    ({"info", "warning"}, None, False, 1),
+    ({"info", "warning"}, "error", False, 0),
+    ({"error"}, "error", False, 1),
+    ({"error"}, "error", True, 0),
+])
+def test_exit_codes(keep, fail_on, exit_zero, expected):
+    """finish() judges the report by --fail-on (default warning) when the command leaves the code to it."""
+    with pytest.raises(SystemExit) as exit_:
+        finish(clean(fixed_report(), keep), "json", None, fail_on=fail_on, exit_zero=exit_zero)
+    assert exit_.value.code == expected
+
+
+def test_load_error_exits_2_even_with_exit_zero():
+    for code in (None, 0):
+        with pytest.raises(SystemExit) as exit_:
+            finish(fixed_report(), "json", code, fail_on="info", exit_zero=True)
+        assert exit_.value.code == 2
+
+
+def test_probe_keeps_its_own_exit_code_unless_fail_on_is_given():
+    report = clean(fixed_report(), {"info", "warning"})
+    with pytest.raises(SystemExit) as exit_:
+        finish(report, "json", 0)
+    assert exit_.value.code == 0
+    with pytest.raises(SystemExit) as exit_:
+        finish(report, "json", 0, fail_on="warning")
+    assert exit_.value.code == 1
+
+
+def test_output_files(tmp_path):
+    runner = CliRunner()
+    out, sarif = tmp_path / "out.txt", tmp_path / "report.sarif"
+    result = runner.invoke(fake_command, ["--format", "github", "--output-file", str(out),
+                                          "--output-file", f"sarif:{sarif}"])
+    assert result.exit_code == 2, result.output
+    assert result.stdout == ""
+    assert out.read_text() == (GOLDEN / "report.github.txt").read_text()
+    assert json.loads(sarif.read_text())["version"] == "2.1.0"
+    assert "shapelint: keras:MobileNetV9" in result.stderr
+
+
+def test_output_file_usage_errors_exit_2(tmp_path):
+    runner = CliRunner()
+    result = runner.invoke(fake_command, ["--output-file", "a.txt", "--output-file", "b.txt"])
+    assert result.exit_code == 2 and "at most one PATH" in result.output
+    result = runner.invoke(fake_command, ["--output-file", str(tmp_path / "missing" / "x.txt")])
+    assert result.exit_code == 2 and "cannot write" in result.output and "Traceback" not in result.output
+
+
+def test_probe_cli_bad_source_exits_2_without_traceback():
+    result = CliRunner().invoke(main, ["probe", "no/such/model.keras", "--format", "sarif"])
+    assert result.exit_code == 2
+    assert "no such file" in result.stderr and "Traceback" not in result.output
+    assert json.loads(result.stdout)["runs"][0]["invocations"][0]["executionSuccessful"] is False
+
+
+def test_unknown_format_is_a_usage_error():
+    assert CliRunner().invoke(main, ["probe", "keras:X", "--format", "xml"]).exit_code == 2
