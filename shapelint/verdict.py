@@ -92,10 +92,12 @@ def verdict(backbone: BackboneRecord) -> Verdict:
         too_small = tuple(r.size for r in bad if r.size[0] <= smallest[0] and r.size[1] <= smallest[1])
     if not working:
         sizes = "unknown"
-    elif len(working) == 1 and len(backbone.records) > 1:
+    elif backbone.input.fixed_size and len(working) == 1:
         sizes = "fixed"
     elif len(working) + len(too_small) == len(backbone.records):
-        sizes = "variable"
+        sizes = "variable"  # every failure is explained by a size below the minimum
+    elif len(working) == 1:
+        sizes = "fixed"
     else:
         sizes = "restricted"
     return Verdict(outputs, sizes, smallest if too_small else None, too_small, working, tuple(r.size for r in bad))

@@ -1,0 +1,60 @@
+"""`shapelint probe` as a user runs it: the JSON document, the table, and exit codes."""
+
+from __future__ import annotations
+
+import json
+
+from click.testing import CliRunner
+
+from shapelint.cli import main
+
+
+def invoke(*args):
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+def test_json_document(fixtures_dir):
+    result = invoke("probe", str(fixtures_dir / "hub_feature_map"), "--sizes", "224,96x128", "--format", "json")
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert doc["version"] == 1
+    (item,) = doc["results"]
+    assert item["error"] is None
+    assert [r["input_shape"] for r in item["records"]] == [[1, 224, 224, 3], [1, 96, 128, 3]]
+    assert item["records"][1]["outputs"] == {"output": [1, 24, 32, 16]}
+    v = item["verdict"]
+    assert {k: v[k] for k in ("pooling", "rank", "channels", "layout", "input_sizes", "min_size", "output_stride")} == {
+        "pooling": "required", "rank": 4, "channels": 16, "layout": "channels_last",
+        "input_sizes": "variable", "min_size": None, "output_stride": 4,
+    }
+    assert item["findings"] == [{
+        "rule": "pooling-required", "code": "SL101", "severity": "info",
+        "message": f"{fixtures_dir / 'hub_feature_map'} returns a channels_last output (N, 56, 56, 16) at 224; the head must pool it",
+        "fix": "Add GlobalAveragePooling2D() before the classifier (or build the backbone with pooling='avg')",
+        "layer": None,
+    }]
+
+
+def test_table_side_by_side_answers_the_motivating_question(fixtures_dir):
+    result = invoke("probe", "keras:MobileNetV2?alpha=0.35", str(fixtures_dir / "mobilenet_v2_035_feature_vector"), "--sizes", "224,160")
+    assert result.exit_code == 0
+    out = result.stdout
+    assert "(1, 7, 7, 1280)" in out and "(1, 1280)" in out
+    assert "Pooling required" in out and "Pooling applied" in out
+    assert "Do not add GlobalAveragePooling2D" in out
+
+
+def test_a_bad_source_exits_2_and_the_others_are_still_reported(fixtures_dir, tmp_path):
+    missing = tmp_path / "nope.keras"
+    result = invoke("probe", str(missing), str(fixtures_dir / "hub_pooled_mean"), "--sizes", "224", "--format", "json")
+    assert result.exit_code == 2
+    doc = json.loads(result.stdout)
+    assert doc["results"][0]["error"].endswith("no such file")
+    assert doc["results"][1]["verdict"]["pooling"] == "applied"
+    assert result.stderr.strip().splitlines() == [f"shapelint: {doc['results'][0]['error']}"]
+
+
+def test_bad_sizes_are_a_usage_error():
+    result = invoke("probe", "keras:MobileNetV2", "--sizes", "224x")
+    assert result.exit_code == 2
+    assert "bad size '224x'" in result.stderr

@@ -1,0 +1,192 @@
+"""The probe on real architectures (weights=None), SavedModel fixtures, Hub layers and Hub handles."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+
+import pytest
+
+from shapelint.run import Options, probe_source
+from shapelint.sources import SourceError, parse_source
+
+SIZES = ((224, 224), (160, 160), (192, 256))
+
+
+def run(text: str, sizes=SIZES):
+    result = probe_source(text, Options(sizes=sizes))
+    assert result.error is None, result.error
+    return result
+
+
+def rules_of(result) -> set[str]:
+    return {f.rule for f in result.findings}
+
+
+@pytest.mark.parametrize(
+    "source, pooling, channels, stride",
+    [
+        ("keras:MobileNetV2", "required", 1280, 32),
+        ("keras:MobileNetV2?pooling=avg&alpha=0.35", "applied", 1280, None),
+        ("keras:ResNet50", "required", 2048, 32),
+        ("keras:ResNet50?pooling=max", "applied", 2048, None),
+        ("keras:EfficientNetB0", "required", 1280, 32),
+        ("keras:EfficientNetB0?pooling=avg", "applied", 1280, None),
+    ],
+)
+def test_keras_applications(source, pooling, channels, stride):
+    result = run(source)
+    v = result.verdict
+    assert (v["pooling"], v["channels"], v["output_stride"], v["input_sizes"]) == (pooling, channels, stride, "variable")
+    assert v["layout"] == ("channels_last" if pooling == "required" else "vector")
+    assert rules_of(result) == {f"pooling-{pooling}"}
+    # one real batch settles the truth; the other sizes come from shape inference
+    assert sum(r.executed for r in result.backbone.records) == 1
+    if pooling == "required":
+        assert result.backbone.records[2].outputs["output"] == (1, 6, 8, channels)
+        assert v["pooling_makes_sizes_safe"] is True
+        assert f"GlobalAveragePooling2D() gives (N, {channels}) at every size" in v["text"]
+        assert f"Flatten() would give {7 * 7 * channels} at 224 and {5 * 5 * channels} at 160" in v["text"]
+        assert v["suggested_head"] == "GlobalAveragePooling2D() → Dense(num_classes)"
+    else:
+        assert v["suggested_head"] == "Dense(num_classes)"
+
+
+def test_fixed_input_model_works_only_at_its_declared_size():
+    result = run("keras:ResNet50?include_top=true", sizes=((160, 160), (320, 320)))
+    v = result.verdict
+    assert v["input_sizes"] == "fixed"
+    assert v["working_sizes"] == [[224, 224]]  # the declared size is probed even when not asked for
+    assert (v["pooling"], v["channels"]) == ("applied", 1000)
+    assert {"fixed-input-size", "pooling-applied"} == rules_of(result)
+    assert all(r.error for r in result.backbone.records if r.size != (224, 224))
+
+
+def test_densenet_at_16_pixels_is_reported_too_small():
+    result = run("keras:DenseNet121", sizes=((16, 16), (224, 224)))
+    tiny, normal = result.backbone.records
+    assert tiny.executed and tiny.outputs["output"] == (1, 0, 0, 1024)  # execution wins over inference
+    assert tiny.empty and not tiny.ok
+    assert normal.outputs["output"] == (1, 7, 7, 1024)
+    assert result.verdict["min_size"] == [224, 224]
+    assert "input-too-small" in rules_of(result)
+    assert result.verdict["input_sizes"] == "variable"
+
+
+TOKENS = """
+import keras
+from keras import layers
+
+def vit(fixed):
+    inputs = keras.Input((224, 224, 3) if fixed else (None, None, 3))
+    x = layers.Conv2D(32, 16, strides=16)(inputs)
+    x = layers.Reshape((196, 32) if fixed else (-1, 32))(x)
+    if fixed:
+        x = x + layers.Embedding(196, 32)(keras.ops.arange(196))
+    x = layers.LayerNormalization()(x)
+    x = x + layers.MultiHeadAttention(2, 16)(x, x)
+    return keras.Model(inputs, x)
+
+def fixed():
+    return vit(True)
+
+def variable():
+    return vit(False)
+"""
+
+
+def test_token_backbone_with_variable_length(factory_file):
+    result = run(factory_file(TOKENS, "variable"))
+    v = result.verdict
+    assert (v["pooling"], v["layout"], v["rank"], v["channels"]) == ("required", "tokens", 3, 32)
+    assert v["suggested_head"] == "GlobalAveragePooling1D() → Dense(num_classes)"
+    assert v["pooling_makes_sizes_safe"] is True
+    assert result.backbone.records[0].outputs["output"] == (1, 196, 32)
+
+
+def test_vit_like_backbone_with_position_embedding_is_fixed(factory_file):
+    result = run(factory_file(TOKENS, "fixed"))
+    v = result.verdict
+    assert (v["pooling"], v["layout"], v["input_sizes"]) == ("required", "tokens", "fixed")
+    assert "fixed-input-size" in rules_of(result)
+
+
+@pytest.mark.parametrize(
+    "name, pooling, layout, shape_224",
+    [
+        ("mobilenet_v2_035_feature_vector", "applied", "vector", (1, 1280)),
+        ("hub_pooled_mean", "applied", "vector", (1, 16)),
+        ("hub_pooled_max", "applied", "vector", (1, 16)),
+        ("hub_feature_map", "required", "channels_last", (1, 56, 56, 16)),
+        ("tiny_map.keras", "required", "channels_last", (1, 56, 56, 16)),
+        ("tiny_pooled.h5", "applied", "vector", (1, 16)),
+    ],
+)
+def test_fixtures(fixtures_dir, name, pooling, layout, shape_224):
+    result = run(str(fixtures_dir / name))
+    assert (result.verdict["pooling"], result.verdict["layout"]) == (pooling, layout)
+    assert result.backbone.records[0].outputs["output"] == shape_224
+    assert result.verdict["input_sizes"] == "variable"
+
+
+def test_dict_outputs_are_all_recorded(fixtures_dir):
+    result = run(str(fixtures_dir / "hub_dict_outputs"))
+    assert result.backbone.records[0].outputs == {"pooled": (1, 16), "feature_map": (1, 56, 56, 16)}
+    outputs = result.verdict["outputs"]
+    assert outputs["pooled"]["pooling"] == "applied"
+    assert outputs["feature_map"]["pooling"] == "required"
+    assert outputs["feature_map"]["output_stride"] == 4
+
+
+def test_fixed_signature_savedmodel(fixtures_dir):
+    result = run(str(fixtures_dir / "hub_fixed_224"))
+    assert result.verdict["input_sizes"] == "fixed"
+    failed = [r for r in result.backbone.records if r.error]
+    assert failed and all("does not fit the declared input (1, 224, 224, 3)" in r.error for r in failed)
+    assert all("\n" not in r.error for r in failed)
+
+
+HUB_LAYER = """
+import tensorflow_hub as hub
+import tf_keras
+
+PATH = {path!r}
+
+def layer():
+    return hub.KerasLayer(PATH)
+
+def model():
+    return tf_keras.Sequential([tf_keras.Input((None, None, 3)), hub.KerasLayer(PATH, trainable=False)])
+"""
+
+
+@pytest.mark.parametrize("factory", ["layer", "model"])
+def test_hub_keras_layer_in_tf_keras(fixtures_dir, factory_file, factory):
+    source = factory_file(HUB_LAYER.format(path=str(fixtures_dir / "hub_feature_map")), factory)
+    result = run(source)
+    assert result.backbone.kind == "tf_keras"
+    assert result.verdict["pooling"] == "required"
+    assert result.backbone.records[2].outputs["output"] == (1, 48, 64, 16)
+
+
+HANDLE = "https://tfhub.dev/google/imagenet/mobilenet_v2_035_224/feature_vector/5"
+
+
+def test_hub_handle_resolves_through_the_cache(fixtures_dir, tmp_path, monkeypatch):
+    monkeypatch.setenv("TFHUB_CACHE_DIR", str(tmp_path))
+    shutil.copytree(fixtures_dir / "hub_pooled_mean", tmp_path / hashlib.sha1(HANDLE.encode()).hexdigest())
+    result = run(HANDLE, sizes=((224, 224),))
+    assert result.backbone.kind == "hub"
+    assert result.verdict["pooling"] == "applied"
+
+
+def test_hub_handle_missing_from_cache_says_where_to_put_it(tmp_path, monkeypatch):
+    monkeypatch.setenv("TFHUB_CACHE_DIR", str(tmp_path))
+    with pytest.raises(SourceError) as error:
+        parse_source(HANDLE)
+    assert str(tmp_path / hashlib.sha1(HANDLE.encode()).hexdigest()) in str(error.value)
+
+
+def test_unknown_keras_name_suggests_close_matches():
+    result = probe_source("keras:MobileNetV4", Options(sizes=SIZES))
+    assert "did you mean" in result.error and "MobileNetV2" in result.error

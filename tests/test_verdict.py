@@ -1,0 +1,65 @@
+"""The verdict is a pure function of records: built here from hand-written records, no TensorFlow."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from shapelint.records import BackboneRecord, InputSpec, Layout, ProbeRecord
+from shapelint.rules import run_rules
+from shapelint.verdict import verdict
+
+
+def backbone(outputs_by_size: dict, spec=InputSpec(), errors: dict = {}) -> BackboneRecord:
+    records = [ProbeRecord(size, spec.shape(size), {"output": shape}) for size, shape in outputs_by_size.items()]
+    records += [ProbeRecord(size, spec.shape(size), {}, error) for size, error in errors.items()]
+    return BackboneRecord("model", spec, tuple(records))
+
+
+def test_channels_first_maps_are_recognised_by_which_axes_scale():
+    v = verdict(backbone({(224, 224): (1, 512, 7, 7), (160, 160): (1, 512, 5, 5)}, InputSpec(layout=Layout.NCHW)))
+    main = v.primary
+    assert (main.layout, main.channels, main.output_stride) == (Layout.NCHW, 512, 32)
+    assert main.suggested_head.startswith('GlobalAveragePooling2D(data_format="channels_first")')
+
+
+def test_feature_size_that_changes_with_input_is_not_made_safe_by_pooling():
+    v = verdict(backbone({(224, 224): (1, 7, 7, 64), (160, 160): (1, 5, 5, 40)}))
+    assert v.primary.pooling_makes_sizes_safe is False
+    assert "does not make sizes safe" in v.to_json()["text"]
+
+
+def test_rank_five_output_is_unknown_and_has_no_suggestion():
+    v = verdict(backbone({(224, 224): (1, 2, 7, 7, 64)}))
+    assert (v.primary.pooling, v.primary.suggested_head) == ("unknown", "")
+
+
+def test_only_some_large_sizes_working_is_restricted():
+    v = verdict(backbone({(224, 224): (1, 7, 7, 8), (160, 160): (1, 5, 5, 8)}, errors={(320, 320): "ValueError: no"}))
+    assert v.input_sizes == "restricted" and v.min_size is None
+
+
+def test_nothing_working_gives_an_unknown_verdict():
+    v = verdict(backbone({}, errors={(224, 224): "ValueError: broken"}))
+    assert (v.input_sizes, v.primary) == ("unknown", None)
+    assert v.to_json()["pooling"] == "unknown"
+
+
+dims = st.integers(1, 64)
+record_sets = st.dictionaries(st.tuples(dims, dims), st.tuples(st.just(1), dims, dims, st.sampled_from([8, 16])), min_size=1, max_size=5)
+
+
+@given(record_sets, st.randoms())
+def test_order_of_records_never_changes_the_findings(outputs, rnd):
+    first = backbone(outputs)
+    shuffled = list(first.records)
+    rnd.shuffle(shuffled)
+    second = BackboneRecord("model", first.input, tuple(shuffled))
+    assert {f.rule for f in run_rules("backbone", first)} == {f.rule for f in run_rules("backbone", second)}
+    assert verdict(first).primary.pooling == verdict(second).primary.pooling
+
+
+@given(st.tuples(dims, dims), st.dictionaries(st.text(min_size=1, max_size=8), st.lists(st.one_of(st.none(), dims), max_size=5), max_size=3), st.one_of(st.none(), st.text(max_size=20)), st.booleans())
+def test_probe_records_round_trip_through_json(size, outputs, error, executed):
+    record = ProbeRecord(size, (1, *size, 3), {k: tuple(v) for k, v in outputs.items()}, error, executed)
+    assert ProbeRecord.from_json(record.to_json()) == record
