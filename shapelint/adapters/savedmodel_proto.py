@@ -10,10 +10,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import one_line
+from ..inspection import Endpoint, Function, Op, TensorInfo
 from ..sources import SourceError
 from ._quiet import import_tensorflow
 
 SERVE_TAG = "serve"
+CALL_OPS = ("PartitionedCall", "StatefulPartitionedCall")
 
 
 def read(path) -> "saved_model_pb2.SavedModel":  # noqa: F821
@@ -100,3 +102,186 @@ def graph_ops(proto) -> set[str]:
     for name in called:
         ops |= nested[name]
     return ops
+
+
+# --- signatures, endpoints and variables from the object graph ----------------------------------------
+
+def dtype_name(enum: int) -> str:
+    tf = import_tensorflow()
+    try:
+        return tf.dtypes.as_dtype(enum).name
+    except TypeError:
+        return f"dtype {enum}"
+
+
+def shape_of(shape_proto) -> tuple | None:
+    """A TensorShapeProto as a tuple with None for unknown dimensions; None when the rank is unknown."""
+    if shape_proto.unknown_rank:
+        return None
+    return tuple(None if d.size < 0 else int(d.size) for d in shape_proto.dim)
+
+
+def decode(value):
+    """A StructuredValue (a function's input or output structure) as Python: TensorInfo leaves in
+    tuples, lists and dicts (dict keys sorted, the order tf.nest flattens them), plain values otherwise."""
+    kind = value.WhichOneof("kind")
+    if kind in ("tensor_spec_value", "bounded_tensor_spec_value"):
+        spec = getattr(value, kind)
+        return TensorInfo(spec.name, dtype_name(spec.dtype), shape_of(spec.shape))
+    if kind == "type_spec_value":  # RaggedTensorSpec, SparseTensorSpec, ...: named, shape not read
+        return TensorInfo(value.type_spec_value.type_spec_class_name, "composite", None)
+    if kind in ("tuple_value", "list_value"):
+        return tuple(decode(v) for v in getattr(value, kind).values)
+    if kind == "dict_value":
+        return {key: decode(value.dict_value.fields[key]) for key in sorted(value.dict_value.fields)}
+    if kind == "named_tuple_value":
+        return {pair.key: decode(pair.value) for pair in value.named_tuple_value.values}
+    if kind == "none_value" or kind is None:
+        return None
+    return getattr(value, kind)
+
+
+def leaves(structure, prefix: str = "") -> list[tuple[str, object]]:
+    """Name every leaf as adapters.base.flatten_outputs does: 'output' alone, dict keys and indices joined by '/'."""
+    if isinstance(structure, dict):
+        items = list(structure.items())
+    elif isinstance(structure, tuple):
+        if len(structure) == 1 and not prefix:
+            return leaves(structure[0])
+        items = [(str(i), v) for i, v in enumerate(structure)]
+    else:
+        return [(prefix or "output", structure)]
+    named = []
+    for key, value in items:
+        named.extend(leaves(value, f"{prefix}/{key}" if prefix else str(key)))
+    return named
+
+
+def function_io(saved_concrete, keywords=()) -> tuple[tuple, tuple, tuple]:
+    """(tensor inputs, outputs, non-tensor arguments) of a SavedConcreteFunction."""
+    args, kwargs = (decode(saved_concrete.canonicalized_input_signature) + ({}, {}))[:2]
+    inputs, arguments = [], []
+    named = [(f"arg{i}", v) for i, v in enumerate(args or ())] + list((kwargs or {}).items())
+    for position, (key, value) in enumerate(named):
+        for leaf_name, leaf in leaves(value, key):
+            if isinstance(leaf, TensorInfo):
+                name = leaf.name or (keywords[position] if position < len(keywords) else leaf_name)
+                inputs.append(TensorInfo(name, leaf.dtype, leaf.shape))
+            else:
+                arguments.append(f"{leaf_name}={leaf!r}")
+    outputs = [TensorInfo(name, leaf.dtype, leaf.shape) for name, leaf in leaves(decode(saved_concrete.output_signature))
+               if isinstance(leaf, TensorInfo)]
+    return tuple(inputs), tuple(outputs), tuple(arguments)
+
+
+def children(graph, node_id: int) -> dict[str, int]:
+    return {c.local_name: c.node_id for c in graph.nodes[node_id].children}
+
+
+def endpoints(proto) -> list[Endpoint]:
+    """Root functions (`__call__`, `serve`: one Endpoint per trace) and signatures, as tf.saved_model.load
+    would expose them; read from the object graph, nothing restored."""
+    graph = meta_graph(proto).object_graph_def
+    if not graph.nodes:
+        return []
+    found = []
+    root = children(graph, 0)
+    for name, node_id in root.items():
+        node = graph.nodes[node_id]
+        if node.WhichOneof("kind") == "function":
+            for fn_name in node.function.concrete_functions:
+                if fn_name in graph.concrete_functions:
+                    found.append(Endpoint(name, "function", fn_name, *function_io(graph.concrete_functions[fn_name])))
+    for name, node_id in children(graph, root["signatures"]).items() if "signatures" in root else []:
+        bare = graph.nodes[node_id].bare_concrete_function
+        saved = graph.concrete_functions.get(bare.concrete_function_name)
+        if saved is not None:
+            found.append(Endpoint(name, "signature", bare.concrete_function_name,
+                                  *function_io(saved, tuple(bare.argument_keywords))))
+    return found
+
+
+def variables(proto) -> tuple[list[tuple[str, tuple, bool]], list[int], list[int] | None]:
+    """((name, shape, trainable) per variable, node ids, ids the root lists as trainable_variables or None).
+
+    The root's own `variables` list is what hub.KerasLayer adopts; without one, every variable in the
+    object graph is counted once.
+    """
+    graph = meta_graph(proto).object_graph_def
+    if not graph.nodes:
+        return [], [], None
+    root = children(graph, 0)
+    listed = lambda key: list(children(graph, root[key]).values()) if key in root else None  # noqa: E731
+    ids = listed("variables")
+    if ids is None:
+        ids = [i for i, node in enumerate(graph.nodes) if node.WhichOneof("kind") == "variable"]
+    ids = list(dict.fromkeys(i for i in ids if graph.nodes[i].WhichOneof("kind") == "variable"))
+    found = []
+    for i in ids:
+        v = graph.nodes[i].variable
+        found.append((v.name, shape_of(v.shape) or (), v.trainable))
+    return found, ids, listed("trainable_variables")
+
+
+def declared_range(proto, path) -> tuple[float, float] | None:
+    """A value range the module declares as a root variable named like 'input_range' holding two numbers,
+    read from the checkpoint file (data, not code)."""
+    graph = meta_graph(proto).object_graph_def
+    if not graph.nodes:
+        return None
+    for name, node_id in children(graph, 0).items():
+        if "range" in name.lower() and graph.nodes[node_id].WhichOneof("kind") == "variable":
+            tf = import_tensorflow()
+            try:
+                value = tf.train.load_checkpoint(str(Path(path) / "variables" / "variables")).get_tensor(
+                    f"{name}/.ATTRIBUTES/VARIABLE_VALUE")
+            except Exception:  # no checkpoint or another layout: the range stays unknown
+                return None
+            flat = [float(x) for x in getattr(value, "flat", [])]
+            if len(flat) == 2:
+                return (flat[0], flat[1])
+    return None
+
+
+# --- the function library as plain data for inspection's graph walk ----------------------------------
+
+def _small_ints(node):
+    if node.op != "Const" or "value" not in node.attr:
+        return None
+    tensor = node.attr["value"].tensor
+    if tensor.dtype not in (3, 9):  # DT_INT32, DT_INT64
+        return None
+    tf = import_tensorflow()
+    value = tf.make_ndarray(tensor)
+    return tuple(int(x) for x in value.flat) if value.size <= 8 else None
+
+
+def plain_functions(proto, roots) -> dict[str, Function]:
+    """The library functions reachable from `roots`, converted to inspection.Function records."""
+    library = function_library(proto)
+    done: dict[str, Function] = {}
+    todo = [name for name in roots if name in library]
+    while todo:
+        name = todo.pop()
+        if name in done:
+            continue
+        fdef = library[name]
+        ops = {}
+        for node in fdef.node_def:
+            called = callees(node, library)
+            todo.extend(called)
+            inputs = tuple(i for i in node.input if not i.startswith("^"))  # "^name": control edge, no data
+            ops[node.name] = Op(node.name, node.op, inputs, _call_target(node, library), _small_ints(node))
+        out_names = tuple(arg.name for arg in fdef.signature.output_arg)
+        done[name] = Function(name, tuple(arg.name for arg in fdef.signature.input_arg),
+                              tuple(fdef.ret[n] for n in out_names), out_names, ops)
+    return done
+
+
+def _call_target(node, library) -> str | None:
+    """The function whose outputs a node returns as its own: a call op's f, or an op named after a function."""
+    if node.op in library:
+        return node.op
+    if node.op in CALL_OPS and node.attr["f"].func.name in library:
+        return node.attr["f"].func.name
+    return None

@@ -1,0 +1,117 @@
+"""Source -> Inspection. SavedModels and Hub modules are read as data (savedmodel_proto): nothing is
+restored or run. Other sources are loaded by their adapter and described by what it can say."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+
+from ..errors import one_line
+from ..inspection import Endpoint, Inspection, OutputAnalysis, Variables, analyse_output, usage_note
+from ..sources import Source, SourceError, parse_source
+from . import savedmodel_proto as sp
+from .keras3 import spec_from_shape
+from .savedmodel import ENDPOINTS
+
+KERAS_POOLING = {"GlobalAveragePooling2D": "mean", "GlobalMaxPooling2D": "max"}
+
+
+def inspect_source(text: str, unsafe: bool = False) -> Inspection:
+    """Inspect one SOURCE; a source that cannot be read comes back as an Inspection with a one-line error."""
+    try:
+        source = parse_source(text)
+        if source.kind in ("savedmodel", "hub"):
+            return inspect_savedmodel(source.location, text, source.kind)
+        return inspect_loaded(source, unsafe)
+    except SourceError as exc:
+        return Inspection(text, error=str(exc))
+    except Exception as exc:  # an adapter bug or a model we cannot read: reported, not raised
+        return Inspection(text, error=f"{text}: {one_line(exc)}")
+
+
+def probe_endpoint(found: list[Endpoint]) -> Endpoint | None:
+    """The trace the probe would call: endpoints in adapters.savedmodel's ENDPOINTS order, then the rest
+    by name; the first trace with exactly one rank-4 tensor input."""
+    names = list(dict.fromkeys(e.name for e in found))
+    for name in [n for n in ENDPOINTS if n in names] + sorted(set(names) - set(ENDPOINTS)):
+        for endpoint in found:
+            if endpoint.name == name and endpoint.image_input is not None:
+                return endpoint
+    return None
+
+
+def inspect_savedmodel(path: str, name: str, kind: str) -> Inspection:
+    proto = sp.read(path)
+    found = sp.endpoints(proto)
+    chosen = probe_endpoint(found)
+    spec, outputs = None, ()
+    if chosen is not None:
+        image = chosen.image_input
+        spec = spec_from_shape(image.shape, image.dtype)
+        functions = sp.plain_functions(proto, [chosen.function])
+        outputs = tuple(analyse_output(functions, chosen.function, i, t.name, t.dtype, t.shape)
+                        for i, t in enumerate(chosen.outputs))
+    variables, ids, trainable_ids = sp.variables(proto)
+    counts = _count(variables)
+    fine_tunable, reason = _fine_tuning(found, variables, ids, trainable_ids)
+    notes = ["read from saved_model.pb: nothing was loaded or executed"]
+    if chosen is None:
+        notes.append("no endpoint takes one image tensor (N, H, W, C); the probe cannot use this module")
+    inspection = Inspection(name, kind, tuple(found), chosen.name if chosen else None, spec,
+                            sp.declared_range(proto, path), outputs, counts, fine_tunable, reason, notes=tuple(notes))
+    return _with_usage(inspection, name)
+
+
+def _with_usage(inspection: Inspection, handle: str) -> Inspection:
+    return replace(inspection, usage=usage_note(inspection, handle))
+
+
+def _params(shape) -> int:
+    return math.prod(d for d in shape if d is not None) if shape else 1
+
+
+def _count(variables) -> Variables:
+    trainable = [v for v in variables if v[2]]
+    return Variables(len(variables), len(trainable), sum(_params(v[1]) for v in variables),
+                     sum(_params(v[1]) for v in trainable))
+
+
+def _fine_tuning(found, variables, ids, trainable_ids) -> tuple[bool, str]:
+    """Could hub.KerasLayer(trainable=True) train it? Only through `__call__`, and only the variables
+    the root object lists as trainable_variables (tensorflow_hub's keras_layer._setup_layer)."""
+    if not any(e.name == "__call__" for e in found):
+        names = ", ".join(sorted({e.name for e in found})) or "none"
+        return False, f"hub.KerasLayer trains only through a tf.function __call__, and this module has none (endpoints: {names})"
+    if trainable_ids is None:
+        return False, (f"the root object lists no trainable_variables, so hub.KerasLayer adopts none of its "
+                       f"{len(variables)} variables as trainable")
+    by_id = dict(zip(ids, variables))
+    listed = [by_id[i] for i in trainable_ids if i in by_id]
+    if not listed:
+        return False, "the root object's trainable_variables list is empty"
+    return True, f"hub.KerasLayer(trainable=True) would train {len(listed)} variables ({sum(_params(v[1]) for v in listed):,} parameters)"
+
+
+def inspect_loaded(source: Source, unsafe: bool) -> Inspection:
+    """Keras names, .keras/.h5 files and factories: the adapter's input spec, output shapes and weights."""
+    from .load import load
+
+    backbone = load(source, unsafe=unsafe)
+    spec = backbone.input
+    size = spec.fixed_size or (224, 224)
+    shapes = backbone.symbolic(spec.shape(size))
+    model = backbone.model
+    layers = list(getattr(model, "layers", []) or [])
+    last = type(layers[-1]).__name__ if layers else ""
+    tail = tuple(type(layer).__name__ for layer in layers[-5:])
+    outputs = []
+    for key, shape in shapes.items():
+        pooling = KERAS_POOLING.get(last) if len(shapes) == 1 else None
+        outputs.append(OutputAnalysis(key, spec.dtype, shape, pooling or ("none" if len(shape) == 4 else "unknown"), tail))
+    weights = getattr(model, "weights", []) or []
+    trainable = getattr(model, "trainable_weights", []) or []
+    counts = Variables(len(weights), len(trainable), sum(_params(tuple(w.shape)) for w in weights),
+                       sum(_params(tuple(w.shape)) for w in trainable))
+    notes = (f"loaded by the {backbone.kind} adapter; output shapes inferred at {size[0]}x{size[1]}",
+             "inner_pooling from the last layer's class (GlobalAveragePooling2D/GlobalMaxPooling2D) or the output rank")
+    return Inspection(source.text, backbone.kind, (), None, spec, None, tuple(outputs), counts, notes=notes)
