@@ -1,0 +1,189 @@
+"""[tool.shapelint]: parsing, bad config (one line, exit 2), unknown keys (warning), flags over the file, overrides."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+
+import pytest
+from click.testing import CliRunner
+from hypothesis import given, strategies as st
+
+from shapelint.cli import main
+from shapelint.cli.probe import probe
+from shapelint.config import Config, ConfigError, default_map, find_pyproject, load_config, options_for
+from shapelint.run import Options
+
+
+def write(folder, body: str):
+    path = folder / "pyproject.toml"
+    path.write_text(textwrap.dedent(body))
+    return path
+
+
+def test_full_config(tmp_path):
+    path = write(tmp_path, """
+        [project]
+        name = "zoo"
+
+        [tool.shapelint]
+        sources = ["keras:MobileNetV2", "models/a.keras"]
+        sizes = [224, "192x256"]
+        num_classes = 10
+        select = "SL1"
+        ignore = ["SL103", "input-too-small"]
+        fail-on = "error"
+
+        [[tool.shapelint.overrides]]
+        sources = ["keras:NASNet*"]
+        sizes = "331"
+        num-classes = 3
+    """)
+    config = load_config(path)
+    assert config.values == {
+        "sources": ["keras:MobileNetV2", "models/a.keras"], "sizes": ((224, 224), (192, 256)), "num_classes": 10,
+        "select": ["SL1"], "ignore": ["SL103", "input-too-small"], "fail_on": "error",
+    }
+    assert config.unknown == ()
+    (override,) = config.overrides
+    assert override.patterns == ("keras:NASNet*",) and override.values == {"sizes": ((331, 331),), "num_classes": 3}
+
+
+def test_found_by_walking_up_past_pyprojects_without_the_table(tmp_path, monkeypatch):
+    top = write(tmp_path, "[tool.shapelint]\nsizes = [96]\n")
+    inner = tmp_path / "pkg" / "sub"
+    inner.mkdir(parents=True)
+    write(tmp_path / "pkg", "[project]\nname = 'pkg'\n")
+    monkeypatch.chdir(inner)
+    assert find_pyproject() == top
+    assert load_config().values == {"sizes": ((96, 96),)}
+
+
+def test_a_pyproject_without_the_table_is_an_empty_config(tmp_path):
+    path = write(tmp_path, "[project]\nname = 'zoo'\n")
+    assert load_config(path) == Config(path)
+    assert find_pyproject(tmp_path) != path
+
+
+@pytest.mark.parametrize("body, message", [
+    ("sizes = true", "sizes: expected sizes like"),
+    ("sizes = [0]", "sizes: bad size '0'"),
+    ("num_classes = \"10\"", "num_classes: expected a positive integer, got '10'"),
+    ("num_classes = 0", "num_classes: expected a positive integer"),
+    ("select = [1, 2]", "select: expected a list of strings, got a list"),
+    ("ignore = [\"SL999\"]", "ignore: 'SL999' matches no rule code or name"),
+    ("fail-on = \"never\"", "fail-on: expected one of error, warning, info, got 'never'"),
+    ("sources = \"keras:X\"\nsources2 = 1", None),  # a comma string is a list; the unknown key only warns
+    ("overrides = 3", "overrides: expected [[tool.shapelint.overrides]] tables"),
+    ("[[tool.shapelint.overrides]]\nsizes = [96]", "overrides]] #1: missing 'sources'"),
+    ("[[tool.shapelint.overrides]]\nsources = [\"a\"]\nnum_classes = -1", "#1 num_classes: expected a positive"),
+    ("sizes = [", "not valid TOML"),
+])
+def test_bad_config(tmp_path, body, message):
+    path = write(tmp_path, "[tool.shapelint]\n" + body + "\n")
+    if message is None:
+        assert load_config(path).values == {"sources": ["keras:X"]}
+        return
+    with pytest.raises(ConfigError) as error:
+        load_config(path)
+    assert message in str(error.value) and str(path) in str(error.value) and "\n" not in str(error.value)
+
+
+def test_unknown_keys_are_collected_with_their_table(tmp_path):
+    path = write(tmp_path, """
+        [tool.shapelint]
+        sizez = [96]
+        [[tool.shapelint.overrides]]
+        sources = ["a"]
+        fail-on = "error"
+    """)
+    config = load_config(path)
+    assert [u.split(": ", 1)[1].split(" (")[0] for u in config.unknown] == [
+        "[tool.shapelint]: unknown key 'sizez'", "[[tool.shapelint.overrides]] #1: unknown key 'fail-on'"]
+
+
+def test_default_map_takes_the_form_each_param_parses():
+    config = Config(values={"sources": ["a", "b"], "sizes": ((224, 224), (96, 128)), "fail_on": "error",
+                            "num_classes": 4})
+    assert default_map(config, probe.params) == {"sources": ["a", "b"], "sizes": "224,96x128", "fail_on": "error"}
+    assert "fail_on" not in default_map(config, probe.params, skip=("fail_on",))
+
+
+def test_overrides_in_file_order_and_command_line_wins():
+    config = Config(overrides=(
+        load_override(["keras:*"], sizes=((96, 96),), num_classes=3),
+        load_override(["keras:NASNetMobile"], sizes=((224, 224),), select=["SL1"]),
+    ))
+    base = Options()
+    assert options_for("models/a.keras", base, config) is base
+    assert options_for("keras:ResNet50", base, config) == Options(sizes=((96, 96),), num_classes=3)
+    assert options_for("keras:NASNetMobile", base, config) == Options(sizes=((224, 224),), num_classes=3,
+                                                                       select=("SL1",))
+    assert options_for("keras:NASNetMobile", base, config, explicit=("sizes",)).sizes == base.sizes
+
+
+def load_override(patterns, **values):
+    from shapelint.config import Override
+
+    return Override(tuple(patterns), values)
+
+
+@given(st.lists(st.tuples(st.integers(1, 4096), st.integers(1, 4096)), min_size=1, max_size=5))
+def test_sizes_round_trip_through_the_default_map(sizes):
+    config = Config(values={"sizes": tuple(dict.fromkeys(sizes))})
+    from shapelint.sources import parse_sizes
+
+    assert parse_sizes(default_map(config, probe.params)["sizes"]) == tuple(dict.fromkeys(sizes))
+
+
+# The command line, end to end.
+
+def test_bad_config_is_one_line_and_exit_2(tmp_path, monkeypatch):
+    write(tmp_path, "[tool.shapelint]\nnum_classes = \"ten\"\n")
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["probe", "keras:X"])
+    assert result.exit_code == 2
+    assert result.output.strip().splitlines() == [
+        f"Error: {tmp_path / 'pyproject.toml'}: [tool.shapelint] num_classes: expected a positive integer, got 'ten'"]
+
+
+def test_unknown_key_warns_and_sources_come_from_the_file(tmp_path, monkeypatch):
+    write(tmp_path, "[tool.shapelint]\nsources = [\"missing.keras\", \"keras:\"]\ncolour = \"blue\"\n")
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["probe", "--format", "json"])
+    assert result.exit_code == 2
+    assert "warning:" in result.stderr and "unknown key 'colour'" in result.stderr
+    assert [r["source"] for r in json.loads(result.stdout)["results"]] == ["missing.keras", "keras:"]
+    assert "Traceback" not in result.output
+
+
+def test_missing_config_path_is_a_usage_error(tmp_path):
+    result = CliRunner().invoke(main, ["--config", str(tmp_path / "nope.toml"), "probe", "keras:X"])
+    assert result.exit_code == 2 and "does not exist" in result.output
+
+
+def test_config_sizes_overrides_and_flags_on_real_models(tmp_path, monkeypatch, fixtures_dir):
+    """File sizes apply to every source, an override changes one source, a --sizes flag beats both.
+
+    The file's fail-on = "info" leaves probe's exit code alone (probe reports, check judges)."""
+    tiny_map, tiny_pooled = str(fixtures_dir / "tiny_map.keras"), str(fixtures_dir / "tiny_pooled.h5")
+    write(tmp_path, f"""
+        [tool.shapelint]
+        sources = ["{tiny_map}", "{tiny_pooled}"]
+        sizes = [32, 64]
+        fail-on = "info"
+        [[tool.shapelint.overrides]]
+        sources = ["*.h5"]
+        sizes = [48]
+    """)
+    monkeypatch.chdir(tmp_path)
+
+    def probed_sizes(*args, exit_code=0):
+        result = CliRunner().invoke(main, ["probe", "--format", "json", *args])
+        assert result.exit_code == exit_code, result.output
+        return [[tuple(r["size"]) for r in res["records"]] for res in json.loads(result.stdout)["results"]]
+
+    assert probed_sizes() == [[(32, 32), (64, 64)], [(48, 48)]]
+    assert probed_sizes("--sizes", "40") == [[(40, 40)], [(40, 40)]]
+    # the file's fail-on is for check; probe judges findings (SL101 is info) only with an explicit flag
+    assert probed_sizes("--fail-on", "info", exit_code=1) == [[(32, 32), (64, 64)], [(48, 48)]]
