@@ -27,7 +27,32 @@ def probe(backbone: Backbone, sizes, batch: int = 1, execute: bool = True) -> Ba
         to_run |= {s for s, r in records.items() if not r.ok and _area(s) <= EXECUTE_LIMIT}
         for size in sorted(to_run, key=_area):
             records[size] = _run(backbone.execute, backbone, size, batch, executed=True)
-    return BackboneRecord(backbone.name, backbone.input, tuple(records[s] for s in sizes), backbone.kind)
+    boundary = _min_size_boundary(backbone, records, batch, execute)
+    ordered = [records[s] for s in sizes] + [r for r in boundary if r.size not in records]
+    return BackboneRecord(backbone.name, backbone.input, tuple(ordered), backbone.kind)
+
+
+def _min_size_boundary(backbone: Backbone, records: dict, batch: int, execute: bool) -> list[ProbeRecord]:
+    """When a square size is too small, bisect the side up to the smallest working square.
+
+    Returns the two records either side of the minimum (largest failing, smallest working), so the
+    minimum size is evidence in the table rather than a guess. Executes when allowed: tiny inputs
+    are cheap and inference is least reliable exactly there.
+    """
+    squares_ok = [s[0] for s, r in records.items() if r.ok and s[0] == s[1]]
+    if not squares_ok or backbone.input.fixed_size:
+        return []
+    hi = min(squares_ok)
+    failing = [s[0] for s, r in records.items() if not r.ok and s[0] == s[1] and s[0] < hi]
+    if not failing:
+        return []
+    fn, executed = (backbone.execute, True) if execute and not backbone.blocked else (backbone.symbolic, False)
+    lo, found = max(failing), {}
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        found[mid] = _run(fn, backbone, (mid, mid), batch, executed)
+        lo, hi = (lo, mid) if found[mid].ok else (mid, hi)
+    return [found[n] for n in (lo, hi) if n in found]
 
 
 def _run(fn, backbone: Backbone, size, batch: int, executed: bool) -> ProbeRecord:

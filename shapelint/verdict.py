@@ -207,13 +207,15 @@ def describe(v: Verdict) -> str:
         parts.append(f"Pooling unknown: the output {shape_text(main.example_shape)} has rank {main.rank}.")
     if v.input_sizes == "fixed":
         parts.append(f"Input size is fixed: only {format_size(v.working[0])} works.")
+    elif v.input_sizes == "variable" and v.min_size:
+        parts.append(f"Every probed size from {format_size(v.min_size)} up works.")
     elif v.input_sizes == "variable":
         parts.append("Every probed input size works.")
     elif v.input_sizes == "restricted":
         parts.append(f"Only some sizes work: {', '.join(format_size(s) for s in v.working)}.")
     if v.min_size:
         small = ", ".join(format_size(s) for s in v.too_small)
-        parts.append(f"Too small: {small}; the smallest size that worked is {format_size(v.min_size)}.")
+        parts.append(f"Too small: {small}.")
     if len(v.outputs) > 1:
         parts.append(f"{len(v.outputs)} outputs; the verdict describes '{main.name}'.")
     return " ".join(parts)

@@ -64,13 +64,17 @@ def test_fixed_input_model_works_only_at_its_declared_size():
 
 def test_densenet_at_16_pixels_is_reported_too_small():
     result = run("keras:DenseNet121", sizes=((16, 16), (224, 224)))
-    tiny, normal = result.backbone.records
+    tiny, normal, *boundary = result.backbone.records
     assert tiny.executed and tiny.outputs["output"] == (1, 0, 0, 1024)  # execution wins over inference
     assert tiny.empty and not tiny.ok
     assert normal.outputs["output"] == (1, 7, 7, 1024)
-    assert result.verdict["min_size"] == [224, 224]
-    assert "input-too-small" in rules_of(result)
+    # the minimum is bisected and both sides of it are kept as evidence: 28 leaves nothing, 29 leaves 1×1
+    assert [(r.size, r.outputs["output"]) for r in boundary] == [((28, 28), (1, 0, 0, 1024)), ((29, 29), (1, 1, 1, 1024))]
+    assert result.verdict["min_size"] == [29, 29]
+    (finding,) = [f for f in result.findings if f.rule == "input-too-small"]
+    assert "16, 28 too small" in finding.message and finding.fix == "Resize inputs to at least 29"
     assert result.verdict["input_sizes"] == "variable"
+    assert "Every probed size from 29 up works." in result.verdict["text"]
 
 
 TOKENS = """

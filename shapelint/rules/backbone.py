@@ -125,11 +125,13 @@ def input_too_small(backbone: BackboneRecord, **_):
     Upscale small images to at least the reported minimum size before the backbone.
     """
     v = verdict(backbone)
-    records = {r.size: r for r in backbone.records}
-    for size in v.too_small:
-        record = records[size]
-        why = record.error or "an empty output " + ", ".join(shape_text(s) for s in record.outputs.values())
+    if v.too_small:
+        records = {r.size: r for r in backbone.records}
+        first = records[v.too_small[0]]
+        why = first.error or "an empty output " + ", ".join(shape_text(s) for s in first.outputs.values())
+        small = ", ".join(format_size(s) for s in v.too_small)
         yield (
-            f"{format_size(size)} is too small for {backbone.source}: {why}",
+            f"{small} too small for {backbone.source} ({format_size(first.size)}: {why}); "
+            f"the smallest size that works is {format_size(v.min_size)}",
             f"Resize inputs to at least {format_size(v.min_size)}",
         )
