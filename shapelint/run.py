@@ -58,5 +58,8 @@ def _guarded(name: str, load, options: Options) -> SourceReport:
     return SourceReport(name, record, verdict(record).to_json(), findings, None, str(path) if path else None)
 
 
-def probe_all(sources, options: Options) -> Report:
-    return Report(tuple(probe_source(text, options) for text in sources))
+def probe_all(sources, options: Options, schedule=None) -> Report:
+    """Every source in worker processes (runner.py), cached; schedule=None takes the CLI's --jobs etc."""
+    from .runner import run_sources
+
+    return run_sources("shapelint.run:probe_source", sources, options, schedule)

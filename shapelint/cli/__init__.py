@@ -7,6 +7,7 @@ are scheduled), output_options (where output goes and what exit code it earns).
 
 from __future__ import annotations
 
+import functools
 import sys
 from pathlib import Path
 
@@ -38,7 +39,38 @@ def load_options(f):
 
 
 def run_options(f):
-    return f
+    """--jobs, --timeout, --memory-limit, --no-cache, --quiet: how sources run, never what they report.
+
+    The command runs inside runner.scheduled(...), so every run_sources call it makes (probe, check) uses
+    these settings; Ctrl-C becomes one line on stderr and exit 130 once every worker is gone.
+    """
+
+    @functools.wraps(f)
+    def command(*args, jobs, timeout, memory_limit, no_cache, quiet, **kwargs):
+        from ..runner import Schedule, scheduled
+
+        schedule = Schedule(jobs=jobs, timeout=timeout, memory_limit_gib=memory_limit or None,
+                            cache=not no_cache, progress=not quiet and sys.stderr.isatty())
+        try:
+            with scheduled(schedule):
+                return f(*args, **kwargs)
+        except KeyboardInterrupt:
+            click.echo("shapelint: interrupted; every worker stopped", err=True)
+            sys.exit(130)
+
+    for option in reversed([
+        click.option("-j", "--jobs", type=click.IntRange(0), default=None,
+                     help="Worker processes [default: one per core, capped by memory]; 0 runs in this process "
+                          "(no isolation, no timeout)."),
+        click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=120.0, show_default=True,
+                     help="Seconds a source may take (after its worker imported TensorFlow) before it is an error."),
+        click.option("--memory-limit", type=click.FloatRange(min=0), default=8.0, show_default=True,
+                     help="GiB of address space per worker (0: no cap); past it a source fails, not the machine."),
+        click.option("--no-cache", is_flag=True, help="Probe every source again instead of reusing cached results."),
+        click.option("-q", "--quiet", is_flag=True, help="No progress display on stderr."),
+    ]):
+        command = option(command)
+    return command
 
 
 def output_options(f):

@@ -1,0 +1,77 @@
+"""A worker process (started by pool.py): import TensorFlow once, then run one source at a time.
+
+Protocol, one line per message: the parent writes base64 pickles (its own trusted objects) to stdin:
+first the settings, then (task, source, options) tuples. The worker answers on the stdout it was
+started with, as JSON: {"ready": true} once TensorFlow is imported, then {"result": <SourceReport JSON>}
+per source. File descriptor 1 itself is pointed at /dev/null so a model's prints cannot corrupt answers.
+"""
+
+from __future__ import annotations
+
+import base64
+import importlib
+import json
+import os
+import pickle
+import resource
+import signal
+import sys
+
+
+def main() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C goes to the whole group; the parent decides
+    answers = os.fdopen(os.dup(1), "w", buffering=1)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
+    settings = _read()
+    if settings is None or not _die_with_parent(settings["parent"]):
+        return
+    sys.path[:] = settings["sys_path"]  # resolve module:factory sources exactly as the parent would
+    if settings["memory_limit"]:
+        resource.setrlimit(resource.RLIMIT_AS, (settings["memory_limit"], settings["memory_limit"]))
+    from shapelint.adapters._quiet import import_tensorflow
+    from shapelint.errors import one_line
+
+    import_tensorflow()
+    _send(answers, {"ready": True})
+    while True:
+        message = _read()
+        if message is None:
+            return  # the parent closed our stdin: no more work
+        task, text, options = message
+        try:
+            result = _resolve(task)(text, options).to_json()
+        except BaseException as exc:  # SystemExit from a factory included: report it, keep serving
+            result = {"source": text, "error": f"{text}: {one_line(exc)}"}
+        _send(answers, {"result": result})
+
+
+def _read():
+    line = sys.stdin.buffer.readline()
+    return pickle.loads(base64.b64decode(line)) if line.strip() else None
+
+
+def _send(stream, message: dict) -> None:
+    stream.write(json.dumps(message) + "\n")
+    stream.flush()
+
+
+def _resolve(task: str):
+    module, _, name = task.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+def _die_with_parent(parent: int) -> bool:
+    """Linux: the kernel kills this worker if the parent dies without cleaning up; False if it already has."""
+    try:
+        import ctypes
+
+        PR_SET_PDEATHSIG = 1
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):
+        pass
+    return os.getppid() == parent
+
+
+if __name__ == "__main__":
+    main()

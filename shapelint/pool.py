@@ -1,0 +1,192 @@
+"""Worker processes, one source at a time each, with a per-source timeout.
+
+A worker that hangs, crashes the interpreter or runs out of memory costs only the source it was
+running: that source gets a one-line error, the worker is replaced, the other sources go on.
+Workers are fresh interpreters (subprocess, never fork after TensorFlow), each imports TensorFlow once
+and then serves source after source. Whatever happens, every worker is killed and reaped on the way out.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import pickle
+import selectors
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections import deque
+from dataclasses import dataclass
+from typing import Callable
+
+STARTUP_TIMEOUT = 300.0  # importing TensorFlow on a busy machine; the per-source clock starts after it
+STARTUP_ATTEMPTS = 2  # workers that die before they are ready, before every remaining source is failed
+
+
+@dataclass
+class Job:
+    index: int
+    task: str  # "module:function" taking (source text, options) and returning a SourceReport
+    text: str
+
+
+class Worker:
+    def __init__(self, settings: dict):
+        self.stderr = tempfile.TemporaryFile()
+        env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL=os.environ.get("TF_CPP_MIN_LOG_LEVEL", "3"))
+        self.proc = subprocess.Popen([sys.executable, "-m", "shapelint._worker"], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, stderr=self.stderr, env=env)
+        self.fd = self.proc.stdout.fileno()
+        self.buffer = b""
+        self.job: Job | None = None
+        self.ready = False
+        self.since = time.monotonic()
+        self.send(settings)
+
+    def send(self, message) -> bool:
+        try:
+            self.proc.stdin.write(base64.b64encode(pickle.dumps(message)) + b"\n")
+            self.proc.stdin.flush()
+            return True
+        except OSError:  # it died; the selector reports the end of its output
+            return False
+
+    def start(self, job: Job, options) -> None:
+        self.job, self.since = job, time.monotonic()
+        self.send((job.task, job.text, options))
+
+    def receive(self) -> list[dict] | None:
+        """Complete messages read so far; None once the worker's output has ended (it exited)."""
+        data = os.read(self.fd, 1 << 16)
+        if not data:
+            return None
+        self.buffer += data
+        *lines, self.buffer = self.buffer.split(b"\n")
+        return [json.loads(line) for line in lines if line.strip()]
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
+        for stream in (self.proc.stdin, self.proc.stdout, self.stderr):
+            try:
+                stream.close()
+            except OSError:
+                pass
+
+    def death(self) -> str:
+        """Why the worker ended, in a few words, with the last line it wrote to stderr if any."""
+        code = self.proc.wait()
+        if code < 0:
+            name = signal.Signals(-code).name
+            why = f"worker crashed ({name}{', out of memory?' if name == 'SIGKILL' else ''})"
+        else:
+            why = f"worker exited with code {code}"
+        self.stderr.seek(0)
+        lines = [line.strip() for line in self.stderr.read()[-4000:].decode(errors="replace").splitlines()]
+        last = next((line for line in reversed(lines) if line), "")
+        return f"{why}: {last[:200]}" if last else why
+
+
+class Pool:
+    def __init__(self, size: int, timeout: float, memory_limit: int | None,
+                 on_event: Callable[[str, Job], None] = lambda kind, job: None):
+        self.size = max(1, size)
+        self.timeout = timeout
+        self.settings = {"sys_path": list(sys.path), "memory_limit": memory_limit, "parent": os.getpid()}
+        self.on_event = on_event
+
+    def run(self, jobs: list[Job], options) -> dict[int, dict]:
+        """Run every job; returns {job.index: SourceReport JSON}. Kills every worker before returning or raising."""
+        self.pending = deque(jobs)
+        self.results: dict[int, dict] = {}
+        self.workers: list[Worker] = []
+        self.selector = selectors.DefaultSelector()
+        self.startup_failures = 0
+        try:
+            while self.pending or any(w.job for w in self.workers):
+                self._staff()
+                for worker in self.workers:
+                    if worker.ready and worker.job is None and self.pending:
+                        job = self.pending.popleft()
+                        self.on_event("start", job)
+                        worker.start(job, options)
+                self._wait()
+                self._enforce_deadlines()
+            return self.results
+        finally:
+            self._shutdown()
+
+    def _staff(self) -> None:
+        """Start workers up to the pool size, but no more than there is work for; retire idle ones."""
+        busy = sum(1 for w in self.workers if w.job)
+        for worker in [w for w in self.workers if w.ready and not w.job and not self.pending]:
+            self._remove(worker)
+        while len(self.workers) < min(self.size, busy + len(self.pending)):
+            worker = Worker(self.settings)
+            self.workers.append(worker)
+            self.selector.register(worker.fd, selectors.EVENT_READ, worker)
+
+    def _wait(self) -> None:
+        now = time.monotonic()
+        deadlines = [w.since + (self.timeout if w.job else STARTUP_TIMEOUT) for w in self.workers if w.job or not w.ready]
+        timeout = max(0.0, min(deadlines) - now) if deadlines else None
+        for key, _ in self.selector.select(timeout):
+            worker = key.data
+            messages = worker.receive()
+            if messages is None:
+                self._died(worker)
+                continue
+            for message in messages:
+                if message.get("ready"):
+                    worker.ready, worker.since = True, time.monotonic()
+                elif "result" in message and worker.job:
+                    self._finish(worker, message["result"])
+
+    def _enforce_deadlines(self) -> None:
+        now = time.monotonic()
+        for worker in list(self.workers):
+            if worker.job and now - worker.since > self.timeout:
+                self._finish(worker, _error(worker.job, f"timed out after {self.timeout:g} s"))
+                self._remove(worker)
+            elif not worker.ready and now - worker.since > STARTUP_TIMEOUT:
+                self._remove(worker)
+                self._startup_failed(f"worker did not start within {STARTUP_TIMEOUT:g} s")
+
+    def _died(self, worker: Worker) -> None:
+        why = worker.death()
+        if worker.job:
+            self._finish(worker, _error(worker.job, why))
+        elif not worker.ready:
+            self._startup_failed(why)
+        self._remove(worker)
+
+    def _startup_failed(self, why: str) -> None:
+        self.startup_failures += 1
+        if self.startup_failures >= STARTUP_ATTEMPTS:
+            while self.pending:
+                job = self.pending.popleft()
+                self.results[job.index] = _error(job, f"could not start a worker: {why}")
+                self.on_event("done", job)
+
+    def _finish(self, worker: Worker, result: dict) -> None:
+        self.results[worker.job.index] = result
+        self.on_event("done", worker.job)
+        worker.job = None
+
+    def _remove(self, worker: Worker) -> None:
+        self.selector.unregister(worker.fd)
+        self.workers.remove(worker)
+        worker.kill()
+
+    def _shutdown(self) -> None:
+        for worker in list(self.workers):
+            self._remove(worker)
+        self.selector.close()
+
+
+def _error(job: Job, why: str) -> dict:
+    return {"source": job.text, "error": f"{job.text}: {why}"}

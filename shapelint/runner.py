@@ -1,0 +1,184 @@
+"""Schedule many sources: parse them, answer what the cache knows, run the rest in worker processes.
+
+Any per-source function `fn(text, options) -> SourceReport` can be scheduled by its "module:function"
+name (probe: "shapelint.run:probe_source", check: "shapelint.check:check_source"):
+
+    report = run_sources("shapelint.run:probe_source", sources, options, Schedule(jobs=2))
+
+Isolation is the default, also for one job: a model that crashes the interpreter must not take the
+command with it, and only a separate process can be stopped when it hangs. The parent never imports
+TensorFlow, so a worker costs one interpreter start (~0.1 s) on top of the TensorFlow import the
+command would pay anyway. jobs=0 runs in this process instead (no timeout, no memory cap): for
+debugging, profiling, and callers that already imported TensorFlow.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import os
+import signal
+import sys
+import threading
+from dataclasses import dataclass
+
+from .cache import Cache, cache_key
+from .pool import Job, Pool
+from .report import Report, SourceReport
+from .sources import SourceError, parse_source
+
+GIB = 1 << 30
+DEFAULT_TIMEOUT = 120.0
+DEFAULT_MEMORY_LIMIT_GIB = 8.0  # address space per worker; TensorFlow alone maps ~1.5 GiB
+MEMORY_PER_WORKER_GIB = 3  # what a large backbone needs while probing, to size the default pool
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """How sources are run; none of this changes a result, so none of it is part of the cache key."""
+
+    jobs: int | None = None  # None: default_jobs(); 0: in this process
+    timeout: float = DEFAULT_TIMEOUT  # seconds per source, after the worker's TensorFlow import
+    memory_limit_gib: float | None = DEFAULT_MEMORY_LIMIT_GIB  # per worker; None or 0: no cap
+    cache: bool = True
+    progress: bool = False
+
+
+_SCHEDULE: contextvars.ContextVar[Schedule] = contextvars.ContextVar("shapelint_schedule", default=Schedule())
+
+
+@contextlib.contextmanager
+def scheduled(schedule: Schedule):
+    """The Schedule run_sources uses when none is passed (the CLI sets it once for a whole command)."""
+    token = _SCHEDULE.set(schedule)
+    try:
+        yield schedule
+    finally:
+        _SCHEDULE.reset(token)
+
+
+def default_jobs() -> int:
+    """One worker per core, capped by available memory."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    available = _available_gib()
+    by_memory = int(available // MEMORY_PER_WORKER_GIB) if available is not None else cores
+    return max(1, min(cores, by_memory))
+
+
+def _available_gib() -> float | None:
+    try:
+        with open("/proc/meminfo") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) / (1 << 20)
+    except OSError:
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") / GIB
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def run_sources(task: str, sources, options, schedule: Schedule | None = None) -> Report:
+    """Each source's SourceReport, in the order given; one bad source never stops the others."""
+    schedule = schedule or _SCHEDULE.get()
+    sources = list(sources)
+    results: dict[int, SourceReport] = {}
+    keys: dict[int, str] = {}
+    cache = Cache() if schedule.cache else None
+    jobs = []
+    for index, text in enumerate(sources):
+        try:
+            source = parse_source(text)
+        except SourceError as exc:
+            results[index] = SourceReport(text, error=str(exc))
+            continue
+        key = cache_key(task, source, options) if cache else None
+        hit = cache.get(key) if key else None
+        if hit is not None:
+            results[index] = SourceReport.from_json(hit)
+        else:
+            keys[index] = key
+            jobs.append(Job(index, task, text))
+    progress = Progress(len(sources), len(results)) if schedule.progress and jobs else None
+    try:
+        for index, data in _execute(jobs, options, schedule, progress).items():
+            results[index] = SourceReport.from_json(data)
+            if keys.get(index) and not results[index].error:  # errors may be the machine's fault: retry them
+                cache.put(keys[index], data)
+    finally:
+        if progress:
+            progress.close()
+    return Report(tuple(results[i] for i in range(len(sources))))
+
+
+def _execute(jobs: list[Job], options, schedule: Schedule, progress) -> dict[int, dict]:
+    on_event = progress.event if progress else (lambda kind, job: None)
+    if not jobs:
+        return {}
+    if schedule.jobs == 0:
+        return _in_process(jobs, options, on_event)
+    size = min(schedule.jobs or default_jobs(), len(jobs))
+    memory = int(schedule.memory_limit_gib * GIB) if schedule.memory_limit_gib else None
+    with _sigterm_as_interrupt():
+        return Pool(size, schedule.timeout, memory, on_event).run(jobs, options)
+
+
+def _in_process(jobs: list[Job], options, on_event) -> dict[int, dict]:
+    import importlib
+
+    results = {}
+    for job in jobs:
+        module, _, name = job.task.partition(":")
+        on_event("start", job)
+        results[job.index] = getattr(importlib.import_module(module), name)(job.text, options).to_json()
+        on_event("done", job)
+    return results
+
+
+class _sigterm_as_interrupt:
+    """SIGTERM (a cancelled CI job) cleans up like Ctrl-C: workers are killed, not orphaned."""
+
+    def __enter__(self):
+        self.previous = None
+        if threading.current_thread() is threading.main_thread():
+            self.previous = signal.signal(signal.SIGTERM, _raise_interrupt)
+
+    def __exit__(self, *exc):
+        if self.previous is not None:
+            signal.signal(signal.SIGTERM, self.previous)
+
+
+def _raise_interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
+class Progress:
+    """One self-rewriting line on stderr: done/total and what is running."""
+
+    def __init__(self, total: int, done: int):
+        self.total, self.done = total, done
+        self.running: dict[int, str] = {}
+        self.stream = sys.stderr
+
+    def event(self, kind: str, job: Job) -> None:
+        if kind == "start":
+            self.running[job.index] = job.text
+        else:
+            self.running.pop(job.index, None)
+            self.done += 1
+        names = ", ".join(self.running.values())
+        self._write(f"shapelint: {self.done}/{self.total} done" + (f"; running {names}" if names else ""))
+
+    def _write(self, line: str) -> None:
+        try:
+            width = os.get_terminal_size(self.stream.fileno()).columns - 1
+        except (OSError, ValueError):
+            width = 0
+        width = width if width > 0 else 100  # a terminal that does not know its size says 0
+        self.stream.write("\r\x1b[K" + line[:width])
+        self.stream.flush()
+
+    def close(self) -> None:
+        self.stream.write("\r\x1b[K")
+        self.stream.flush()

@@ -1,0 +1,117 @@
+"""Isolation: a source that hangs, crashes the interpreter or exhausts memory is one error line; the rest finish."""
+
+from __future__ import annotations
+
+import os
+import pty
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from shapelint.run import Options
+from shapelint.runner import Schedule, run_sources
+
+GOOD = """
+def build():
+    import keras
+    inputs = keras.Input((None, None, 3))
+    return keras.Model(inputs, keras.layers.Conv2D(4, 3, strides=2)(inputs))
+"""
+HANG = """
+import time
+from pathlib import Path
+
+def build():
+    Path(__file__).with_suffix(".started").touch()
+    time.sleep(3600)
+"""
+ABORT = "import os\n\ndef build():\n    os.abort()\n"
+SEGFAULT = "import ctypes\n\ndef build():\n    ctypes.string_at(0)\n"
+GREEDY = """
+def build():
+    hoard = bytearray(4 << 30)  # 4 GiB of address space: fine uncapped, refused under a 3 GiB cap
+    import keras
+    inputs = keras.Input((None, None, 3))
+    return keras.Model(inputs, keras.layers.Conv2D(4, 3)(inputs))
+"""
+OPTIONS = Options(sizes=((32, 32), (48, 48)))
+
+
+def write(tmp_path: Path, name: str, code: str) -> str:
+    path = tmp_path / f"{name}.py"
+    path.write_text(textwrap.dedent(code))
+    return f"{path}:build"
+
+
+def test_hang_crash_and_memory_are_errors_next_to_a_good_source(tmp_path):
+    sources = [write(tmp_path, name, code) for name, code in
+               [("good", GOOD), ("hang", HANG), ("abort", ABORT), ("segfault", SEGFAULT), ("greedy", GREEDY)]]
+    schedule = Schedule(jobs=2, timeout=5, memory_limit_gib=3, cache=False)
+    good, hang, abort, segfault, greedy = run_sources("shapelint.run:probe_source", sources, OPTIONS, schedule).results
+
+    assert good.error is None and good.backbone.records[0].outputs == {"output": (1, 15, 15, 4)}
+    assert hang.error == f"{sources[1]}: timed out after 5 s"
+    assert abort.error.startswith(f"{sources[2]}: worker crashed (SIGABRT")
+    assert segfault.error.startswith(f"{sources[3]}: worker crashed (SIGSEGV")
+    assert "MemoryError" in greedy.error and greedy.backbone is None
+    assert [r.source for r in (good, hang, abort, segfault, greedy)] == sources
+    assert all("\n" not in r.error for r in (hang, abort, segfault, greedy))
+
+
+def group_members(pgid: int) -> list[int]:
+    members = []
+    for entry in Path("/proc").iterdir():
+        try:
+            stat = (entry / "stat").read_text()
+        except (OSError, ValueError):
+            continue
+        fields = stat.rsplit(")", 1)[1].split()
+        if entry.name.isdigit() and int(fields[2]) == pgid and fields[0] != "Z":
+            members.append(int(entry.name))
+    return members
+
+
+def test_ctrl_c_stops_every_worker(tmp_path):
+    sources = [write(tmp_path, f"hang{i}", HANG) for i in range(3)]
+    cli = subprocess.Popen([sys.executable, "-m", "shapelint", "probe", *sources, "--jobs", "2", "--no-cache"],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    deadline = time.monotonic() + 180
+    while len(list(tmp_path.glob("*.started"))) < 2:  # both workers are inside a hanging factory
+        assert cli.poll() is None and time.monotonic() < deadline, cli.stderr.read() if cli.poll() is not None else "no start"
+        time.sleep(0.2)
+    assert len(group_members(cli.pid)) >= 3
+
+    os.killpg(cli.pid, signal.SIGINT)  # what a terminal does on Ctrl-C
+    _, err = cli.communicate(timeout=60)
+
+    assert cli.returncode == 130
+    assert err.splitlines() == ["shapelint: interrupted; every worker stopped"]
+    assert group_members(cli.pid) == []
+
+
+def test_progress_on_a_terminal_only(tmp_path):
+    source = write(tmp_path, "good", GOOD)
+    leader, follower = pty.openpty()
+    command = [sys.executable, "-m", "shapelint", "probe", source, "--sizes", "32", "--no-cache"]
+    subprocess.run(command, stdout=subprocess.DEVNULL, stderr=follower, check=True, timeout=180)
+    os.close(follower)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(leader, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        shown += chunk
+    os.close(leader)
+    assert b"shapelint: 0/1 done; running /" in shown and b"shapelint: 1/1 done" in shown
+    assert shown.endswith(b"\r\x1b[K")  # the line is cleared before the report
+
+    quiet = subprocess.run([*command, "--quiet"], capture_output=True, timeout=180, check=True)
+    assert quiet.stderr == b""
