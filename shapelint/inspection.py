@@ -80,6 +80,7 @@ class Inspection:
     kind: str = ""
     endpoints: tuple[Endpoint, ...] = ()
     probe_endpoint: str | None = None
+    probe_function: str | None = None  # the concrete function of the trace the probe calls
     input: InputSpec | None = None
     value_range: tuple[float, float] | None = None
     outputs: tuple[OutputAnalysis, ...] = ()
@@ -103,6 +104,7 @@ class Inspection:
             "signatures": signatures,
             "endpoints": [e.to_json() for e in self.endpoints],
             "probe_endpoint": self.probe_endpoint,
+            "probe_function": self.probe_function,
             "inputs": None if spec is None else {
                 "dtype": spec.dtype, "layout": spec.layout.value, "channels": spec.channels,
                 "height": spec.height, "width": spec.width, "fixed_size": spec.fixed_size is not None,
@@ -239,37 +241,50 @@ def shape_text(shape) -> str:
     return "(" + ", ".join("?" if d is None else str(d) for d in shape) + ("," if len(shape) == 1 else "") + ")"
 
 
+def hub_endpoint(endpoints) -> tuple[Endpoint | None, str]:
+    """What hub.KerasLayer would call and the arguments it needs: `__call__` as is; otherwise a signature
+    (serving_default first), which needs signature= and output_key=."""
+    for e in endpoints:
+        if e.name == "__call__" and e.kind == "function":
+            return e, ""
+    signatures = sorted((e for e in endpoints if e.kind == "signature"), key=lambda e: e.name != "serving_default")
+    if not signatures:
+        return None, ""
+    e = signatures[0]
+    key = e.outputs[0].name if len(e.outputs) == 1 else "<one of: " + ", ".join(t.name for t in e.outputs) + ">"
+    return e, f', signature="{e.name}", output_key="{key}"'
+
+
+def _pooling_advice(name: str, pooling: str) -> str:
+    if pooling in ("mean", "max"):
+        return f"{name} is already pooled ({pooling} over height and width): do not add GlobalAveragePooling2D; Dense goes right after it."
+    if pooling == "none":
+        return f"{name} is a feature map: add tf_keras.layers.GlobalAveragePooling2D() before Dense."
+    return f"{name}: how it pools could not be read from the graph; `shapelint probe` shows its shapes."
+
+
 def usage_note(inspection: Inspection, handle: str) -> str:
     """Plain-language advice on wrapping a SavedModel with hub.KerasLayer, from what inspection found."""
-    endpoint = next((e for e in inspection.endpoints if e.name == inspection.probe_endpoint), None)
-    if endpoint is None:
+    endpoint, extra = hub_endpoint(inspection.endpoints)
+    if endpoint is None or inspection.input is None:
         return "No endpoint takes one image tensor (N, H, W, C): hub.KerasLayer cannot use it as an image model."
-    args = f'"{handle}"'
-    if endpoint.kind == "signature":
-        key = inspection.outputs[0].name if len(inspection.outputs) == 1 else "<one of the outputs>"
-        args += f', signature="{endpoint.name}", output_key="{key}"'
     lines = [
         "With Keras 3, hub.KerasLayer must go into a tf_keras model (keras.Sequential rejects it):",
         "    import tf_keras",
         "    import tensorflow_hub as hub",
-        f"    model = tf_keras.Sequential([hub.KerasLayer({args}), tf_keras.layers.Dense(num_classes)])",
+        f'    model = tf_keras.Sequential([hub.KerasLayer("{handle}"{extra}), tf_keras.layers.Dense(num_classes)])',
     ]
-    if endpoint.name == "serve" and "__call__" not in {e.name for e in inspection.endpoints}:
-        lines.append(f'A Keras 3 export: in Keras 3 use keras.layers.TFSMLayer("{handle}", call_endpoint="serve") '
-                     "(inference only).")
-    poolings = {o.pooling for o in inspection.outputs}
-    if len(inspection.outputs) > 1 and endpoint.kind != "signature":
-        lines.append("It returns several outputs (" + ", ".join(o.name for o in inspection.outputs)
-                     + "): pick one before Dense.")
-    if poolings <= {"mean", "max"}:
-        lines.append(f"It already pools ({'/'.join(sorted(poolings))}) over height and width: "
-                     "do not add GlobalAveragePooling2D; Dense goes right after it.")
-    elif poolings == {"none"}:
-        lines.append("It returns a feature map: add tf_keras.layers.GlobalAveragePooling2D() before Dense.")
-    else:
-        lines.append("How it pools could not be read from the graph: run `shapelint probe` on it to see output shapes.")
+    if any(e.name == "serve" and e.kind == "function" for e in inspection.endpoints) and extra:
+        lines.append(f'Keras 3 can call its serve endpoint directly: keras.layers.TFSMLayer("{handle}", '
+                     'call_endpoint="serve") (inference only).')
+    outputs = inspection.outputs
+    if len(outputs) == 1:
+        lines.append(_pooling_advice("The output", outputs[0].pooling))
+    elif outputs:
+        lines.append("It returns several outputs; pick one before Dense:")
+        lines.extend("  " + _pooling_advice(o.name, o.pooling) for o in outputs)
     spec = inspection.input
-    if spec is not None and spec.fixed_size:
+    if spec.fixed_size:
         lines.append(f"Its signature fixes the input to {spec.height}x{spec.width}: resize images to that size.")
     if inspection.fine_tunable is False:
         lines.append(f"Fine-tuning with trainable=True would train nothing: {inspection.fine_tune_reason}.")

@@ -31,12 +31,13 @@ def inspect_source(text: str, unsafe: bool = False) -> Inspection:
 
 def probe_endpoint(found: list[Endpoint]) -> Endpoint | None:
     """The trace the probe would call: endpoints in adapters.savedmodel's ENDPOINTS order, then the rest
-    by name; the first trace with exactly one rank-4 tensor input."""
+    by name; the first with exactly one rank-4 tensor input, its training=False trace if it has one."""
     names = list(dict.fromkeys(e.name for e in found))
     for name in [n for n in ENDPOINTS if n in names] + sorted(set(names) - set(ENDPOINTS)):
-        for endpoint in found:
-            if endpoint.name == name and endpoint.image_input is not None:
-                return endpoint
+        kind = next(e.kind for e in found if e.name == name)  # a root function hides a signature of its name
+        traces = [e for e in found if e.name == name and e.kind == kind and e.image_input is not None]
+        if traces:  # the probe calls with training=False when the function takes it
+            return next((e for e in traces if "training=False" in e.arguments), traces[0])
     return None
 
 
@@ -51,14 +52,15 @@ def inspect_savedmodel(path: str, name: str, kind: str) -> Inspection:
         functions = sp.plain_functions(proto, [chosen.function])
         outputs = tuple(analyse_output(functions, chosen.function, i, t.name, t.dtype, t.shape)
                         for i, t in enumerate(chosen.outputs))
-    variables, ids, trainable_ids = sp.variables(proto)
-    counts = _count(variables)
-    fine_tunable, reason = _fine_tuning(found, variables, ids, trainable_ids)
+    saved = sp.variables(proto)
+    counts = _count(saved.variables)
+    fine_tunable, reason = _fine_tuning(found, saved)
     notes = ["read from saved_model.pb: nothing was loaded or executed"]
     if chosen is None:
         notes.append("no endpoint takes one image tensor (N, H, W, C); the probe cannot use this module")
-    inspection = Inspection(name, kind, tuple(found), chosen.name if chosen else None, spec,
-                            sp.declared_range(proto, path), outputs, counts, fine_tunable, reason, notes=tuple(notes))
+    inspection = Inspection(name, kind, tuple(found), chosen.name if chosen else None,
+                            chosen.function if chosen else None, spec, sp.declared_range(proto, path), outputs,
+                            counts, fine_tunable, reason, notes=tuple(notes))
     return _with_usage(inspection, name)
 
 
@@ -76,20 +78,23 @@ def _count(variables) -> Variables:
                      sum(_params(v[1]) for v in trainable))
 
 
-def _fine_tuning(found, variables, ids, trainable_ids) -> tuple[bool, str]:
-    """Could hub.KerasLayer(trainable=True) train it? Only through `__call__`, and only the variables
-    the root object lists as trainable_variables (tensorflow_hub's keras_layer._setup_layer)."""
-    if not any(e.name == "__call__" for e in found):
+def _fine_tuning(found, saved: sp.SavedVariables) -> tuple[bool, str]:
+    """Could hub.KerasLayer(trainable=True) train it? Only through `__call__`, and only the variables the
+    root object lists as trainable_variables (tensorflow_hub keras_layer._setup_layer)."""
+    if not any(e.name == "__call__" and e.kind == "function" for e in found):
         names = ", ".join(sorted({e.name for e in found})) or "none"
         return False, f"hub.KerasLayer trains only through a tf.function __call__, and this module has none (endpoints: {names})"
-    if trainable_ids is None:
-        return False, (f"the root object lists no trainable_variables, so hub.KerasLayer adopts none of its "
-                       f"{len(variables)} variables as trainable")
-    by_id = dict(zip(ids, variables))
-    listed = [by_id[i] for i in trainable_ids if i in by_id]
+    count = len(saved.variables)
+    if saved.root_trainable is None:
+        held = "holds none of its" if saved.root_variables is None else "trains none of its"
+        lists = "neither variables nor trainable_variables" if saved.root_variables is None else "no trainable_variables"
+        return False, f"the root object lists {lists}, so hub.KerasLayer {held} {count} variables"
+    by_id = dict(zip(saved.ids, saved.variables))
+    listed = [by_id[i] for i in saved.root_trainable if i in by_id]
     if not listed:
         return False, "the root object's trainable_variables list is empty"
-    return True, f"hub.KerasLayer(trainable=True) would train {len(listed)} variables ({sum(_params(v[1]) for v in listed):,} parameters)"
+    parameters = sum(_params(v[1]) for v in listed)
+    return True, f"hub.KerasLayer(trainable=True) would train {len(listed)} variables ({parameters:,} parameters)"
 
 
 def inspect_loaded(source: Source, unsafe: bool) -> Inspection:
@@ -114,4 +119,4 @@ def inspect_loaded(source: Source, unsafe: bool) -> Inspection:
                        sum(_params(tuple(w.shape)) for w in trainable))
     notes = (f"loaded by the {backbone.kind} adapter; output shapes inferred at {size[0]}x{size[1]}",
              "inner_pooling from the last layer's class (GlobalAveragePooling2D/GlobalMaxPooling2D) or the output rank")
-    return Inspection(source.text, backbone.kind, (), None, spec, None, tuple(outputs), counts, notes=notes)
+    return Inspection(source.text, backbone.kind, input=spec, outputs=tuple(outputs), variables=counts, notes=notes)

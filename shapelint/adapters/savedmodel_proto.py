@@ -8,6 +8,7 @@ function library with the op types each function reaches through the functions i
 from __future__ import annotations
 
 from pathlib import Path
+from typing import NamedTuple
 
 from ..errors import one_line
 from ..inspection import Endpoint, Function, Op, TensorInfo
@@ -157,16 +158,22 @@ def leaves(structure, prefix: str = "") -> list[tuple[str, object]]:
     return named
 
 
-def function_io(saved_concrete, keywords=()) -> tuple[tuple, tuple, tuple]:
-    """(tensor inputs, outputs, non-tensor arguments) of a SavedConcreteFunction."""
+def argument_names(saved_function) -> tuple[str, ...]:
+    """Positional parameter names of a SavedFunction, from its recorded argspec (without self)."""
+    spec = decode(saved_function.function_spec.fullargspec)
+    names = tuple(spec.get("args") or ()) if isinstance(spec, dict) else ()
+    return names[1:] if names[:1] == ("self",) else names
+
+
+def function_io(saved_concrete, names=()) -> tuple[tuple, tuple, tuple]:
+    """(tensor inputs, outputs, non-tensor arguments such as training=False) of a SavedConcreteFunction."""
     args, kwargs = (decode(saved_concrete.canonicalized_input_signature) + ({}, {}))[:2]
+    named = [(names[i] if i < len(names) else f"arg{i}", v) for i, v in enumerate(args or ())]
     inputs, arguments = [], []
-    named = [(f"arg{i}", v) for i, v in enumerate(args or ())] + list((kwargs or {}).items())
-    for position, (key, value) in enumerate(named):
+    for key, value in named + list((kwargs or {}).items()):
         for leaf_name, leaf in leaves(value, key):
             if isinstance(leaf, TensorInfo):
-                name = leaf.name or (keywords[position] if position < len(keywords) else leaf_name)
-                inputs.append(TensorInfo(name, leaf.dtype, leaf.shape))
+                inputs.append(TensorInfo(leaf.name or leaf_name, leaf.dtype, leaf.shape))
             else:
                 arguments.append(f"{leaf_name}={leaf!r}")
     outputs = [TensorInfo(name, leaf.dtype, leaf.shape) for name, leaf in leaves(decode(saved_concrete.output_signature))
@@ -176,6 +183,11 @@ def function_io(saved_concrete, keywords=()) -> tuple[tuple, tuple, tuple]:
 
 def children(graph, node_id: int) -> dict[str, int]:
     return {c.local_name: c.node_id for c in graph.nodes[node_id].children}
+
+
+def _internal(name: str) -> bool:
+    """Root functions tf_keras saves for its own loader (_default_save_signature, call_and_return_...)."""
+    return name.startswith("call_and_return_") or name.startswith("_") and not name.startswith("__")
 
 
 def endpoints(proto) -> list[Endpoint]:
@@ -188,39 +200,46 @@ def endpoints(proto) -> list[Endpoint]:
     root = children(graph, 0)
     for name, node_id in root.items():
         node = graph.nodes[node_id]
-        if node.WhichOneof("kind") == "function":
+        if node.WhichOneof("kind") == "function" and not _internal(name):
+            names = argument_names(node.function)
             for fn_name in node.function.concrete_functions:
                 if fn_name in graph.concrete_functions:
-                    found.append(Endpoint(name, "function", fn_name, *function_io(graph.concrete_functions[fn_name])))
+                    found.append(Endpoint(name, "function", fn_name, *function_io(graph.concrete_functions[fn_name], names)))
     for name, node_id in children(graph, root["signatures"]).items() if "signatures" in root else []:
         bare = graph.nodes[node_id].bare_concrete_function
         saved = graph.concrete_functions.get(bare.concrete_function_name)
         if saved is not None:
-            found.append(Endpoint(name, "signature", bare.concrete_function_name,
-                                  *function_io(saved, tuple(bare.argument_keywords))))
+            found.append(Endpoint(name, "signature", bare.concrete_function_name, *function_io(saved)))
     return found
 
 
-def variables(proto) -> tuple[list[tuple[str, tuple, bool]], list[int], list[int] | None]:
-    """((name, shape, trainable) per variable, node ids, ids the root lists as trainable_variables or None).
+class SavedVariables(NamedTuple):
+    variables: list  # (name, shape, trainable) per variable
+    ids: list  # their object-graph node ids
+    root_variables: list | None  # node ids the root object lists as `variables`, None without such a list
+    root_trainable: list | None  # node ids the root lists as `trainable_variables`, None without such a list
 
-    The root's own `variables` list is what hub.KerasLayer adopts; without one, every variable in the
-    object graph is counted once.
-    """
+
+def variables(proto) -> SavedVariables:
+    """The module's variables: the root's own `variables` list (what hub.KerasLayer adopts) when it has
+    one, else every variable node in the object graph, each counted once."""
     graph = meta_graph(proto).object_graph_def
     if not graph.nodes:
-        return [], [], None
+        return SavedVariables([], [], None, None)
     root = children(graph, 0)
-    listed = lambda key: list(children(graph, root[key]).values()) if key in root else None  # noqa: E731
-    ids = listed("variables")
-    if ids is None:
-        ids = [i for i, node in enumerate(graph.nodes) if node.WhichOneof("kind") == "variable"]
-    ids = list(dict.fromkeys(i for i in ids if graph.nodes[i].WhichOneof("kind") == "variable"))
-    found = []
-    for i in ids:
-        v = graph.nodes[i].variable
-        found.append((v.name, shape_of(v.shape) or (), v.trainable))
-    return found, ids, listed("trainable_variables")
+
+    def listed(key):
+        if key not in root:
+            return None
+        return [i for i in children(graph, root[key]).values() if graph.nodes[i].WhichOneof("kind") == "variable"]
+
+    root_variables = listed("variables")
+    ids = root_variables if root_variables is not None else [
+        i for i, node in enumerate(graph.nodes) if node.WhichOneof("kind") == "variable"]
+    ids = list(dict.fromkeys(ids))
+    found = [(graph.nodes[i].variable.name, shape_of(graph.nodes[i].variable.shape) or (), graph.nodes[i].variable.trainable)
+             for i in ids]
+    return SavedVariables(found, ids, root_variables, listed("trainable_variables"))
 
 
 def declared_range(proto, path) -> tuple[float, float] | None:

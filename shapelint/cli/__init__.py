@@ -207,3 +207,4 @@ def run_configured(run_all, sources, options):
 
 from . import probe as _probe  # noqa: E402,F401  (registers the command)
 from . import inspect as _inspect  # noqa: E402,F401
+from . import inspect as _inspect  # noqa: E402,F401

@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+import sys
+
+import click
+
+from . import load_options, main
+
+
+@main.command()
+@click.argument("sources", nargs=-1, required=True)
+@load_options
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True,
+              help="Output format.")
+def inspect(sources, fmt, **options):
+    """Show what is inside SOURCE models: endpoints, input, outputs, pooling, variables.
+
+    \b
+    SavedModel directories and TF Hub handles (from the TF Hub cache, no download) are read from
+    saved_model.pb as data: nothing is loaded or executed. inner_pooling (mean, max, none, unknown)
+    comes from walking each output back through the traced function graph, and tail_ops shows the
+    last ops the walk passed. Other sources (keras:NAME, .keras/.h5 files, module:factory) are loaded
+    by their adapter and described by what it can say.
+
+    Exit codes: 0 inspected, 2 a source could not be read (the others are still reported).
+    """
+    from ..adapters.inspector import inspect_source
+    from ..formatters.inspect import INSPECT_FORMATTERS
+
+    results = [inspect_source(text, unsafe=options.get("unsafe_load", False)) for text in sources]
+    click.echo(INSPECT_FORMATTERS[fmt](results), nl=False)
+    for result in results:
+        if result.error:
+            click.echo(f"shapelint: {result.error}", err=True)
+    sys.exit(2 if any(r.error for r in results) else 0)
