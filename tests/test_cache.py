@@ -1,0 +1,142 @@
+"""The result cache: keys follow everything that decides a result; a warm run never starts TensorFlow."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from importlib import metadata
+
+import pytest
+
+from shapelint import cache
+from shapelint.cache import Cache, cache_key, factory_file, versions
+from shapelint.run import Options
+from shapelint.sources import parse_source
+
+TASK = "shapelint.run:probe_source"
+FACTORY = """
+from pathlib import Path
+
+def build():
+    with open(Path(__file__).with_suffix(".calls"), "a") as calls:
+        calls.write("called\\n")
+    import keras
+    inputs = keras.Input((None, None, 3))
+    return keras.Model(inputs, keras.layers.Conv2D(4, 3, strides=2)(inputs))
+"""
+
+
+@pytest.fixture
+def cache_dir(tmp_path, monkeypatch):
+    directory = tmp_path / "cache"
+    monkeypatch.setenv("SHAPELINT_CACHE_DIR", str(directory))
+    return directory
+
+
+def key(text: str, **options) -> str:
+    return cache_key(TASK, parse_source(text), Options(**options))
+
+
+def test_key_follows_file_content_and_options(tmp_path):
+    model = tmp_path / "model.keras"
+    model.write_bytes(b"first")
+    first = key(str(model))
+    assert key(str(model)) == first
+    assert key(str(model), sizes=((64, 64),)) != first
+    assert key(str(model), batch=2) != first
+    assert key(str(model), select=("SL1",)) != first
+    assert cache_key("shapelint.check:check_source", parse_source(str(model)), Options()) != first
+    model.write_bytes(b"second")
+    assert key(str(model)) != first
+
+
+def test_key_follows_versions(monkeypatch):
+    before = key("keras:MobileNetV2")
+    monkeypatch.setattr(cache, "versions", lambda: {**versions(), "tensorflow": "0.0.0"})
+    assert key("keras:MobileNetV2") != before
+
+
+def test_versions_come_from_metadata_not_imports():
+    assert versions()["tensorflow"] == metadata.version("tensorflow")
+    assert versions()["keras"] == metadata.version("keras")
+
+
+def test_keras_names_are_keyed_by_name_and_options():
+    assert key("keras:MobileNetV2") != key("keras:MobileNetV2?alpha=0.35") != key("keras:MobileNetV3Small")
+
+
+def test_savedmodel_directory_hashes_every_file(tmp_path):
+    model = tmp_path / "saved"
+    (model / "variables").mkdir(parents=True)
+    (model / "saved_model.pb").write_bytes(b"graph")
+    (model / "variables" / "variables.index").write_bytes(b"a")
+    first = key(str(model))
+    (model / "variables" / "variables.index").write_bytes(b"b")
+    second = key(str(model))
+    (model / "variables" / "variables.data-00000-of-00001").write_bytes(b"")
+    assert len({first, second, key(str(model))}) == 3
+
+
+def test_factory_module_is_found_without_importing_it(tmp_path, monkeypatch):
+    package = tmp_path / "zoo_pkg"
+    package.mkdir()
+    (package / "__init__.py").write_text("raise RuntimeError('importing runs code')\n")
+    (package / "nets.py").write_text("def build(): pass\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert factory_file("zoo_pkg.nets") == package / "nets.py"
+    assert "zoo_pkg" not in sys.modules
+    first = key("zoo_pkg.nets:build")
+    (package / "nets.py").write_text("def build(): return None\n")
+    assert key("zoo_pkg.nets:build") != first
+    assert factory_file("no_such_module_here") is None
+    assert key("no_such_module_here:build") is None  # unknown code is never cached
+
+
+def test_unreadable_entries_are_misses(tmp_path):
+    store = Cache(tmp_path)
+    store.put("ab" * 32, {"source": "x"})
+    assert store.get("ab" * 32) == {"source": "x"}
+    (tmp_path / "ab" / f"{'ab' * 32}.json").write_text("{truncated")
+    assert store.get("ab" * 32) is None
+
+
+def test_cache_dir_honours_xdg(monkeypatch, tmp_path):
+    monkeypatch.delenv("SHAPELINT_CACHE_DIR", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    assert cache.cache_dir() == tmp_path / "shapelint"
+
+
+def probe(sources, *flags) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "shapelint", "probe", *sources, "--sizes", "32,48",
+                           "--format", "json", *flags], capture_output=True, text=True, timeout=300)
+
+
+WARM_RUN = """
+import json, sys
+from shapelint.run import Options, probe_all
+report = probe_all(sys.argv[1:], Options(sizes=((32, 32), (48, 48))))
+print(json.dumps({"report": report.to_json(), "tensorflow": "tensorflow" in sys.modules}))
+"""
+
+
+def test_warm_run_reuses_results_without_tensorflow(tmp_path, cache_dir):
+    factory = tmp_path / "net.py"
+    factory.write_text(textwrap.dedent(FACTORY))
+    calls = tmp_path / "net.calls"
+    sources = [f"{factory}:build", "keras:NoSuchNet"]
+
+    cold = probe(sources)
+    assert cold.returncode == 2 and calls.read_text().count("called") == 1
+    assert len(list(cache_dir.rglob("*.json"))) == 1  # the load error is not cached
+
+    warm = subprocess.run([sys.executable, "-c", WARM_RUN, sources[0]], capture_output=True, text=True,
+                          timeout=120, check=True)
+    answer = json.loads(warm.stdout)
+    assert answer["tensorflow"] is False
+    assert answer["report"]["results"] == json.loads(cold.stdout)["results"][:1]
+    assert calls.read_text().count("called") == 1
+
+    bypass = probe(sources[:1], "--no-cache")
+    assert bypass.returncode == 0 and calls.read_text().count("called") == 2

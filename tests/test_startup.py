@@ -1,0 +1,56 @@
+"""Start-up stays light: the CLI's cheap commands, the pytest plugin and the scheduler import no framework.
+
+Timing is left to benchmarks/startup.py; these tests check what is imported, which is what decides it.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from importlib import metadata
+
+import pytest
+
+HEAVY = ("tensorflow", "keras", "tf_keras", "tensorflow_hub", "numpy")
+
+
+def imported(args: list[str], **kwargs) -> set[str]:
+    """Top-level packages a fresh interpreter imported while running args, from -X importtime."""
+    done = subprocess.run([sys.executable, "-X", "importtime", *args], capture_output=True, text=True,
+                          timeout=120, **kwargs)
+    assert done.returncode == 0, done.stderr[-2000:]
+    lines = [line.split("|")[-1] for line in done.stderr.splitlines() if line.startswith("import time:")]
+    return {line.strip().split(".")[0] for line in lines} | {line.strip() for line in lines}
+
+
+@pytest.mark.parametrize("command", [["--help"], ["probe", "--help"], ["check", "--help"], ["rules"],
+                                     ["explain", "SL101"], ["--version"]])
+def test_cli_commands_import_no_framework(command):
+    modules = imported(["-m", "shapelint", *command])
+    assert "shapelint.cli" in modules
+    assert not modules & set(HEAVY)
+
+
+def test_scheduler_imports_no_framework():
+    modules = imported(["-c", "import shapelint.run, shapelint.runner, shapelint.pool, shapelint.cache"])
+    assert "shapelint.pool" in modules
+    assert not modules & set(HEAVY)
+
+
+PLUGIN_CHECK = """
+import sys
+
+def test_plugin_is_loaded_and_light():
+    assert "shapelint.pytest_plugin" in sys.modules
+    assert [name for name in {heavy} if name in sys.modules] == []
+"""
+
+
+def test_pytest_plugin_loads_without_framework(tmp_path):
+    # numpy is left out here: other installed plugins may import it; the framework must not be imported
+    (tmp_path / "test_plugin_light.py").write_text(PLUGIN_CHECK.format(heavy=HEAVY[:4]))
+    registered = any(ep.value == "shapelint.pytest_plugin" for ep in metadata.entry_points(group="pytest11"))
+    plugin = [] if registered else ["-p", "shapelint.pytest_plugin"]
+    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *plugin, str(tmp_path)],
+                          capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert done.returncode == 0 and "1 passed" in done.stdout, done.stdout[-2000:]
