@@ -1,0 +1,289 @@
+"""`shapelint inspect`: SavedModels read as data, pooling found in the traced graph, nothing executed."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+from click.testing import CliRunner
+
+from shapelint.adapters import savedmodel_proto as sp
+from shapelint.adapters.inspector import inspect_source
+from shapelint.cli import main
+from shapelint.inspection import Function, Op, analyse_output, walk_back
+
+HANDLE = "https://tfhub.dev/example/tiny_feature_vector/1"
+
+
+@pytest.fixture(scope="session")
+def tf():
+    from shapelint.adapters._quiet import import_tensorflow
+
+    return import_tensorflow()
+
+
+@pytest.fixture(scope="session")
+def built(tf, tmp_path_factory):
+    """Small SavedModels made here, each the way its kind of module is really saved."""
+    import keras
+    import tf_keras
+
+    root = tmp_path_factory.mktemp("inspect")
+    marker = root / "executed.txt"
+
+    class HubStyle(tf.Module):
+        """A reusable SavedModel as TF Hub documents it: __call__, variables, trainable_variables; it
+        declares its input range and writes a file whenever it runs."""
+
+        variables = trainable_variables = ()  # plain attributes here, not tf.Module's properties: saved lists
+
+        def __init__(self):
+            super().__init__()
+            self.kernel = tf.Variable(tf.random.normal([3, 3, 3, 8]))
+            self.moving_mean = tf.Variable(tf.zeros([8]), trainable=False)
+            self.input_range = tf.Variable([0.0, 1.0], trainable=False)
+            self.variables = [self.kernel, self.moving_mean]
+            self.trainable_variables = [self.kernel]
+
+        @tf.function(input_signature=[tf.TensorSpec([None, None, None, 3], tf.float32)])
+        def __call__(self, images):
+            tf.io.write_file(str(marker), "executed")
+            y = tf.nn.conv2d(images, self.kernel, 2, "SAME") - self.moving_mean
+            return tf.reshape(tf.reduce_mean(y, axis=[1, 2], keepdims=True), [-1, 8])
+
+    tf.saved_model.save(HubStyle(), str(root / "hub_style"))
+
+    class Module(tf.Module):
+        def __init__(self, body):
+            super().__init__()
+            self.kernel = tf.Variable(tf.ones([1, 1, 3, 4]))
+            self.body = body
+
+        @tf.function(input_signature=[tf.TensorSpec([None, None, None, 3], tf.float32)])
+        def __call__(self, images):
+            return self.body(tf.nn.conv2d(images, self.kernel, 1, "SAME"))
+
+    bodies = {
+        "channels_first_max": lambda y: tf.reduce_max(tf.transpose(y, [0, 3, 1, 2]), axis=[2, 3]),
+        "token_mean": lambda y: tf.reduce_mean(tf.reshape(y, [tf.shape(y)[0], -1, 4]), axis=1),
+        "dense_after_mean": lambda y: tf.matmul(tf.reduce_mean(y, axis=[1, 2]), tf.ones([4, 2])),
+    }
+    for name, body in bodies.items():
+        tf.saved_model.save(Module(body), str(root / name))
+
+    inputs = keras.Input((None, None, 3))
+    x = keras.layers.Conv2D(4, 3, strides=2)(inputs)
+    keras.Model(inputs, keras.layers.GlobalMaxPooling2D()(x)).export(str(root / "keras3_export"), verbose=False)
+
+    inputs = tf_keras.Input((None, None, 3))
+    x = tf_keras.layers.Conv2D(4, 3)(inputs)
+    x = tf_keras.layers.BatchNormalization()(x)
+    tf.saved_model.save(tf_keras.Model(inputs, tf_keras.layers.GlobalAveragePooling2D()(x)), str(root / "tf_keras_saved"))
+    return root
+
+
+def inspect_ok(path):
+    result = inspect_source(str(path))
+    assert result.error is None, result.error
+    return result
+
+
+def checkpoint_parameters(tf, path) -> int:
+    """Parameters as the checkpoint file counts them: an independent check on the object-graph reading."""
+    entries = tf.train.list_variables(str(path / "variables" / "variables"))
+    return sum(math.prod(shape) for name, shape in entries if "_CHECKPOINTABLE_OBJECT_GRAPH" not in name)
+
+
+@pytest.mark.parametrize("name, pooling, tail_end", [
+    ("hub_pooled_mean", "mean", "Mean(axes=[1, 2])"),
+    ("hub_pooled_max", "max", "Max(axes=[1, 2])"),
+    ("hub_feature_map", "none", "Relu"),
+    ("hub_fixed_224", "mean", "Mean(axes=[1, 2])"),
+])
+def test_bundled_hub_modules(fixtures_dir, tf, name, pooling, tail_end):
+    result = inspect_ok(fixtures_dir / name)
+    (output,) = result.outputs
+    assert (output.pooling, output.tail_ops[-1]) == (pooling, tail_end)
+    assert output.tail_ops[:2] == ("Relu", "Conv2D") or pooling == "none"  # the walk crossed the conv layers
+    assert result.probe_endpoint == "__call__"
+    assert result.variables.parameters == checkpoint_parameters(tf, fixtures_dir / name) == 1392
+    assert result.input.channels == 3 and result.input.dtype == "float32"
+
+
+def test_fixed_signature_is_reported_as_fixed(fixtures_dir):
+    data = inspect_ok(fixtures_dir / "hub_fixed_224").to_json()
+    assert data["inputs"]["fixed_size"] is True
+    assert (data["inputs"]["height"], data["inputs"]["width"]) == (224, 224)
+    assert data["endpoints"][0]["inputs"][0]["shape"] == [1, 224, 224, 3]
+    assert "fixes the input to 224x224" in data["usage"]
+    assert inspect_ok(fixtures_dir / "hub_pooled_mean").to_json()["inputs"]["fixed_size"] is False
+
+
+def test_dict_outputs_each_get_their_own_pooling(fixtures_dir):
+    data = inspect_ok(fixtures_dir / "hub_dict_outputs").to_json()
+    assert data["inner_pooling"] == {"feature_map": "none", "pooled": "mean"}
+    assert data["tail_ops"]["pooled"][-1] == "Mean(axes=[1, 2])"
+    assert data["signatures"]["serving_default"]["outputs"] == [
+        {"name": "feature_map", "dtype": "float32", "shape": [None, None, None, 16]},
+        {"name": "pooled", "dtype": "float32", "shape": [None, 16]},
+    ]
+    assert "feature_map is a feature map" in data["usage"] and "pooled is already pooled" in data["usage"]
+
+
+def test_hub_style_module_pools_through_reshape_and_declares_its_range(built):
+    result = inspect_ok(built / "hub_style")
+    (output,) = result.outputs
+    assert output.pooling == "mean"
+    assert output.tail_ops[-2:] == ("Mean(axes=[1, 2])", "Reshape")
+    assert result.value_range == (0.0, 1.0)
+    assert (result.variables.count, result.variables.trainable) == (2, 1)
+    assert (result.variables.parameters, result.variables.trainable_parameters) == (3 * 3 * 3 * 8 + 8, 3 * 3 * 3 * 8)
+    assert result.fine_tunable is True
+
+
+def test_inspect_does_not_execute_the_module(built, tf):
+    marker = built / "executed.txt"
+    marker.unlink(missing_ok=True)
+    result = CliRunner().invoke(main, ["inspect", str(built / "hub_style")])
+    assert result.exit_code == 0, result.output
+    assert not marker.exists()
+    tf.saved_model.load(str(built / "hub_style"))(tf.zeros([1, 8, 8, 3]))  # running it does write: the check can fail
+    assert marker.read_text() == "executed"
+    marker.unlink()
+
+
+@pytest.mark.parametrize("name, pooling, tail_end", [
+    ("channels_first_max", "max", "Max(axes=[2, 3])"),
+    ("token_mean", "unknown", "Mean(axes=[1])"),  # a reduction, but not over height and width
+    ("dense_after_mean", "unknown", "MatMul"),  # pooled, then a head: the walk stops at the head
+])
+def test_only_a_spatial_reduction_at_the_end_counts(built, name, pooling, tail_end):
+    (output,) = inspect_ok(built / name).outputs
+    assert (output.pooling, output.tail_ops[-1]) == (pooling, tail_end)
+
+
+def test_keras3_export_probe_uses_serve_and_hub_needs_a_signature(built, tf):
+    from shapelint.adapters.savedmodel import choose_endpoint
+
+    result = inspect_ok(built / "keras3_export")
+    assert result.outputs[0].pooling == "max"
+    assert result.probe_endpoint == choose_endpoint(tf.saved_model.load(str(built / "keras3_export")), "x")[0] == "serve"
+    assert {(e.name, e.kind) for e in result.endpoints} == {("serve", "function"), ("serve", "signature"),
+                                                             ("serving_default", "signature")}
+    assert result.fine_tunable is False
+    assert 'signature="serving_default", output_key="output_0"' in result.usage
+    assert 'TFSMLayer(' in result.usage and "import tf_keras" in result.usage
+
+
+def test_tf_keras_saved_model_walks_nested_layer_functions(built, tf):
+    from shapelint.adapters.savedmodel import choose_endpoint
+
+    result = inspect_ok(built / "tf_keras_saved")
+    chosen = next(e for e in result.endpoints if e.function == result.probe_function)
+    assert (chosen.name, chosen.arguments) == ("__call__", ("training=False", "mask=None"))
+    assert choose_endpoint(tf.saved_model.load(str(built / "tf_keras_saved")), "x")[0] == "__call__"
+    (output,) = result.outputs
+    assert output.pooling == "mean"
+    assert output.tail_ops[-3:] == ("BiasAdd", "FusedBatchNormV3", "Mean(axes=[1, 2])")
+    assert (result.variables.count, result.variables.trainable) == (6, 4)  # BN moving stats are not trainable
+    assert result.variables.parameters == checkpoint_parameters(tf, built / "tf_keras_saved") == 4 * 27 + 4 + 4 * 4
+
+
+@pytest.mark.parametrize("path, expected", [("fixtures/hub_pooled_mean", 0), ("built/hub_style", 1),
+                                            ("built/tf_keras_saved", 4)])
+def test_fine_tune_claim_matches_hub_keras_layer(fixtures_dir, built, tf, path, expected):
+    import tensorflow_hub as hub
+
+    folder = (fixtures_dir if path.startswith("fixtures") else built) / path.split("/")[1]
+    result = inspect_ok(folder)
+    layer = hub.KerasLayer(str(folder), trainable=True)
+    assert len(layer.trainable_weights) == expected
+    assert result.fine_tunable is (expected > 0)
+
+
+def test_mobilenet_feature_vector(fixtures_dir, tf):
+    data = inspect_ok(fixtures_dir / "mobilenet_v2_035_feature_vector").to_json()
+    assert data["inner_pooling"] == {"output": "mean"}
+    assert data["tail_ops"]["output"][-2:] == ["Relu6", "Mean(axes=[1, 2])"]
+    assert data["outputs"] == [{"name": "output", "dtype": "float32", "shape": [None, 1280]}]
+    assert data["parameters"] == {"total": 410208, "trainable": 396128, "non_trainable": 14080}
+    assert data["variables"]["count"] == 260
+    assert "do not add GlobalAveragePooling2D" in data["usage"]
+
+
+def test_hub_handle_resolves_through_the_cache(fixtures_dir, tmp_path, monkeypatch):
+    monkeypatch.setenv("TFHUB_CACHE_DIR", str(tmp_path))
+    shutil.copytree(fixtures_dir / "hub_pooled_max", tmp_path / hashlib.sha1(HANDLE.encode()).hexdigest())
+    result = CliRunner().invoke(main, ["inspect", HANDLE, "--format", "json"])
+    assert result.exit_code == 0, result.output
+    (data,) = json.loads(result.output)["results"]
+    assert (data["source"], data["kind"], data["inner_pooling"]) == (HANDLE, "hub", {"output": "max"})
+    assert f'hub.KerasLayer("{HANDLE}")' in data["usage"]
+    for key in ("signatures", "inputs", "outputs", "variables", "parameters", "inner_pooling", "tail_ops"):
+        assert key in data
+
+
+def run_cli(*args, env=None):
+    return subprocess.run([sys.executable, "-m", "shapelint", "inspect", *args], capture_output=True, text=True,
+                          env={**os.environ, **(env or {})}, timeout=120)
+
+
+def test_missing_hub_module_is_one_line_naming_the_folder(tmp_path):
+    result = run_cli(HANDLE, env={"TFHUB_CACHE_DIR": str(tmp_path)})
+    folder = tmp_path / hashlib.sha1(HANDLE.encode()).hexdigest()
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and str(folder) in result.stderr and "Traceback" not in result.stderr
+
+
+def test_bad_sources_exit_2_with_one_line_each_and_good_ones_still_reported(fixtures_dir, tmp_path):
+    corrupt = tmp_path / "corrupt"
+    corrupt.mkdir()
+    (corrupt / "saved_model.pb").write_bytes(b"\x08\xff\xff not a protocol buffer")
+    result = run_cli(str(corrupt), str(fixtures_dir / "hub_pooled_mean"), str(tmp_path / "nothing"))
+    assert result.returncode == 2
+    lines = result.stderr.splitlines()
+    assert len(lines) == 2 and all(line.startswith("shapelint: ") for line in lines), result.stderr
+    assert "cannot parse saved_model.pb" in lines[0] and "no such file or directory" in lines[1]
+    assert "mean" in result.stdout and "Mean(axes=[1, 2])" in result.stdout
+
+
+def test_other_sources_by_what_their_adapter_says(fixtures_dir):
+    keras_file = inspect_ok(fixtures_dir / "tiny_map.keras")
+    assert keras_file.kind == "keras3"
+    assert [(o.name, o.shape, o.pooling) for o in keras_file.outputs] == [("output", (1, 56, 56, 16), "none")]
+    assert keras_file.variables.parameters == 8 * 27 + 8 + 16 * 72 + 16
+    h5 = inspect_ok(fixtures_dir / "tiny_pooled.h5")
+    assert [(o.shape, o.pooling) for o in h5.outputs] == [((1, 16), "mean")]
+
+
+def test_ops_by_function_reaches_nested_calls(built):
+    proto = sp.read(built / "tf_keras_saved")
+    library = sp.function_library(proto)
+    ops = sp.ops_by_function(proto)
+    callers = [name for name, f in library.items()
+               if "Mean" not in {n.op for n in f.node_def} and "Mean" in ops[name]]
+    assert callers, "no function reaches Mean only through a call"
+    assert "StatefulPartitionedCall" in ops[callers[0]] or "PartitionedCall" in ops[callers[0]]
+    assert "WriteFile" in sp.graph_ops(sp.read(built / "hub_style"))
+    assert "WriteFile" not in sp.graph_ops(proto)
+
+
+def test_walk_backs_out_of_a_callee_through_its_argument():
+    """A callee that returns its argument: the walk continues in the caller, at the call's input."""
+    inner = Function("inner", ("x",), ("x",), ("y",), {})
+    outer = Function("outer", ("images",), ("out:output:0",), ("z",), {
+        "axes": Op("axes", "Const", value=(1, 2)),
+        "mean": Op("mean", "Mean", ("images", "axes:output:0")),
+        "call": Op("call", "PartitionedCall", ("mean:output:0",), calls="inner"),
+        "out": Op("out", "Identity", ("call:output:0",)),
+    })
+    functions = {"inner": inner, "outer": outer}
+    assert [op.type for op, _ in walk_back(functions, "outer", 0)] == ["Identity", "Mean"]
+    analysis = analyse_output(functions, "outer", 0, "z", "float32", (None, 4))
+    assert (analysis.pooling, analysis.tail_ops) == ("mean", ("Mean(axes=[1, 2])",))
