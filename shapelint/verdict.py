@@ -147,7 +147,11 @@ def _layout(rank: int, shapes: dict, input_layout: Layout) -> Layout:
 
 
 def _stride(shapes: dict, layout: Layout) -> int | None:
-    """The factor between input and output spatial size, when one integer explains every size seen."""
+    """How many input pixels make one output position, when one integer explains every size seen.
+
+    'same' padding gives out = ceil(in / s); 'valid' padding (Inception) gives floor((in - k) / s) + 1,
+    which is floor(in / s) plus an offset that may differ by one between sizes.
+    """
     if len(layout.spatial_axes) != 2:
         return None
     pairs = []
@@ -156,10 +160,17 @@ def _stride(shapes: dict, layout: Layout) -> int | None:
         if not out_h or not out_w:
             return None
         pairs += [(h, out_h), (w, out_w)]
-    stride = round(max(i / o for i, o in pairs))
-    if stride < 1 or any(o not in (i // stride, -(-i // stride)) for i, o in pairs):
+    strides = (1, 2, 4, 8, 16, 32, 64, 128)  # network strides are products of stride-2 stages
+    for stride in strides:
+        if all(o in (i // stride, -(-i // stride)) for i, o in pairs):
+            return stride
+    if len({i for i, _ in pairs}) < 2:
         return None
-    return stride
+    for stride in strides:
+        offsets = {o - i // stride for i, o in pairs}
+        if max(offsets) - min(offsets) <= 1 and all(o <= i // stride for i, o in pairs):
+            return stride
+    return None
 
 
 def _features(shape: Shape) -> int | None:

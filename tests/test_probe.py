@@ -194,3 +194,10 @@ def test_hub_handle_missing_from_cache_says_where_to_put_it(tmp_path, monkeypatc
 def test_unknown_keras_name_suggests_close_matches():
     result = probe_source("keras:MobileNetV4", Options(sizes=SIZES))
     assert "did you mean" in result.error and "MobileNetV2" in result.error
+
+
+def test_architecture_that_cannot_run_with_a_variable_input_is_rebuilt_per_size():
+    # NASNet crops by static shapes: built with (None, None, 3) it fails at every size
+    result = run("keras:NASNetMobile", sizes=((224, 224), (160, 160)))
+    assert [r.outputs["output"] for r in result.backbone.records] == [(1, 7, 7, 1056), (1, 5, 5, 1056)]
+    assert result.verdict["pooling"] == "required"

@@ -63,3 +63,9 @@ def test_order_of_records_never_changes_the_findings(outputs, rnd):
 def test_probe_records_round_trip_through_json(size, outputs, error, executed):
     record = ProbeRecord(size, (1, *size, 3), {k: tuple(v) for k, v in outputs.items()}, error, executed)
     assert ProbeRecord.from_json(record.to_json()) == record
+
+
+def test_valid_padding_networks_still_get_their_output_stride():
+    # InceptionV3 pads 'valid': 224 -> 5, 160 -> 3, 75 -> 1 is floor((in - k) / 32) + 1, not in / 32
+    v = verdict(backbone({(224, 224): (1, 5, 5, 2048), (160, 160): (1, 3, 3, 2048), (75, 75): (1, 1, 1, 2048)}))
+    assert v.primary.output_stride == 32

@@ -22,18 +22,51 @@ def backbone(model, name: str, kind: str = "keras3") -> Backbone:
 
     spec = input_spec(getattr(model, "inputs", None) or [], name)
 
-    def is_leaf(value):
-        return hasattr(value, "shape") and hasattr(value, "dtype")
-
     def symbolic(shape):
         out = model.compute_output_spec(keras.KerasTensor(shape, dtype=spec.dtype))
-        return {key: dims(t.shape) for key, t in flatten_outputs(out, is_leaf).items()}
+        return {key: dims(t.shape) for key, t in flatten_outputs(out, _is_tensor).items()}
 
     def execute(shape):
         out = model(np.zeros(shape, dtype=spec.dtype), training=False)
-        return {key: dims(t.shape) for key, t in flatten_outputs(out, is_leaf).items()}
+        return {key: dims(t.shape) for key, t in flatten_outputs(out, _is_tensor).items()}
 
     return Backbone(name, kind, spec, symbolic, execute, model=model)
+
+
+def application(build, name: str) -> Backbone:
+    """A keras.applications backbone built once for every input size.
+
+    A few architectures (NASNet) build with input_shape=(None, None, 3) but cannot run at any size,
+    because they crop by static shapes; those are rebuilt for each probed size instead.
+    """
+    result = backbone(build(), name)
+    if result.input.fixed_size:
+        return result
+    try:
+        result.symbolic(result.input.shape((224, 224)))
+        return result
+    except Exception:
+        pass
+    models = {}
+
+    def model_for(shape):
+        if shape not in models:
+            models[shape] = build(input_shape=tuple(shape[1:]))
+        return models[shape]
+
+    def symbolic(shape):
+        return backbone(model_for(shape), name).symbolic(shape)
+
+    def execute(shape):
+        return backbone(model_for(shape), name).execute(shape)
+
+    rebuilt = Backbone(name, "keras3", result.input, symbolic, execute, model=result.model)
+    rebuilt.notes.append("rebuilt for each input size: the architecture cannot run with a variable input shape")
+    return rebuilt
+
+
+def _is_tensor(value) -> bool:
+    return hasattr(value, "shape") and hasattr(value, "dtype")
 
 
 def input_spec(inputs, name: str) -> InputSpec:
