@@ -20,6 +20,14 @@ class SourceError(ValueError):
     """A source or option the user gave cannot be used; the message is one line for the terminal."""
 
 
+class FactoryError(SourceError):
+    """A module:factory source raised while building its model; `cause` is the factory's own one-line error."""
+
+    def __init__(self, message: str, cause: str):
+        super().__init__(message)
+        self.cause = cause
+
+
 @dataclass(frozen=True)
 class Source:
     """A resolved SOURCE: what kind it is, where it lives, and keyword overrides for keras: names."""

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from ..errors import one_line
-from ..sources import Source, SourceError
+from ..sources import FactoryError, Source, SourceError
 from . import keras3, savedmodel, tfcall
 from ._quiet import import_tensorflow
 from .base import Backbone
@@ -127,4 +127,4 @@ def call_factory(source: Source):
     try:
         return factory()
     except Exception as exc:
-        raise SourceError(f"{source.text}: factory failed: {one_line(exc)}") from None
+        raise FactoryError(f"{source.text}: factory failed: {one_line(exc)}", one_line(exc)) from None

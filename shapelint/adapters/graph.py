@@ -1,0 +1,259 @@
+"""Keras 3 and tf_keras models -> ModelRecord: every layer call with its shapes at two input sizes.
+
+Shapes are propagated layer by layer from a concrete input (compute_output_spec in Keras 3,
+compute_output_shape in tf_keras), so nothing runs on data and the model is not changed, except that
+an unbuilt model is built the way Keras would build it on its first call. The backbone inside (a
+nested Model or an opaque hub.KerasLayer) is probed with shapelint.probe so the SL1xx rules apply
+to it. Walking a graph needs Keras internals (`_nodes_by_depth`); they are confined to this module.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ..errors import one_line
+from ..layers import LayerRecord, ModelRecord
+from ..probe import probe
+from ..records import InputSpec
+from ..sources import SourceError
+from . import keras3
+from ._quiet import import_tensorflow
+from .base import Backbone, dims
+
+GLOBAL_POOL = re.compile(r"Global(Average|Avg|Max)Pool(?:ing)?([123])D")
+LOSS_NAMES = {"bce": "BinaryCrossentropy", "cce": "CategoricalCrossentropy"}
+
+
+def model_record(backbone: Backbone, sizes, whole_is_backbone: bool = False) -> ModelRecord:
+    """The layer graph of backbone.model; a model without a Keras graph is recorded as an opaque backbone."""
+    framework = _framework(backbone.model)
+    if framework is None:  # a SavedModel, a tf.Module or a lone hub.KerasLayer: nothing to walk
+        return ModelRecord(backbone.name, backbone=probe(backbone, sizes), backbone_layer=None)
+    model, name = backbone.model, backbone.name
+    error = _ensure_built(model, framework, name)
+    if error:
+        return ModelRecord(name, build_error=error)
+    graph = getattr(model, "_functional", None) or model  # a built Keras 3 Sequential keeps its graph there
+    spec = keras3.input_spec(model.inputs, name)
+    size, alt = _two_sizes(spec, sizes)
+    nodes = _nodes(graph, framework)
+    main = _propagate(nodes, graph, framework, spec.shape(size, batch=None))
+    other = _propagate(nodes, graph, framework, spec.shape(alt, batch=None))
+    inner, inner_name, probes = None, None, {}
+    for node in nodes:
+        if _is_model(node.layer, framework) or _is_opaque(node.layer):
+            inner = _probe_layer(node.layer, sizes + (size, alt))
+            if inner is not None:
+                inner_name = node.layer.name
+                probes = {r.size: r for r in inner.records if r.ok}
+                break
+    layers = tuple(_record(node, framework, main, other, probes) for node in nodes)
+    if whole_is_backbone and inner is None:
+        inner = probe(backbone, sizes)
+    loss, from_logits = _loss(model)
+    outputs = tuple(dict.fromkeys(_producer(graph, t, framework) for t in graph.outputs))
+    return ModelRecord(name, layers, outputs, size, alt, loss, from_logits, inner, inner_name)
+
+
+def _framework(obj) -> str | None:
+    import keras
+    import tf_keras
+
+    if isinstance(obj, keras.Model):
+        return "keras3"
+    if isinstance(obj, tf_keras.Model):
+        return "tf_keras"
+    return None
+
+
+def _ensure_built(model, framework: str, name: str) -> str | None:
+    """Build an unbuilt Sequential from its first layer's input, as Keras does on the first call.
+
+    Returns the framework's one-line error when building fails (e.g. 'expected ndim=4, found ndim=2').
+    """
+    if getattr(model, "inputs", None):
+        return None
+    first = model.layers[0] if model.layers else None
+    spec = _layer_input(first, name)
+    try:
+        model.build(spec.shape((None, None), batch=None) if not spec.fixed_size else spec.shape(spec.fixed_size, None))
+    except Exception as exc:
+        return one_line(exc)
+    if not getattr(model, "inputs", None):
+        raise SourceError(f"{name}: the model has no symbolic inputs; build it with an Input layer")
+    return None
+
+
+def _layer_input(layer, name: str) -> InputSpec:
+    from .load import from_object
+
+    if layer is not None and (getattr(layer, "inputs", None) or _is_opaque(layer)):
+        return from_object(layer, name).input
+    raise SourceError(f"{name}: the model is not built and its input shape is unknown; start it with an Input layer")
+
+
+def _two_sizes(spec: InputSpec, sizes) -> tuple:
+    size = spec.fixed_size or sizes[0]
+    alt = next((s for s in sizes if s != size), (size[0] // 2 + 32, size[1] // 2 + 32))
+    return tuple(size), tuple(alt)
+
+
+class _Node:
+    def __init__(self, node, framework: str):
+        self.node = node
+        self.layer = node.operation if framework == "keras3" else node.layer
+        self.parents = tuple(dict.fromkeys(_layer_of(p, framework).name for p in node.parent_nodes))
+        self.inputs = list(node.input_tensors if framework == "keras3" else node.keras_inputs)
+        self.outputs = _flat(node.outputs)
+
+
+def _layer_of(node, framework: str):
+    return node.operation if framework == "keras3" else node.layer
+
+
+def _nodes(graph, framework: str) -> list[_Node]:
+    by_depth = graph._nodes_by_depth
+    found = []
+    for depth in sorted(by_depth, reverse=True):
+        for node in by_depth[depth]:
+            if not node.is_input:
+                found.append(_Node(node, framework))
+    return found
+
+
+def _flat(value) -> list:
+    if isinstance(value, dict):
+        return [x for v in value.values() for x in _flat(v)]
+    if isinstance(value, (list, tuple)):
+        return [x for v in value for x in _flat(v)]
+    return [value]
+
+
+def _propagate(nodes: list[_Node], graph, framework: str, shape) -> dict:
+    """Layer name -> (input shapes, output shapes or None, error) at one input shape."""
+    tf = import_tensorflow()
+    import keras
+
+    first = graph.inputs[0]
+    specs = {id(first): keras.KerasTensor(shape, dtype=first.dtype) if framework == "keras3" else tf.TensorShape(shape)}
+    seen = {}
+    for node in nodes:
+        if any(id(t) not in specs for t in node.inputs):
+            seen[node.layer.name] = ((), None, "an input shape is unknown")
+            continue
+        ins = tuple(_dims(specs[id(t)]) for t in node.inputs)
+        try:
+            if framework == "keras3":
+                args, kwargs = node.node.arguments.fill_in(specs)
+                out = _flat(node.layer.compute_output_spec(*args, **kwargs))
+            else:
+                arg = tf.nest.map_structure(lambda t: specs[id(t)], node.node.call_args[0])
+                out = _flat_shapes(node.layer.compute_output_shape(arg))
+        except Exception as exc:  # one layer that cannot say its shape leaves its consumers unknown
+            seen[node.layer.name] = (ins, None, one_line(exc))
+            continue
+        specs.update(zip((id(t) for t in node.outputs), out))
+        seen[node.layer.name] = (ins, tuple(_dims(o) for o in out), None)
+    return seen
+
+
+def _flat_shapes(value) -> list:
+    tf = import_tensorflow()
+    if isinstance(value, tf.TensorShape):
+        return [value]
+    if isinstance(value, (list, tuple)) and value and all(isinstance(d, (int, type(None))) for d in value):
+        return [tf.TensorShape(value)]
+    return [s for v in (value.values() if isinstance(value, dict) else value) for s in _flat_shapes(v)]
+
+
+def _dims(value):
+    return dims(getattr(value, "shape", value))
+
+
+def _record(node: _Node, framework: str, main: dict, other: dict, probes: dict) -> LayerRecord:
+    layer = node.layer
+    ins, outs, error = main[layer.name]
+    alt_outs = other[layer.name][1]
+    if _is_opaque(layer):  # what the probe saw beats what the layer claims about itself
+        outs, alt_outs = _probed(ins, probes, outs), _probed(other[layer.name][0], probes, alt_outs)
+    pool = GLOBAL_POOL.fullmatch(type(layer).__name__)
+    return LayerRecord(
+        name=layer.name,
+        class_name=type(layer).__name__,
+        input_shapes=ins,
+        output_shapes=outs,
+        alt_output_shapes=alt_outs,
+        activation=_activation(layer),
+        units=getattr(layer, "units", None) if isinstance(getattr(layer, "units", None), int) else None,
+        pooling=("max" if pool.group(1) == "Max" else "average") if pool else None,
+        pool_dims=int(pool.group(2)) if pool else None,
+        inbound=node.parents,
+        is_model=_is_model(layer, framework),
+        opaque=_is_opaque(layer),
+        error=error,
+    )
+
+
+def _probed(ins, probes: dict, fallback):
+    if len(ins) == 1 and len(ins[0]) == 4:
+        record = probes.get(tuple(ins[0][1:3]))
+        if record is not None and len(record.outputs) == 1:
+            return tuple((None, *shape[1:]) for shape in record.outputs.values())
+    return fallback
+
+
+def _activation(layer) -> str | None:
+    name = type(layer).__name__
+    if name == "Softmax":
+        return "softmax"
+    if name in ("ReLU", "LeakyReLU", "PReLU", "ELU"):
+        return name.lower()
+    fn = getattr(layer, "activation", None)
+    if fn is None:
+        return None
+    return getattr(fn, "__name__", None) or getattr(type(fn), "__name__", None)
+
+
+def _is_model(layer, framework: str) -> bool:
+    import keras
+    import tf_keras
+
+    return isinstance(layer, keras.Model if framework == "keras3" else tf_keras.Model)
+
+
+def _is_opaque(layer) -> bool:
+    return type(layer).__module__.startswith("tensorflow_hub") or type(layer).__name__ == "TFSMLayer"
+
+
+def _probe_layer(layer, sizes):
+    from .load import from_object
+
+    try:
+        return probe(from_object(layer, layer.name), tuple(dict.fromkeys(sizes)))
+    except SourceError:  # a nested model that is not an image backbone (e.g. a sub-head)
+        return None
+
+
+def _producer(graph, tensor, framework: str) -> str:
+    history = tensor._keras_history
+    return history[0].name if framework == "keras3" else history.layer.name
+
+
+def _loss(model) -> tuple[str | None, bool | None]:
+    """(loss class name, from_logits) of a single compiled loss; (None, None) when there is none."""
+    loss = getattr(model, "loss", None)
+    if loss is None or isinstance(loss, (dict, list, tuple)):
+        return None, None
+    if isinstance(loss, str):
+        return _class_name(loss), False
+    if callable(loss) and not hasattr(loss, "get_config"):
+        return _class_name(getattr(loss, "__name__", type(loss).__name__)), False
+    config = loss.get_config()
+    name = type(loss).__name__
+    if name == "LossFunctionWrapper":
+        name = _class_name(config.get("fn") or config.get("name") or name)
+    return name, bool(config.get("from_logits", False))
+
+
+def _class_name(snake: str) -> str:
+    return LOSS_NAMES.get(snake) or "".join(part.capitalize() for part in snake.split("_"))

@@ -1,0 +1,70 @@
+"""Lint a whole model: SL1xx on the backbone inside it, SL2xx on its head. Imports no framework itself.
+
+check_source and check_object are what the CLI and the pytest plugin call; check_all runs several
+sources in this process, so they share one TensorFlow start-up.
+"""
+
+from __future__ import annotations
+
+from .errors import one_line
+from .layers import ModelRecord
+from .report import Report, SourceReport
+from .rules import run_rules
+from .run import Options
+from .sources import FactoryError, SourceError, parse_source
+from .verdict import verdict
+
+
+def check_source(text: str, options: Options) -> SourceReport:
+    """Load SOURCE, record its layer graph and run the rules; a source that cannot load is SourceReport(error=...)."""
+
+    def record():
+        from .adapters.graph import model_record
+        from .adapters.load import load
+
+        source = parse_source(text)
+        try:
+            backbone = load(source, unsafe=options.unsafe_load)
+        except FactoryError as exc:  # a head that cannot even be built may be a rule's finding
+            return ModelRecord(text, build_error=exc.cause), source.path, str(exc)
+        return model_record(backbone, options.sizes, whole_is_backbone=source.kind == "keras-app"), source.path, None
+
+    return _guarded(text, record, options)
+
+
+def check_object(model, name: str, options: Options) -> SourceReport:
+    """Check a model object the caller already holds (pytest plugin, notebooks)."""
+
+    def record():
+        from .adapters.graph import model_record
+        from .adapters.load import from_object
+
+        return model_record(from_object(model, name), options.sizes), None, None
+
+    return _guarded(name, record, options)
+
+
+def check_record(model: ModelRecord, options: Options) -> tuple:
+    """The findings for a ModelRecord: backbone rules on its backbone, then head rules. Pure."""
+    rules = dict(select=options.select, ignore=options.ignore, num_classes=options.num_classes)
+    found = run_rules("backbone", model.backbone, **rules) if model.backbone else ()
+    return found + run_rules("head", model, **rules)
+
+
+def check_all(sources, options: Options) -> Report:
+    return Report(tuple(check_source(text, options) for text in sources))
+
+
+def _guarded(name: str, record, options: Options) -> SourceReport:
+    try:
+        model, path, load_error = record()
+    except SourceError as exc:
+        return SourceReport(name, error=str(exc))
+    except Exception as exc:  # an adapter bug or a model we cannot handle: reported, not raised
+        return SourceReport(name, error=f"{name}: {one_line(exc)}")
+    findings = check_record(model, options)
+    if model.build_error and not findings:  # no rule explains why the model could not be built
+        return SourceReport(name, error=load_error or f"{name}: cannot build: {model.build_error}")
+    backbone = model.backbone
+    return SourceReport(name, backbone, verdict(backbone).to_json() if backbone else None, findings, None,
+                        str(path) if path else None)

@@ -1,0 +1,178 @@
+"""Plain records of a model's layer graph, for the head rules. No framework imports.
+
+Shapes are taken at two input sizes: `size` (the model's declared input size, else the first
+probed size) and `alt_size`, so a rule can tell whether a shape depends on the input size.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .records import BackboneRecord, InputSpec, ProbeRecord, Shape
+
+PASS_THROUGH = ("Dropout", "SpatialDropout1D", "SpatialDropout2D", "GaussianNoise", "GaussianDropout",
+                "AlphaDropout", "Identity", "ActivityRegularization")
+
+
+@dataclass(frozen=True)
+class LayerRecord:
+    """One call of a layer in the graph: what went in and came out, and what the layer does."""
+
+    name: str
+    class_name: str
+    input_shapes: tuple[Shape, ...] = ()
+    output_shapes: tuple[Shape, ...] | None = ()  # None: the shape could not be computed
+    alt_output_shapes: tuple[Shape, ...] | None = None  # at ModelRecord.alt_size, where computable
+    activation: str | None = None  # "linear", "softmax", ... for Dense/Conv/Activation layers
+    units: int | None = None  # Dense units
+    pooling: str | None = None  # "average" or "max" for global pooling layers
+    pool_dims: int | None = None  # 1, 2 or 3: the spatial axes a global pooling layer expects
+    inbound: tuple[str, ...] = ()
+    is_model: bool = False  # a nested Model used as a layer
+    opaque: bool = False  # a layer shapelint cannot look into (hub.KerasLayer)
+    error: str | None = None  # why the output shape could not be computed
+
+    @property
+    def input_shape(self) -> Shape | None:
+        return self.input_shapes[0] if len(self.input_shapes) == 1 else None
+
+    @property
+    def output_shape(self) -> Shape | None:
+        return self.output_shapes[0] if self.output_shapes and len(self.output_shapes) == 1 else None
+
+    @property
+    def alt_output_shape(self) -> Shape | None:
+        alt = self.alt_output_shapes
+        return alt[0] if alt and len(alt) == 1 else None
+
+    @property
+    def call_text(self) -> str:
+        """Dense(5), Dense(1, activation='softmax'), GlobalAveragePooling2D()."""
+        args = [] if self.units is None else [str(self.units)]
+        if self.activation not in (None, "linear") and self.class_name != "Activation":
+            args.append(f"activation={self.activation!r}")
+        elif self.class_name == "Activation":
+            args.append(repr(self.activation))
+        return f"{self.class_name}({', '.join(args)})"
+
+    def to_json(self) -> dict:
+        return {
+            "name": self.name,
+            "class_name": self.class_name,
+            "input_shapes": [list(s) for s in self.input_shapes],
+            "output_shapes": _shapes_json(self.output_shapes),
+            "alt_output_shapes": _shapes_json(self.alt_output_shapes),
+            "activation": self.activation,
+            "units": self.units,
+            "pooling": self.pooling,
+            "pool_dims": self.pool_dims,
+            "inbound": list(self.inbound),
+            "is_model": self.is_model,
+            "opaque": self.opaque,
+            "error": self.error,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict) -> LayerRecord:
+        return cls(
+            name=data["name"],
+            class_name=data["class_name"],
+            input_shapes=tuple(tuple(s) for s in data["input_shapes"]),
+            output_shapes=_shapes_from_json(data["output_shapes"]),
+            alt_output_shapes=_shapes_from_json(data["alt_output_shapes"]),
+            activation=data["activation"],
+            units=data["units"],
+            pooling=data["pooling"],
+            pool_dims=data["pool_dims"],
+            inbound=tuple(data["inbound"]),
+            is_model=data["is_model"],
+            opaque=data["opaque"],
+            error=data["error"],
+        )
+
+
+@dataclass(frozen=True)
+class ModelRecord:
+    """A whole model: its layers in topological order, its outputs, its compiled loss and its backbone."""
+
+    source: str
+    layers: tuple[LayerRecord, ...] = ()
+    outputs: tuple[str, ...] = ()  # names of the layers whose outputs are the model's outputs
+    size: tuple[int, int] | None = None
+    alt_size: tuple[int, int] | None = None
+    loss: str | None = None  # loss class name, e.g. "SparseCategoricalCrossentropy"
+    from_logits: bool | None = None
+    backbone: BackboneRecord | None = None  # the probe of the backbone inside, when one was found
+    backbone_layer: str | None = None
+    build_error: str | None = None  # the framework's one-line error when the model could not be built
+
+    def layer(self, name: str) -> LayerRecord | None:
+        """The first call of the layer named `name`; None for names outside the record (input layers)."""
+        return next((layer for layer in self.layers if layer.name == name), None)
+
+    def consumers(self, name: str) -> list[LayerRecord]:
+        return [layer for layer in self.layers if name in layer.inbound]
+
+    def output_layers(self) -> list[LayerRecord]:
+        return [layer for layer in map(self.layer, self.outputs) if layer is not None]
+
+    def reachable_outputs(self, name: str) -> list[LayerRecord]:
+        """The model outputs that depend on layer `name` (itself included)."""
+        seen, todo = set(), [name]
+        while todo:
+            current = todo.pop()
+            if current not in seen:
+                seen.add(current)
+                todo += [layer.name for layer in self.consumers(current)]
+        return [layer for layer in self.output_layers() if layer.name in seen]
+
+    def to_json(self) -> dict:
+        return {
+            "source": self.source,
+            "layers": [layer.to_json() for layer in self.layers],
+            "outputs": list(self.outputs),
+            "size": list(self.size) if self.size else None,
+            "alt_size": list(self.alt_size) if self.alt_size else None,
+            "loss": self.loss,
+            "from_logits": self.from_logits,
+            "backbone": _backbone_json(self.backbone),
+            "backbone_layer": self.backbone_layer,
+            "build_error": self.build_error,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict) -> ModelRecord:
+        return cls(
+            source=data["source"],
+            layers=tuple(LayerRecord.from_json(item) for item in data["layers"]),
+            outputs=tuple(data["outputs"]),
+            size=tuple(data["size"]) if data["size"] else None,
+            alt_size=tuple(data["alt_size"]) if data["alt_size"] else None,
+            loss=data["loss"],
+            from_logits=data["from_logits"],
+            backbone=_backbone_from_json(data["backbone"]),
+            backbone_layer=data["backbone_layer"],
+            build_error=data["build_error"],
+        )
+
+
+def _shapes_json(shapes):
+    return None if shapes is None else [list(s) for s in shapes]
+
+
+def _shapes_from_json(data):
+    return None if data is None else tuple(tuple(s) for s in data)
+
+
+def _backbone_json(backbone: BackboneRecord | None):
+    if backbone is None:
+        return None
+    return {"source": backbone.source, "kind": backbone.kind, "input": backbone.input.to_json(),
+            "records": [r.to_json() for r in backbone.records]}
+
+
+def _backbone_from_json(data):
+    if data is None:
+        return None
+    records = tuple(ProbeRecord.from_json(r) for r in data["records"])
+    return BackboneRecord(data["source"], InputSpec.from_json(data["input"]), records, data["kind"])

@@ -1,0 +1,288 @@
+"""SL2xx head rules. Each rule's good and bad examples are its tests (Fixit style): every example is a
+real factory file built by Keras 3 or tf_keras (hub.KerasLayer on a tiny SavedModel) and checked through
+check_source, the path the CLI takes. A bad example yields exactly its own rule; a good one yields nothing."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from dataclasses import dataclass
+
+import pytest
+
+from shapelint.check import check_source
+from shapelint.layers import LayerRecord, ModelRecord
+from shapelint.rules import REGISTRY, run_rules
+from shapelint.run import Options
+
+SIZES = ((64, 64), (32, 32))
+
+PRELUDE = '''
+import keras, tf_keras, tensorflow_hub as hub
+L, T = keras.layers, tf_keras.layers
+HUB_MAP, HUB_VECTOR = {hub_map!r}, {hub_vector!r}
+
+def backbone(pooling=None, size=None):
+    """A tiny Keras 3 conv net: (N, 64, 64, 3) -> (N, 2, 2, 16), like include_top=False."""
+    inputs = keras.Input((size, size, 3))
+    x = L.Conv2D(8, 3, strides=4, padding="same")(inputs)
+    x = L.Conv2D(16, 3, strides=8, padding="same")(x)
+    if pooling == "avg":
+        x = L.GlobalAveragePooling2D()(x)
+    return keras.Model(inputs, x, name="backbone")
+
+def tokens():
+    """A tiny ViT-like stem: 8x8 patches as tokens, (N, 64, 64, 3) -> (N, 64, 8)."""
+    inputs = keras.Input((None, None, 3))
+    x = L.Conv2D(8, 8, strides=8)(inputs)
+    return keras.Model(inputs, L.Reshape((-1, 8))(x), name="tokens")
+'''
+
+
+@dataclass(frozen=True)
+class Example:
+    code: str  # the body of build(); returns the model
+    num_classes: int | None = None
+
+    @property
+    def id(self) -> str:
+        return self.code.strip().splitlines()[0][:60]
+
+
+K3_MAP = "model = keras.Sequential([backbone(), "
+TF_HUB_MAP = "model = tf_keras.Sequential([hub.KerasLayer(HUB_MAP), "
+TF_HUB_VECTOR = "model = tf_keras.Sequential([hub.KerasLayer(HUB_VECTOR), "
+
+EXAMPLES = {
+    "dense-on-feature-map": {
+        "bad": [
+            Example(K3_MAP + "L.Dense(5)])"),
+            Example(TF_HUB_MAP + "T.Dense(5)])"),
+            Example("model = keras.Sequential([tokens(), L.Dense(5)])"),
+            Example("""
+                inputs = keras.Input((None, None, 3))
+                x = L.Dense(64, activation="relu")(backbone()(inputs))
+                model = keras.Model(inputs, L.Dense(5)(x))"""),
+        ],
+        "good": [
+            Example(K3_MAP + "L.GlobalAveragePooling2D(), L.Dense(5)])"),
+            Example(K3_MAP + "L.GlobalMaxPooling2D(), L.Dropout(0.2), L.Dense(5)])"),
+            Example(K3_MAP + "L.Conv2D(5, 1), L.GlobalAveragePooling2D(), L.Softmax()])"),
+            Example(K3_MAP + "L.Dense(32, activation='relu'), L.GlobalAveragePooling2D(), L.Dense(5)])"),
+            Example("model = keras.Sequential([tokens(), L.GlobalAveragePooling1D(), L.Dense(5)])"),
+            Example(TF_HUB_MAP + "T.GlobalAveragePooling2D(), T.Dense(5)])"),
+        ],
+    },
+    "flatten-fixes-input-size": {
+        "bad": [
+            Example("model = keras.Sequential([keras.Input((64, 64, 3)), backbone(), L.Flatten(), L.Dense(5)])"),
+            Example("model = tf_keras.Sequential([hub.KerasLayer(HUB_MAP, input_shape=(64, 64, 3)), T.Flatten(), T.Dense(5)])"),
+            Example("model = keras.Sequential([keras.Input((64, 64, 3)), tokens(), L.Flatten(), L.Dense(5)])"),
+        ],
+        "good": [
+            Example(K3_MAP + "L.GlobalAveragePooling2D(), L.Flatten(), L.Dense(5)])"),
+            Example(TF_HUB_VECTOR + "T.Flatten(), T.Dense(5)])"),
+        ],
+    },
+    "double-pooling": {
+        "bad": [
+            Example("model = keras.Sequential([backbone(pooling='avg'), L.GlobalAveragePooling2D(), L.Dense(5)])"),
+            Example(TF_HUB_VECTOR + "T.GlobalAveragePooling2D(), T.Dense(5)])"),
+            Example("model = tf_keras.Sequential([hub.KerasLayer(HUB_VECTOR, input_shape=(64, 64, 3)), "
+                    "T.GlobalMaxPooling2D(), T.Dense(5)])"),
+        ],
+        "good": [
+            Example("model = keras.Sequential([backbone(pooling='avg'), L.Dense(5)])"),
+            Example(TF_HUB_VECTOR + "T.Dense(5)])"),
+        ],
+    },
+    "single-unit-softmax": {
+        "bad": [
+            Example(K3_MAP + "L.GlobalAveragePooling2D(), L.Dense(1, activation='softmax')])"),
+            Example(TF_HUB_VECTOR + "T.Dense(1), T.Softmax()])"),
+        ],
+        "good": [
+            Example(K3_MAP + "L.GlobalAveragePooling2D(), L.Dense(1, activation='sigmoid')])"),
+            Example(TF_HUB_VECTOR + "T.Dense(2, activation='softmax')])"),
+        ],
+    },
+    "logits-loss-mismatch": {
+        "bad": [
+            Example(K3_MAP + """L.GlobalAveragePooling2D(), L.Dense(5, activation="softmax")])
+                model.compile(loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))"""),
+            Example(K3_MAP + """L.GlobalAveragePooling2D(), L.Dense(1), L.Dropout(0.5)])
+                model.compile(loss="binary_crossentropy")"""),
+            Example(TF_HUB_VECTOR + """T.Dense(5), T.Activation("softmax")])
+                model.compile(loss=tf_keras.losses.CategoricalCrossentropy(from_logits=True))"""),
+        ],
+        "good": [
+            Example(K3_MAP + """L.GlobalAveragePooling2D(), L.Dense(5)])
+                model.compile(loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))"""),
+            Example(K3_MAP + """L.GlobalAveragePooling2D(), L.Dense(5, activation="softmax")])
+                model.compile(loss="sparse_categorical_crossentropy")"""),
+            Example(TF_HUB_VECTOR + """T.Dense(1, activation="sigmoid")])
+                model.compile(loss=tf_keras.losses.BinaryCrossentropy())"""),
+            Example(K3_MAP + """L.GlobalAveragePooling2D(), L.Dense(5)])
+                model.compile(loss="mse")"""),
+        ],
+    },
+    "classes-mismatch": {
+        "bad": [
+            Example(K3_MAP + "L.GlobalAveragePooling2D(), L.Dense(10)])", num_classes=5),
+            Example(TF_HUB_VECTOR + "T.Dense(1, activation='sigmoid')])", num_classes=3),
+        ],
+        "good": [
+            Example(K3_MAP + "L.GlobalAveragePooling2D(), L.Dense(5)])", num_classes=5),
+            Example(K3_MAP + "L.GlobalAveragePooling2D(), L.Dense(1, activation='sigmoid')])", num_classes=2),
+            Example(TF_HUB_VECTOR + "T.Dense(2, activation='softmax')])", num_classes=2),
+            Example(K3_MAP + "L.GlobalAveragePooling2D(), L.Dense(10)])"),
+        ],
+    },
+}
+
+CASES = [
+    pytest.param(name, kind, example, id=f"{name}-{kind}-{i}")
+    for name, kinds in EXAMPLES.items()
+    for kind, examples in kinds.items()
+    for i, example in enumerate(examples)
+]
+
+
+@pytest.fixture(scope="session")
+def hub_dirs(tmp_path_factory):
+    """Two tiny TF2 SavedModels, as hub.KerasLayer loads them: a feature map and a pooled vector."""
+    from shapelint.adapters._quiet import import_tensorflow
+
+    tf = import_tensorflow()
+
+    class Tiny(tf.Module):
+        def __init__(self, pooled: bool):
+            super().__init__()
+            self.kernel = tf.Variable(tf.ones((3, 3, 3, 8)))
+            self.pooled = pooled
+
+        @tf.function(input_signature=[tf.TensorSpec((None, None, None, 3), tf.float32)])
+        def __call__(self, images):
+            features = tf.nn.conv2d(images, self.kernel, 4, "SAME")  # (N, H/4, W/4, 8)
+            return tf.reduce_mean(features, [1, 2]) if self.pooled else features
+
+    root = tmp_path_factory.mktemp("hub")
+    dirs = {"hub_map": str(root / "map"), "hub_vector": str(root / "vector")}
+    tf.saved_model.save(Tiny(False), dirs["hub_map"])
+    tf.saved_model.save(Tiny(True), dirs["hub_vector"])
+    return dirs
+
+
+@pytest.fixture(scope="session")
+def write_example(hub_dirs, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("examples")
+    count = iter(range(10_000))
+
+    def write(example: Example) -> str:
+        first, _, rest = example.code.strip("\n").partition("\n")  # continuation lines are indented in the table
+        body = textwrap.indent(first.strip() + "\n" + textwrap.dedent(rest), "    ")
+        path = folder / f"example_{next(count)}.py"
+        path.write_text(PRELUDE.format(**hub_dirs) + f"\ndef build():\n{body}\n    return model\n")
+        return f"{path}:build"
+
+    return write
+
+
+def check(write_example, example: Example, select=("SL2",)):
+    return check_source(write_example(example), Options(sizes=SIZES, select=select, num_classes=example.num_classes))
+
+
+@pytest.mark.parametrize("name, kind, example", CASES)
+def test_rule_examples(write_example, name, kind, example):
+    result = check(write_example, example)
+    assert result.error is None
+    found = [(f.rule, f.message) for f in result.findings]
+    if kind == "bad":
+        assert [rule for rule, _ in found] == [name], found
+        assert result.findings[0].layer, "a head finding names its layer"
+    else:
+        assert found == []
+
+
+def test_every_head_rule_has_examples_and_docs():
+    head = {r.name for r in REGISTRY.values() if r.subject == "head"}
+    assert head == set(EXAMPLES)
+    assert all(EXAMPLES[name]["bad"] and EXAMPLES[name]["good"] for name in head)
+    for rule in REGISTRY.values():
+        headings = [line for line in rule.doc.splitlines() if line.startswith("## ")]
+        assert headings == ["## What it does", "## Why is this bad?", "## Example", "## Use instead"], rule.code
+
+
+def test_dense_message_carries_real_shapes_and_names(write_example):
+    result = check(write_example, Example(K3_MAP + "L.Dense(5, name='head')])"))
+    (finding,) = result.findings
+    assert finding.message == "Dense(5) 'head' receives a (None, 2, 2, 16) feature map and returns (None, 2, 2, 5)"
+    assert finding.fix == "Add GlobalAveragePooling2D() before Dense(5) 'head'"
+    assert finding.layer == "head"
+
+
+def test_flatten_shows_feature_counts_at_two_sizes(write_example):
+    result = check(write_example, EXAMPLES["flatten-fixes-input-size"]["bad"][0])
+    (finding,) = result.findings
+    # (N, 2, 2, 16) at 64 -> 64 features; (N, 1, 1, 16) at 32 -> 16 features
+    assert "a (None, 2, 2, 16) feature map into 64 features at 64 but 16 at 32" in finding.message
+    assert finding.fix.endswith("with GlobalAveragePooling2D() (16 features at every size)")
+
+
+def test_double_pooling_from_a_build_failure_names_the_layer(write_example):
+    code = "model = keras.Sequential([backbone(pooling='avg'), L.GlobalAveragePooling2D(name='again'), L.Dense(5)])"
+    (finding,) = check(write_example, Example(code)).findings
+    assert finding.layer == "again"
+    assert "expects ndim=4 but receives an already pooled ndim=2 tensor (None, 16)" in finding.message
+
+
+def test_a_factory_failure_no_rule_explains_is_a_load_error(write_example):
+    result = check(write_example, Example("model = keras.Sequential([L.Dense(5, activation='nope')])"))
+    assert result.findings == () and result.backbone is None
+    assert "factory failed" in result.error and "\n" not in result.error
+
+
+def test_backbone_rules_apply_to_the_backbone_inside(write_example):
+    result = check(write_example, EXAMPLES["dense-on-feature-map"]["bad"][0], select=())
+    assert [f.code for f in result.findings] == ["SL101", "SL201"]
+    assert result.backbone.source == "backbone"
+    assert result.verdict["pooling"] == "required"
+    hub = check(write_example, EXAMPLES["double-pooling"]["good"][1], select=())
+    assert [f.code for f in hub.findings] == ["SL102"]  # the hub layer is the probed backbone
+
+
+def test_model_record_round_trips_through_json(write_example, hub_dirs):
+    from shapelint.adapters.graph import model_record
+    from shapelint.adapters.load import call_factory, from_object
+    from shapelint.sources import parse_source
+
+    example = Example(TF_HUB_MAP + "T.Conv2D(4, 1), T.GlobalAveragePooling2D(), T.Dense(3, activation='softmax')])\n"
+                      "model.compile(loss='categorical_crossentropy')")
+    model = call_factory(parse_source(write_example(example)))
+    record = model_record(from_object(model, "hub-head"), SIZES)
+    assert [layer.class_name for layer in record.layers] == ["KerasLayer", "Conv2D", "GlobalAveragePooling2D", "Dense"]
+    assert record.layers[0].opaque and record.backbone_layer == record.layers[0].name
+    assert record.layers[0].output_shapes == ((None, 16, 16, 8),) and record.layers[0].alt_output_shapes == ((None, 8, 8, 8),)
+    assert (record.loss, record.from_logits) == ("CategoricalCrossentropy", False)
+    data = json.loads(json.dumps(record.to_json()))
+    assert ModelRecord.from_json(data) == record
+
+
+def pooled_record(*layers: LayerRecord) -> ModelRecord:
+    return ModelRecord("handmade", layers, outputs=(layers[-1].name,), size=(224, 224), alt_size=(160, 160))
+
+
+def test_double_pooling_from_shapes_when_keras_did_not_refuse():
+    record = pooled_record(
+        LayerRecord("backbone", "Functional", ((None, 224, 224, 3),), ((None, 1280),), is_model=True),
+        LayerRecord("gap", "GlobalAveragePooling2D", ((None, 1280),), ((None, 1280),), pooling="average",
+                    pool_dims=2, inbound=("backbone",)),
+    )
+    (finding,) = run_rules("head", record)
+    assert finding.message == ("GlobalAveragePooling2D 'gap' expects a rank-4 input but receives an already pooled "
+                               "(None, 1280) from 'backbone'")
+
+
+def test_build_errors_other_than_ndim_are_not_double_pooling():
+    record = ModelRecord("x", build_error="ValueError: Input 0 of layer \"dense\" is incompatible: expected ndim=2, found ndim=4")
+    assert run_rules("head", record) == ()
