@@ -1,0 +1,73 @@
+"""pytest plugin (entry point pytest11 = shapelint): the `shapelint` fixture and the `shapelint` marker.
+
+Loading the plugin imports only pytest: TensorFlow is imported when a test first probes or checks a
+model, so suites that never use the fixture pay nothing (hypothesis's plugin does the same).
+
+Settings, later ones winning: ini options (shapelint_sizes, shapelint_fail_on), then
+@pytest.mark.shapelint(...) on the module, class and test, then the arguments of each call.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+MARKER_KEYS = ("sizes", "num_classes", "fail_on", "select", "ignore")
+
+
+def pytest_addoption(parser):
+    parser.addini("shapelint_sizes", "Input sizes the shapelint fixture probes, e.g. 224,160 (default: shapelint's)",
+                  default="")
+    parser.addini("shapelint_fail_on", "Severity at or above which assert_clean() fails: error, warning or info",
+                  default="warning")
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers",
+        "shapelint(sizes=None, num_classes=None, fail_on=None, select=None, ignore=None): "
+        "settings for the shapelint fixture in this test, laid over the shapelint_* ini options",
+    )
+
+
+def settings(config, markers) -> dict:
+    """ini options, then marker kwargs from the farthest marker (module) to the closest (test)."""
+    chosen = {"sizes": config.getini("shapelint_sizes") or None, "fail_on": config.getini("shapelint_fail_on")}
+    for marker in reversed(list(markers)):
+        unknown = set(marker.kwargs) - set(MARKER_KEYS)
+        if marker.args or unknown:
+            raise pytest.UsageError(f"@pytest.mark.shapelint takes keyword arguments {', '.join(MARKER_KEYS)}; "
+                                    f"got {', '.join(map(repr, marker.args)) or ', '.join(sorted(unknown))}")
+        chosen.update(marker.kwargs)
+    return chosen
+
+
+@pytest.fixture
+def shapelint(request):
+    """Probe or check Keras models in a test: `shapelint.check(model, num_classes=5).assert_clean()`."""
+    from .testing import ShapeLint, as_sizes, patterns
+
+    chosen = settings(request.config, request.node.iter_markers("shapelint"))
+    if chosen["fail_on"] not in ("error", "warning", "info"):
+        raise pytest.UsageError(f"shapelint fail_on must be error, warning or info, got {chosen['fail_on']!r}")
+    return ShapeLint(
+        sizes=as_sizes(chosen["sizes"]),
+        num_classes=chosen.get("num_classes"),
+        fail_on=chosen["fail_on"],
+        select=patterns(chosen.get("select")),
+        ignore=patterns(chosen.get("ignore")),
+    )
+
+
+def pytest_assertrepr_compare(op, left, right):
+    """`assert result.findings == ()` explains itself: the findings as the CLI prints them."""
+    if op != "==" or not all(isinstance(side, (tuple, list)) for side in (left, right)):
+        return None
+    from .report import Finding
+    from .testing import finding_lines
+
+    if not any(isinstance(item, Finding) for item in (*left, *right)):
+        return None
+    if not all(isinstance(item, Finding) for item in (*left, *right)):
+        return None
+    return ["shapelint findings differ", "left:", *(finding_lines(left) or ["(none)"]),
+            "right:", *(finding_lines(right) or ["(none)"])]
