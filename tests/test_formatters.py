@@ -203,3 +203,15 @@ def test_probe_cli_bad_source_exits_2_without_traceback():
 
 def test_unknown_format_is_a_usage_error():
     assert CliRunner().invoke(main, ["probe", "keras:X", "--format", "xml"]).exit_code == 2
+
+
+def test_annotation_names_layer_and_source_only_when_the_message_does_not():
+    from shapelint.formatters.locate import annotation_text
+
+    named = Finding("dense-on-feature-map", "SL201", "error", "Dense(5) 'dense' receives a map", "Pool first", "dense")
+    bare = Finding("dense-on-feature-map", "SL201", "error", "Dense(5) receives a map", "Pool first", "dense")
+    in_file = SourceReport("m.keras", path="m.keras")
+    factory = SourceReport("zoo:build")
+    assert annotation_text(in_file, named) == "Dense(5) 'dense' receives a map\nFix: Pool first"
+    assert annotation_text(in_file, bare) == "Layer dense: Dense(5) receives a map\nFix: Pool first"
+    assert annotation_text(factory, bare) == "zoo:build: Layer dense: Dense(5) receives a map\nFix: Pool first"
