@@ -235,12 +235,6 @@ def analyse_output(functions: dict, function: str, index: int, name: str, dtype:
 
 # --- what to tell the user ---------------------------------------------------------------------------
 
-def shape_text(shape) -> str:
-    if shape is None:
-        return "(unknown rank)"
-    return "(" + ", ".join("?" if d is None else str(d) for d in shape) + ("," if len(shape) == 1 else "") + ")"
-
-
 def hub_endpoint(endpoints) -> tuple[Endpoint | None, str]:
     """What hub.KerasLayer would call and the arguments it needs: `__call__` as is; otherwise a signature
     (serving_default first), which needs signature= and output_key=."""
@@ -281,11 +275,19 @@ def usage_note(inspection: Inspection, handle: str) -> str:
     if len(outputs) == 1:
         lines.append(_pooling_advice("The output", outputs[0].pooling))
     elif outputs:
-        lines.append("It returns several outputs; pick one before Dense:")
+        lines.append("It returns several outputs; output_key picks one:" if extra else
+                     "It returns several outputs (a dict); pick one in a functional tf_keras model, e.g. "
+                     f'hub.KerasLayer("{handle}")(images)["{outputs[-1].name}"]:')
         lines.extend("  " + _pooling_advice(o.name, o.pooling) for o in outputs)
     spec = inspection.input
     if spec.fixed_size:
         lines.append(f"Its signature fixes the input to {spec.height}x{spec.width}: resize images to that size.")
+    if inspection.value_range:
+        low, high = inspection.value_range
+        lines.append(f"It declares input values in [{low:g}, {high:g}]: scale images to that range.")
+    else:
+        lines.append("It declares no input value range: check its documentation "
+                     "(TF Hub's image modules conventionally take float32 in [0, 1]).")
     if inspection.fine_tunable is False:
         lines.append(f"Fine-tuning with trainable=True would train nothing: {inspection.fine_tune_reason}.")
     return "\n".join(lines)

@@ -9,6 +9,8 @@ import os
 import shutil
 import subprocess
 import sys
+from dataclasses import replace
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -16,7 +18,10 @@ from click.testing import CliRunner
 from shapelint.adapters import savedmodel_proto as sp
 from shapelint.adapters.inspector import inspect_source
 from shapelint.cli import main
-from shapelint.inspection import Function, Op, analyse_output, walk_back
+from shapelint.formatters.inspect import INSPECT_FORMATTERS
+from shapelint.inspection import (Endpoint, Function, Inspection, Op, OutputAnalysis, TensorInfo, Variables,
+                                  analyse_output, usage_note, walk_back)
+from shapelint.records import InputSpec
 
 HANDLE = "https://tfhub.dev/example/tiny_feature_vector/1"
 
@@ -207,6 +212,20 @@ def test_fine_tune_claim_matches_hub_keras_layer(fixtures_dir, built, tf, path, 
     assert result.fine_tunable is (expected > 0)
 
 
+@pytest.mark.parametrize("path", ["fixtures/hub_pooled_mean", "built/keras3_export", "built/tf_keras_saved"])
+def test_usage_snippet_runs_and_needs_no_extra_pooling(fixtures_dir, built, tf, path):
+    import tensorflow_hub as hub
+    import tf_keras
+
+    folder = (fixtures_dir if path.startswith("fixtures") else built) / path.split("/")[1]
+    usage = inspect_ok(folder).usage
+    (line,) = [line.strip() for line in usage.splitlines() if line.strip().startswith("model = ")]
+    scope = {"tf_keras": tf_keras, "hub": hub, "num_classes": 5}
+    exec(line, scope)
+    assert scope["model"](tf.zeros([2, 40, 40, 3])).shape == (2, 5)
+    assert "do not add GlobalAveragePooling2D" in usage
+
+
 def test_mobilenet_feature_vector(fixtures_dir, tf):
     data = inspect_ok(fixtures_dir / "mobilenet_v2_035_feature_vector").to_json()
     assert data["inner_pooling"] == {"output": "mean"}
@@ -287,3 +306,36 @@ def test_walk_backs_out_of_a_callee_through_its_argument():
     assert [op.type for op, _ in walk_back(functions, "outer", 0)] == ["Identity", "Mean"]
     analysis = analyse_output(functions, "outer", 0, "z", "float32", (None, 4))
     assert (analysis.pooling, analysis.tail_ops) == ("mean", ("Mean(axes=[1, 2])",))
+
+
+GOLDEN = Path(__file__).parent / "golden"
+
+
+def fixed_inspections() -> list:
+    """Written out rather than read from a SavedModel, so the golden files change only with the formats."""
+    image = TensorInfo("inputs", "float32", (None, None, None, 3))
+    outputs = (TensorInfo("feature_map", "float32", (None, None, None, 16)), TensorInfo("pooled", "float32", (None, 16)))
+    endpoints = (
+        Endpoint("__call__", "function", "__inference__call_10", (image,), outputs, ("training=False",)),
+        Endpoint("serving_default", "signature", "__inference_signature_wrapper_20", (image,), outputs),
+    )
+    analysed = (
+        OutputAnalysis("feature_map", "float32", (None, None, None, 16), "none", ("Conv2D", "BiasAdd", "Relu")),
+        OutputAnalysis("pooled", "float32", (None, 16), "mean", ("BiasAdd", "Relu", "Mean(axes=[1, 2])")),
+    )
+    inspection = Inspection("hub/dict_outputs", "hub", endpoints, "__call__", "__inference__call_10",
+                            InputSpec(height=224, width=224), (0.0, 1.0), analysed, Variables(4, 3, 1392, 1376),
+                            True, "hub.KerasLayer(trainable=True) would train 3 variables (1,376 parameters)",
+                            notes=("read from saved_model.pb: nothing was loaded or executed",))
+    inspection = replace(inspection, usage=usage_note(inspection, "hub/dict_outputs"))
+    return [inspection, Inspection("missing/module", error="missing/module: no such file or directory")]
+
+
+@pytest.mark.parametrize("fmt, suffix", [("table", "txt"), ("json", "json")])
+def test_golden(fmt, suffix):
+    path = GOLDEN / f"inspect.{fmt}.{suffix}"
+    text = INSPECT_FORMATTERS[fmt](fixed_inspections())
+    if os.environ.get("SHAPELINT_UPDATE_GOLDEN"):
+        path.write_text(text, encoding="utf-8")
+    assert path.exists(), f"no golden file {path.name}: run with SHAPELINT_UPDATE_GOLDEN=1 and review the diff"
+    assert text == path.read_text(encoding="utf-8")

@@ -14,6 +14,7 @@ from ..errors import one_line
 from ..inspection import Endpoint, Function, Op, TensorInfo
 from ..sources import SourceError
 from ._quiet import import_tensorflow
+from .base import flatten_outputs
 
 SERVE_TAG = "serve"
 CALL_OPS = ("PartitionedCall", "StatefulPartitionedCall")
@@ -143,19 +144,8 @@ def decode(value):
 
 
 def leaves(structure, prefix: str = "") -> list[tuple[str, object]]:
-    """Name every leaf as adapters.base.flatten_outputs does: 'output' alone, dict keys and indices joined by '/'."""
-    if isinstance(structure, dict):
-        items = list(structure.items())
-    elif isinstance(structure, tuple):
-        if len(structure) == 1 and not prefix:
-            return leaves(structure[0])
-        items = [(str(i), v) for i, v in enumerate(structure)]
-    else:
-        return [(prefix or "output", structure)]
-    named = []
-    for key, value in items:
-        named.extend(leaves(value, f"{prefix}/{key}" if prefix else str(key)))
-    return named
+    """(name, leaf) pairs, named as the probe names outputs: 'output' alone, dict keys and indices joined by '/'."""
+    return list(flatten_outputs(structure, lambda v: not isinstance(v, (dict, list, tuple)), prefix).items())
 
 
 def argument_names(saved_function) -> tuple[str, ...]:

@@ -6,9 +6,14 @@ import json
 
 from tabulate import tabulate
 
-from ..inspection import Inspection, shape_text
+from ..inspection import Inspection
+from .table import shape_cell
 
 JSON_VERSION = 1
+
+
+def shape_text(shape) -> str:
+    return "(unknown rank)" if shape is None else shape_cell(shape)
 
 
 def _tensors(tensors) -> str:
