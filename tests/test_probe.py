@@ -201,3 +201,29 @@ def test_architecture_that_cannot_run_with_a_variable_input_is_rebuilt_per_size(
     result = run("keras:NASNetMobile", sizes=((224, 224), (160, 160)))
     assert [r.outputs["output"] for r in result.backbone.records] == [(1, 7, 7, 1056), (1, 5, 5, 1056)]
     assert result.verdict["pooling"] == "required"
+
+
+@pytest.fixture(scope="session")
+def saved_elsewhere(tmp_path_factory):
+    """A tf_keras .keras file and a Keras 3 model.export() archive, the two formats users most often hand over."""
+    import keras
+    import tf_keras
+
+    out = tmp_path_factory.mktemp("formats")
+    inputs = tf_keras.Input((None, None, 3))
+    tf_keras.Model(inputs, tf_keras.layers.Conv2D(4, 3, strides=2)(inputs)).save(out / "tf_keras_map.keras")
+    inputs = keras.Input((None, None, 3))
+    pooled = keras.layers.GlobalMaxPooling2D()(keras.layers.Conv2D(4, 3, strides=2, padding="same")(inputs))
+    keras.Model(inputs, pooled).export(str(out / "keras3_export"), verbose=False)
+    return out
+
+
+def test_tf_keras_dot_keras_file_falls_back_to_tf_keras(saved_elsewhere):
+    result = run(str(saved_elsewhere / "tf_keras_map.keras"))
+    assert result.backbone.kind == "tf_keras"
+    assert result.backbone.records[0].outputs["output"] == (1, 111, 111, 4)
+
+
+def test_keras3_export_archive_is_probed_through_its_serve_endpoint(saved_elsewhere):
+    result = run(str(saved_elsewhere / "keras3_export"))
+    assert (result.verdict["pooling"], result.verdict["channels"]) == ("applied", 4)
