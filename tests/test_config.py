@@ -187,3 +187,48 @@ def test_config_sizes_overrides_and_flags_on_real_models(tmp_path, monkeypatch, 
     assert probed_sizes("--sizes", "40") == [[(40, 40)], [(40, 40)]]
     # the file's fail-on is for check; probe judges findings (SL101 is info) only with an explicit flag
     assert probed_sizes("--fail-on", "info", exit_code=1) == [[(32, 32), (64, 64)], [(48, 48)]]
+
+
+HEADS = '''
+import keras
+
+
+def backbone():
+    inputs = keras.Input((None, None, 3))
+    x = keras.layers.Conv2D(8, 3, strides=2, padding="same", activation="relu")(inputs)
+    return keras.Model(inputs, x, name="tiny_backbone")
+
+
+def bad():
+    return keras.Sequential([keras.Input((None, None, 3)), backbone(), keras.layers.Dense(5)], name="bad")
+
+
+def good():
+    return keras.Sequential([keras.Input((None, None, 3)), backbone(), keras.layers.GlobalAveragePooling2D(),
+                             keras.layers.Dense(5)], name="good")
+'''
+
+
+def test_check_without_arguments_checks_the_configured_sources(tmp_path, monkeypatch):
+    """sources and fail-on come from the file; --ignore, --fail-on and --exit-zero on the command line win."""
+    (tmp_path / "heads.py").write_text(HEADS)
+    write(tmp_path, """
+        [tool.shapelint]
+        sources = ["heads.py:bad", "heads.py:good"]
+        sizes = [32]
+        fail-on = "error"
+    """)
+    monkeypatch.chdir(tmp_path)
+
+    def check(*args):
+        result = CliRunner().invoke(main, ["check", "-j", "0", "--format", "json", *args])
+        data = json.loads(result.stdout)
+        return result.exit_code, {r["source"]: [f["code"] for f in r["findings"]] for r in data["results"]}
+
+    code, findings = check()
+    assert code == 1 and list(findings) == ["heads.py:bad", "heads.py:good"]
+    assert "SL201" in findings["heads.py:bad"] and "SL201" not in findings["heads.py:good"]
+    assert check("--exit-zero")[0] == 0
+    code, findings = check("--ignore", "SL201")
+    assert code == 0 and findings["heads.py:bad"] == ["SL101"]  # info only: below the file's fail-on
+    assert check("--ignore", "SL201", "--fail-on", "info")[0] == 1

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
+import textwrap
 from pathlib import Path
 
 import click
@@ -215,3 +218,54 @@ def test_annotation_names_layer_and_source_only_when_the_message_does_not():
     assert annotation_text(in_file, named) == "Dense(5) 'dense' receives a map\nFix: Pool first"
     assert annotation_text(in_file, bare) == "Layer dense: Dense(5) receives a map\nFix: Pool first"
     assert annotation_text(factory, bare) == "zoo:build: Layer dense: Dense(5) receives a map\nFix: Pool first"
+
+
+def action_script() -> str:
+    """The `run: |` block of the shapelint check step in action.yml (no YAML parser needed for one block)."""
+    lines = (Path(__file__).parent.parent / "action.yml").read_text().splitlines()
+    start = next(i for i, line in enumerate(lines) if line.strip() == "id: check")
+    start = next(i for i in range(start, len(lines)) if lines[i].strip() == "run: |") + 1
+    indent = len(lines[start]) - len(lines[start].lstrip())
+    block = []
+    for line in lines[start:]:
+        if line.strip() and len(line) - len(line.lstrip()) < indent:
+            break
+        block.append(line[indent:])
+    return "\n".join(block) + "\n"
+
+
+def test_action_script_writes_annotations_sarif_summary_and_passes_the_exit_code(tmp_path):
+    """The composite action's script, run as the runner would run it, on a bad head from a factory file."""
+    (tmp_path / "heads.py").write_text(textwrap.dedent('''
+        import keras
+
+        def bad():
+            inputs = keras.Input((None, None, 3))
+            x = keras.layers.Conv2D(8, 3, strides=4, padding="same")(inputs)
+            return keras.Model(inputs, keras.layers.Dense(5)(x), name="bad")
+    '''))
+    summary, outputs = tmp_path / "summary.md", tmp_path / "outputs.txt"
+    env = dict(os.environ, SOURCES="heads.py:bad", ARGS="-j 0 --sizes 32", SARIF="out/shapelint.sarif",
+               RUNNER_TEMP=str(tmp_path), GITHUB_STEP_SUMMARY=str(summary), GITHUB_OUTPUT=str(outputs),
+               PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}", TF_CPP_MIN_LOG_LEVEL="3")
+    (tmp_path / "out").mkdir()
+    run = subprocess.run(["bash", "-e", "-c", action_script()], cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert run.returncode == 1, run.stderr
+    assert "::error title=shapelint SL201 dense-on-feature-map,file=heads.py::" in run.stdout
+    assert "SL201" in summary.read_text() and "```text" in summary.read_text()
+    sarif = json.loads((tmp_path / "out" / "shapelint.sarif").read_text())
+    assert "SL201" in [r["ruleId"] for r in sarif["runs"][0]["results"]]
+    assert f"sarif-file={tmp_path}/out/shapelint.sarif" in outputs.read_text().splitlines()
+    assert "exit-code=1" in outputs.read_text().splitlines()
+
+
+def test_action_script_passes_a_load_error_through(tmp_path):
+    summary, outputs = tmp_path / "summary.md", tmp_path / "outputs.txt"
+    env = dict(os.environ, SOURCES="missing.keras", ARGS="", SARIF="shapelint.sarif", RUNNER_TEMP=str(tmp_path),
+               GITHUB_STEP_SUMMARY=str(summary), GITHUB_OUTPUT=str(outputs))
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"
+    run = subprocess.run(["bash", "-e", "-c", action_script()], cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert run.returncode == 2
+    assert run.stdout.startswith("::error title=shapelint load error::missing.keras: no such file")
+    assert "could not run on every source (exit 2)" in summary.read_text()
+    assert "exit-code=2" in outputs.read_text()
