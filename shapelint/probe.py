@@ -29,7 +29,7 @@ def probe(backbone: Backbone, sizes, batch: int = 1, execute: bool = True) -> Ba
             records[size] = _run(backbone.execute, backbone, size, batch, executed=True)
     boundary = _min_size_boundary(backbone, records, batch, execute)
     ordered = [records[s] for s in sizes] + [r for r in boundary if r.size not in records]
-    return BackboneRecord(backbone.name, backbone.input, tuple(ordered), backbone.kind)
+    return BackboneRecord(backbone.name, backbone.input, tuple(ordered), backbone.kind, backbone.suspicious)
 
 
 def _min_size_boundary(backbone: Backbone, records: dict, batch: int, execute: bool) -> list[ProbeRecord]:

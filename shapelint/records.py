@@ -104,6 +104,8 @@ class BackboneRecord:
     input: InputSpec
     records: tuple[ProbeRecord, ...]
     kind: str = ""  # which adapter loaded it, e.g. "keras3", "tf_keras", "savedmodel"
+    # ((function or "graph", (op, ...)), ...): ops that could reach files, Python or the network (SL105)
+    suspicious: tuple = ()
 
     @property
     def output_names(self) -> list[str]:

@@ -28,7 +28,7 @@ def probe_source(text: str, options: Options) -> SourceReport:
         from .adapters.load import load  # the first framework import happens here, not at CLI start-up
 
         source = parse_source(text)
-        return load(source, unsafe=options.unsafe_load), source.path
+        return load(source, unsafe=options.unsafe_load, trust=options.trust), source.path
 
     return _guarded(text, load, options)
 

@@ -21,6 +21,7 @@ class Backbone:
     execute: ShapeFn  # shapes of a real forward pass on zeros
     model: Any = None  # the framework object, for adapters that read its layer graph
     blocked: str | None = None  # why executing is not allowed (e.g. a suspicious op), if it is not
+    suspicious: tuple = ()  # ((function, (op, ...)), ...) that could reach the host: opscan's findings
     notes: list[str] = field(default_factory=list)
 
 

@@ -11,19 +11,20 @@ from pathlib import Path
 
 from ..errors import one_line
 from ..sources import FactoryError, Source, SourceError
-from . import keras3, savedmodel, tfcall
+from . import keras3, kerasscan, savedmodel, tfcall
 from ._quiet import import_tensorflow
 from .base import Backbone
 
 
-def load(source: Source, unsafe: bool = False) -> Backbone:
+def load(source: Source, unsafe: bool = False, trust: bool = False) -> Backbone:
+    """unsafe: let Keras files run code while loading; trust: load and run SavedModels with host-access ops."""
     import_tensorflow()
     if source.kind == "keras-app":
         return keras3.backbone(keras_application(source), source.text, "keras3")
     if source.kind == "keras-file":
         return from_object(load_keras_file(source, unsafe), source.text)
     if source.kind in ("savedmodel", "hub"):
-        return savedmodel.load(source.location, source.text, source.kind)
+        return savedmodel.load(source.location, source.text, source.kind, trust=trust)
     if source.kind == "factory":
         return from_object(call_factory(source), source.text)
     raise SourceError(f"{source.text}: unsupported source kind {source.kind}")
@@ -79,11 +80,14 @@ def keras_application(source: Source):
 
 
 def load_keras_file(source: Source, unsafe: bool):
+    """A .keras or legacy .h5 model, with its config scanned first: nothing that runs code is deserialised."""
     import keras
 
     path = source.location
     if Path(path).stat().st_size == 0:
         raise SourceError(f"{source.text}: empty file")
+    if not unsafe:
+        refuse_unsafe_config(source)
     try:
         return keras.saving.load_model(path, safe_mode=not unsafe)
     except Exception as first:
@@ -98,6 +102,20 @@ def load_keras_file(source: Source, unsafe: bool):
         except Exception as second:
             error = second
     raise SourceError(f"{source.text}: cannot load: {one_line(error)}") from None
+
+
+def refuse_unsafe_config(source: Source) -> None:
+    """Read the config as JSON before any loader sees it: tf_keras unmarshals a Lambda's bytecode from .h5."""
+    try:
+        found = kerasscan.unsafe_objects(kerasscan.read_config(source.location))
+    except kerasscan.UnreadableConfig as exc:
+        raise SourceError(f"{source.text}: cannot load: {exc}") from None
+    if found:
+        more = f" and {len(found) - 3} more" if len(found) > 3 else ""
+        raise SourceError(
+            f"{source.text}: refused to load: {', '.join(found[:3])}{more} can run Python code "
+            "(pass --unsafe-load to allow)"
+        )
 
 
 def _unsafe_refusal(exc: Exception) -> bool:

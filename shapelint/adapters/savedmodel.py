@@ -5,7 +5,7 @@ from __future__ import annotations
 from ..errors import one_line
 from ..records import InputSpec
 from ..sources import SourceError
-from . import tfcall
+from . import opscan, savedmodel_proto, tfcall
 from ._quiet import import_tensorflow
 from .base import Backbone, dims
 from .keras3 import spec_from_shape
@@ -14,17 +14,65 @@ from .keras3 import spec_from_shape
 ENDPOINTS = ("__call__", "serve", "serving_default")
 
 
-def load(path: str, name: str, kind: str = "savedmodel") -> Backbone:
+def load(path: str, name: str, kind: str = "savedmodel", trust: bool = False) -> Backbone:
     tf = import_tensorflow()
+    # Scan before tf.saved_model.load: loading already runs the restore function and resource initialisers.
+    suspicious = opscan.scan(savedmodel_proto.read(path))
+    if suspicious and not trust:
+        return unloaded(path, name, kind, suspicious)
     try:
         obj = tf.saved_model.load(path)
     except Exception as exc:  # a corrupt or foreign SavedModel: one line, not a traceback
         raise SourceError(f"{name}: cannot load SavedModel: {one_line(exc)}") from None
     endpoint, call, spec = choose_endpoint(obj, name)
-    image, _ = image_input(endpoints(obj)[endpoint])
-    result = tfcall.backbone(call, spec, name, kind, model=obj, declared=dims(image[1].shape))
+    result = tfcall.backbone(call, spec, name, kind, model=obj)
     result.notes.append(f"endpoint: {endpoint}")
+    result.suspicious = suspicious
     return result
+
+
+def unloaded(path: str, name: str, kind: str, suspicious) -> Backbone:
+    """A SavedModel with host-access ops, never loaded: shapes are the ones its endpoint was saved with.
+
+    Nothing is restored, traced or run; saved_model.pb is only read. (Tracing a loaded function would
+    not run a py_func either: it adds a call op to a graph, and the Python callable behind a PyFunc
+    token lives in the process that saved the model, not in this one. Loading is what is unsafe.)
+    """
+    from .inspector import probe_endpoint  # inspector imports this module
+
+    proto = savedmodel_proto.read(path)
+    chosen = probe_endpoint(savedmodel_proto.endpoints(proto) or _signature_endpoints(proto))
+    if chosen is None:
+        raise SourceError(f"{name}: no endpoint takes one image tensor (N, H, W, C); not loaded: "
+                          f"{opscan.describe(suspicious)} (pass --trust to load and run it)")
+    image = chosen.image_input
+    saved = {t.name: tuple(t.shape) if t.shape is not None else () for t in chosen.outputs}  # () unknown rank, as dims()
+
+    def symbolic(shape):
+        if any(d is not None and d != s for d, s in zip(image.shape, shape)):
+            raise ValueError(f"input {shape} does not match the saved {chosen.name} input {image.shape}")
+        return {key: (shape[0], *out[1:]) if out and out[0] is None else out for key, out in saved.items()}
+
+    def execute(shape):
+        raise SourceError(f"{name}: not executed: {opscan.describe(suspicious)}")
+
+    reason = f"not loaded or executed: {opscan.describe(suspicious)} (pass --trust to run it)"
+    result = Backbone(name, kind, spec_from_shape(image.shape, image.dtype), symbolic, execute,
+                      blocked=reason, notes=[f"endpoint: {chosen.name}", reason])
+    result.suspicious = suspicious
+    return result
+
+
+def _signature_endpoints(proto) -> list:
+    """Endpoints of a TF1 SavedModel, which has signature_defs but no object graph."""
+    from ..inspection import Endpoint, TensorInfo
+
+    def tensors(infos):
+        return tuple(TensorInfo(key, savedmodel_proto.dtype_name(info.dtype), savedmodel_proto.shape_of(info.tensor_shape))
+                     for key, info in sorted(infos.items()))
+
+    signatures = savedmodel_proto.meta_graph(proto).signature_def
+    return [Endpoint(key, "signature", key, tensors(sig.inputs), tensors(sig.outputs)) for key, sig in signatures.items()]
 
 
 def endpoints(obj) -> dict:

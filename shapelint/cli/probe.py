@@ -23,7 +23,7 @@ def probe(sources, sizes, max_size, batch, fmt, **options):
       model.keras, model.h5             a saved Keras model
       path/to/saved_model               a SavedModel directory (TF Hub format, Keras export)
       https://tfhub.dev/...             a TF Hub handle, from the TF Hub cache (no download)
-      pkg.module:factory, file.py:fn    Python code that returns a model (it runs as code)
+      pkg.module:factory, file.py:fn    Python code that returns a model: imported and run as code
 
     Exit codes: 0 probed, 2 a source could not be loaded (the others are still reported).
     probe reports and does not judge: findings change the exit code only with an explicit
@@ -32,5 +32,6 @@ def probe(sources, sizes, max_size, batch, fmt, **options):
     from ..run import Options, probe_all
 
     report = run_configured(probe_all, sources, Options(sizes=read_sizes(sizes, max_size), batch=batch,
-                                                        unsafe_load=options.get("unsafe_load", False)))
+                                                        unsafe_load=options.get("unsafe_load", False),
+                                                        trust=options.get("trust", False)))
     finish(report, fmt, 2 if report.load_failed else 0, **options)

@@ -1,0 +1,321 @@
+"""Hostile models: Keras files with Lambda payloads and SavedModels that touch the host are refused
+before anything of theirs runs. Every payload writes a marker file; the tests assert it never appears
+unless the user opted in, and that the model files themselves are left unchanged."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from shapelint.adapters import kerasscan, opscan
+from shapelint.run import Options, probe_source
+
+SIZES = ((8, 8),)
+SHAPELINT = [sys.executable, "-m", "shapelint"]
+
+
+def digest(path: Path) -> str:
+    files = sorted(p for p in Path(path).rglob("*") if p.is_file()) if Path(path).is_dir() else [Path(path)]
+    return hashlib.sha256(b"".join(p.read_bytes() for p in files)).hexdigest()
+
+
+@pytest.fixture(scope="session")
+def hostile(tmp_path_factory):
+    """Models whose every payload creates `marker`; built once, the marker removed after building."""
+    from shapelint.adapters._quiet import import_tensorflow
+
+    tf = import_tensorflow()
+    import keras
+    import tf_keras
+
+    out = tmp_path_factory.mktemp("hostile")
+    marker = out / "PWNED"
+    target = str(marker)
+    spec = [tf.TensorSpec((None, None, None, 3))]
+
+    def pooled(x):
+        return tf.reduce_mean(x, [1, 2])
+
+    def touch(x):
+        open(target, "w").close()
+        return x
+
+    @tf.function
+    def inner(x):
+        tf.io.write_file(target, "pwned")
+        return x
+
+    class Write(tf.Module):
+        @tf.function(input_signature=spec)
+        def __call__(self, x):
+            tf.io.write_file(target, "pwned")
+            return pooled(x)
+
+    class Nested(tf.Module):
+        @tf.function(input_signature=spec)
+        def __call__(self, x):
+            return pooled(inner(x))
+
+    class Read(tf.Module):
+        @tf.function(input_signature=spec)
+        def __call__(self, x):
+            size = tf.strings.length(tf.io.read_file(str(out / "secret.txt")))
+            return pooled(x) + tf.cast(size, tf.float32) * 0
+
+    class PyFunction(tf.Module):
+        @tf.function(input_signature=spec)
+        def __call__(self, x):
+            return pooled(tf.py_function(touch, [x], tf.float32))
+
+    class NumpyFunction(tf.Module):
+        @tf.function(input_signature=spec)
+        def __call__(self, x):
+            return pooled(tf.numpy_function(touch, [x], tf.float32))
+
+    class Checkpoint(tf.Module):
+        @tf.function(input_signature=spec)
+        def __call__(self, x):
+            tf.raw_ops.SaveV2(prefix=target, tensor_names=["x"], shape_and_slices=[""], tensors=[x])
+            return pooled(x)
+
+    class PrintToFile(tf.Module):
+        @tf.function(input_signature=spec)
+        def __call__(self, x):
+            tf.print(x, output_stream=f"file://{target}")
+            return pooled(x)
+
+    class Initialiser(tf.saved_model.experimental.TrackableResource):
+        """tf.saved_model.load itself runs _initialize: the scan has to come before loading."""
+
+        def _create_resource(self):
+            return tf.raw_ops.VarHandleOp(dtype=tf.float32, shape=[], shared_name="shapelint_test_init")
+
+        def _initialize(self):
+            tf.io.write_file(target, "pwned")
+            tf.raw_ops.AssignVariableOp(resource=self.resource_handle, value=1.0)
+
+    class Initialised(tf.Module):
+        def __init__(self):
+            self.resource = Initialiser()
+
+        @tf.function(input_signature=spec)
+        def __call__(self, x):
+            return pooled(x)
+
+    models = {}
+    for name, cls in [("write", Write), ("nested", Nested), ("read", Read), ("py_function", PyFunction),
+                      ("numpy_function", NumpyFunction), ("checkpoint", Checkpoint), ("print", PrintToFile),
+                      ("initialiser", Initialised)]:
+        models[name] = out / name
+        tf.saved_model.save(cls(), str(models[name]))
+
+    # TF1: the legacy init op in the graph itself, run by load_v1_in_v2
+    with tf.Graph().as_default():
+        x = tf.compat.v1.placeholder(tf.float32, (None, None, None, 3), name="x")
+        with tf.compat.v1.Session() as session:
+            builder = tf.compat.v1.saved_model.Builder(str(out / "tf1_init"))
+            builder.add_meta_graph_and_variables(
+                session, ["serve"], main_op=tf.group(tf.io.write_file(target, "pwned")),
+                signature_def_map={"serving_default": tf.compat.v1.saved_model.predict_signature_def(
+                    {"x": x}, {"y": tf.reduce_mean(x, [1, 2])})})
+            builder.save()
+    models["tf1_init"] = out / "tf1_init"
+
+    # the path is a constant in the lambda's bytecode: a closure would not survive serialisation
+    payload = eval(f"lambda t: (open({target!r}, 'w').close(), t)[1]")  # noqa: S307
+
+    inputs = keras.Input((None, None, 3))
+    k3 = keras.Model(inputs, keras.layers.Conv2D(2, 3)(keras.layers.Lambda(payload, name="payload")(inputs)))
+    k3.save(out / "lambda.keras")
+    k3.save(out / "lambda_keras3.h5")
+    t_inputs = tf_keras.Input((None, None, 3))
+    t_out = tf_keras.layers.Conv2D(2, 3)(tf_keras.layers.Lambda(payload, name="payload")(t_inputs))
+    tf_keras.Model(t_inputs, t_out).save(out / "lambda_tf_keras.h5")
+    models.update({"keras": out / "lambda.keras", "keras3_h5": out / "lambda_keras3.h5",
+                   "tf_keras_h5": out / "lambda_tf_keras.h5"})
+
+    (out / "secret.txt").write_text("secret")
+    if marker.exists():
+        marker.unlink()  # building and tracing the models ran the Lambda payloads once
+    return models, marker
+
+
+SAVEDMODELS = {
+    "write": "WriteFile", "nested": "WriteFile", "read": "ReadFile", "py_function": "EagerPyFunc",
+    "numpy_function": "PyFunc", "checkpoint": "SaveV2", "print": "PrintV2(output_stream=file://",
+    "initialiser": "WriteFile", "tf1_init": "WriteFile",
+}
+KERAS_FILES = ["keras", "keras3_h5", "tf_keras_h5"]
+
+
+@pytest.mark.parametrize("name", sorted(SAVEDMODELS))
+def test_hostile_savedmodel_is_scanned_not_run(hostile, name):
+    models, marker = hostile
+    before = digest(models[name])
+    result = probe_source(str(models[name]), Options(sizes=SIZES))
+    assert not marker.exists(), f"{name}: the payload ran"
+    assert digest(models[name]) == before
+    findings = [f for f in result.findings if f.code == "SL105"]
+    assert len(findings) == 1, result
+    assert SAVEDMODELS[name] in findings[0].message and "not loaded or executed" in findings[0].message
+    assert findings[0].severity == "error" and findings[0].rule == "suspicious-op"
+    assert result.backbone is not None and not any(r.executed for r in result.backbone.records)
+
+
+def test_hostile_savedmodel_falls_back_to_saved_shapes(hostile):
+    models, _ = hostile
+    result = probe_source(str(models["write"]), Options(sizes=((8, 8), (16, 24))))
+    assert [r.outputs for r in result.backbone.records] == [{"output": (1, 3)}] * 2
+    assert result.verdict["pooling"] == "applied"
+
+
+def test_names_the_function_holding_the_op(hostile):
+    models, _ = hostile
+    found = dict(opscan.scan_path(models["nested"]))
+    assert [where for where, ops in found.items() if "WriteFile" in ops] == [
+        next(w for w in found if "inner" in w)]
+
+
+@pytest.mark.parametrize("name", ["write", "py_function"])
+def test_trust_loads_and_executes(hostile, name):
+    """py_function runs here because this process registered the callback when it built the model."""
+    models, marker = hostile
+    try:
+        result = probe_source(str(models[name]), Options(sizes=SIZES, trust=True))
+        assert marker.exists(), f"--trust did not execute {name}"
+        assert any(r.executed for r in result.backbone.records)
+        assert "executed because of --trust" in next(f for f in result.findings if f.code == "SL105").message
+    finally:
+        marker.unlink(missing_ok=True)
+
+
+def test_cli_refuses_then_trust_runs(hostile):
+    models, marker = hostile
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "0"}  # our own quieting must hold without the test's help
+    common = ["probe", "--sizes", "8", "--format", "json", "--no-cache", "--jobs", "1"]
+    refused = subprocess.run(SHAPELINT + common + [str(models["initialiser"])], capture_output=True, text=True, env=env)
+    assert refused.returncode == 0, refused.stderr
+    assert not marker.exists()
+    assert '"SL105"' in refused.stdout and refused.stderr == ""
+    try:
+        trusted = subprocess.run(SHAPELINT + common + ["--trust", str(models["write"])], capture_output=True, text=True)
+        assert trusted.returncode == 0, trusted.stderr
+        assert marker.exists()
+    finally:
+        marker.unlink(missing_ok=True)
+
+
+@pytest.mark.parametrize("name", KERAS_FILES)
+def test_keras_lambda_is_refused_before_loading(hostile, name):
+    models, marker = hostile
+    before = digest(models[name])
+    result = probe_source(str(models[name]), Options(sizes=SIZES))
+    assert not marker.exists()
+    assert digest(models[name]) == before
+    assert result.error.startswith(f"{models[name]}: refused to load: Lambda layer 'payload'")
+    assert result.error.endswith("(pass --unsafe-load to allow)") and "\n" not in result.error
+
+
+@pytest.mark.parametrize("name", ["keras", "tf_keras_h5"])
+def test_unsafe_load_runs_the_lambda(hostile, name):
+    models, marker = hostile
+    try:
+        result = probe_source(str(models[name]), Options(sizes=SIZES, unsafe_load=True))
+        assert result.error is None, result.error
+        assert marker.exists()
+    finally:
+        marker.unlink(missing_ok=True)
+
+
+def test_clean_models_are_not_suspicious(fixtures_dir, tmp_path):
+    """No false alarms: the bundled fixtures, a Keras 3 export, a tf_keras SavedModel and a TF1 SavedModel
+    with its saver all keep their checkpoint ops on the save/restore path."""
+    from shapelint.adapters._quiet import import_tensorflow
+
+    tf = import_tensorflow()
+    import keras
+    import tf_keras
+
+    keras.Sequential([keras.Input((None, None, 3)), keras.layers.Conv2D(2, 3), keras.layers.BatchNormalization(),
+                      keras.layers.GlobalAveragePooling2D()]).export(str(tmp_path / "export"), verbose=False)
+    tf_keras.Sequential([tf_keras.layers.Conv2D(2, 3, input_shape=(None, None, 3)),
+                         tf_keras.layers.GlobalAveragePooling2D()]).save(str(tmp_path / "tf_keras"), save_format="tf")
+    with tf.Graph().as_default():
+        x = tf.compat.v1.placeholder(tf.float32, (None, None, None, 3))
+        v = tf.compat.v1.get_variable("v", (3, 2))
+        with tf.compat.v1.Session() as session:
+            session.run(tf.compat.v1.global_variables_initializer())
+            builder = tf.compat.v1.saved_model.Builder(str(tmp_path / "tf1"))
+            builder.add_meta_graph_and_variables(session, ["serve"], signature_def_map={
+                "serving_default": tf.compat.v1.saved_model.predict_signature_def(
+                    {"x": x}, {"y": tf.matmul(tf.reduce_mean(x, [1, 2]), v)})})
+            builder.save()
+    folders = [p for p in fixtures_dir.iterdir() if (p / "saved_model.pb").is_file()]
+    folders += [tmp_path / "export", tmp_path / "tf_keras", tmp_path / "tf1"]
+    assert len(folders) >= 6
+    for folder in folders:
+        assert opscan.scan_path(folder) == (), folder
+    for name in ("tiny_map.keras", "tiny_pooled.h5"):
+        assert kerasscan.unsafe_objects(kerasscan.read_config(fixtures_dir / name)) == []
+
+
+def _with_node(path, function_part: str, op: str, **func_attr):
+    """The proto at path with one more node in the first function whose name contains function_part."""
+    from shapelint.adapters import savedmodel_proto
+
+    proto = savedmodel_proto.read(path)
+    function = next(f for f in proto.meta_graphs[0].graph_def.library.function if function_part in f.signature.name)
+    node = function.node_def.add(name="added", op=op)
+    for key, value in func_attr.items():
+        node.attr[key].func.name = value
+    return proto
+
+
+def test_checkpoint_ops_only_on_the_restore_path(fixtures_dir):
+    """Every SavedModel with variables has RestoreV2 in its restore function; in __call__ it is suspicious."""
+    proto = _with_node(fixtures_dir / "hub_pooled_mean", "__inference__call_", "RestoreV2")
+    assert [ops for where, ops in opscan.scan(proto)] == [("RestoreV2",)]
+    assert opscan.scan(proto)[0][0].startswith("__inference__call_")
+
+
+def test_a_call_naming_an_op_instead_of_a_function(fixtures_dir):
+    """A func attr may name a registered op, which the runtime then runs: the scan treats it as that op."""
+    proto = _with_node(fixtures_dir / "hub_pooled_mean", "__inference__call_", "StatefulPartitionedCall", f="WriteFile")
+    assert [ops for where, ops in opscan.scan(proto)] == [("WriteFile",)]
+
+
+def test_op_names_are_real_ops():
+    """A typo in the op lists would silently let that op through."""
+    from shapelint.adapters._quiet import import_tensorflow
+
+    import_tensorflow()
+    from tensorflow.python.framework import op_def_registry
+
+    names = opscan.HOST_OPS | opscan.SAVE_OPS | opscan.RESTORE_OPS | set(opscan.ATTR_SAFE)
+    assert sorted(n for n in names if op_def_registry.get(n) is None) == []
+
+
+@pytest.mark.parametrize("config, expected", [
+    ({"class_name": "Lambda", "config": {"name": "l"}}, ["Lambda layer 'l'"]),
+    ({"class_name": "Dense", "config": {"activation": {"class_name": "__lambda__", "config": {}}}},
+     ["a serialised Python lambda"]),
+    ({"class_name": "TFOpLambda", "config": {"name": "op", "function": "io.write_file"}},
+     ["TFOpLambda layer 'op' calling tf.io.write_file"]),
+    ({"class_name": "TFOpLambda", "config": {"name": "op", "function": "print"}},
+     ["TFOpLambda layer 'op' calling tf.print"]),
+    ({"class_name": "TFOpLambda", "config": {"name": "op", "function": "math.add"}}, []),
+    ({"class_name": "TFOpLambda", "config": {"name": "op", "function": "reshape"}}, []),
+    ({"module": "os", "class_name": "system", "config": {}}, ["system from module 'os'"]),
+    ({"module": "keras.utils", "class_name": "function", "config": "get_file"}, ["function keras.utils.get_file"]),
+    ({"module": "keras.activations", "class_name": "function", "config": "relu"}, []),
+    ({"module": "keras.layers", "class_name": "Conv2D", "config": {"name": "c"}}, []),
+    ({"layers": [{"class_name": "Sequential", "config": {"layers": [{"class_name": "Lambda", "config": {"name": "deep"}}]}}]},
+     ["Lambda layer 'deep'"]),
+])
+def test_unsafe_objects(config, expected):
+    assert kerasscan.unsafe_objects(config) == expected
