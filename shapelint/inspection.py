@@ -144,6 +144,9 @@ class Function:
     output_names: tuple[str, ...] = ()
     ops: dict = field(default_factory=dict, hash=False)  # name -> Op
 
+    def calls(self) -> list[str]:
+        return [op.calls for op in self.ops.values() if op.calls]
+
 
 def _split(ref: str) -> tuple[str, str, int]:
     node, _, rest = ref.partition(":")

@@ -86,6 +86,18 @@ def built(tf, tmp_path_factory):
     x = keras.layers.Conv2D(4, 3, strides=2)(inputs)
     keras.Model(inputs, keras.layers.GlobalMaxPooling2D()(x)).export(str(root / "keras3_export"), verbose=False)
 
+    with tf.Graph().as_default():  # a TF1 SavedModel: signatures over graph tensors, no object graph
+        images = tf.compat.v1.placeholder(tf.float32, [None, None, None, 3], name="images")
+        kernel = tf.compat.v1.get_variable("kernel", [1, 1, 3, 4])
+        scale = tf.compat.v1.get_variable("scale", [], trainable=False)
+        pooled = tf.reduce_mean(tf.nn.conv2d(images, kernel, 1, "SAME") * scale, axis=[1, 2])
+        with tf.compat.v1.Session() as session:
+            session.run(tf.compat.v1.global_variables_initializer())
+            builder = tf.compat.v1.saved_model.Builder(str(root / "tf1"))
+            signature = tf.compat.v1.saved_model.predict_signature_def({"images": images}, {"default": pooled})
+            builder.add_meta_graph_and_variables(session, ["serve"], signature_def_map={"default": signature})
+            builder.save()
+
     inputs = tf_keras.Input((None, None, 3))
     x = tf_keras.layers.Conv2D(4, 3)(inputs)
     x = tf_keras.layers.BatchNormalization()(x)
@@ -200,6 +212,18 @@ def test_tf_keras_saved_model_walks_nested_layer_functions(built, tf):
     assert result.variables.parameters == checkpoint_parameters(tf, built / "tf_keras_saved") == 4 * 27 + 4 + 4 * 4
 
 
+def test_tf1_saved_model_is_walked_in_its_graph(built, tf):
+    from shapelint.adapters.savedmodel import choose_endpoint
+
+    result = inspect_ok(built / "tf1")
+    assert [(e.name, e.kind) for e in result.endpoints] == [("default", "signature")]
+    assert choose_endpoint(tf.saved_model.load(str(built / "tf1")), "x")[0] == result.probe_endpoint == "default"
+    (output,) = result.outputs
+    assert (output.pooling, output.tail_ops) == ("mean", ("Placeholder", "Conv2D", "Mul", "Mean(axes=[1, 2])"))
+    assert (result.variables.count, result.variables.trainable, result.variables.parameters) == (2, 1, 13)
+    assert result.fine_tunable is False
+
+
 @pytest.mark.parametrize("path, expected", [("fixtures/hub_pooled_mean", 0), ("built/hub_style", 1),
                                             ("built/tf_keras_saved", 4)])
 def test_fine_tune_claim_matches_hub_keras_layer(fixtures_dir, built, tf, path, expected):
@@ -212,7 +236,7 @@ def test_fine_tune_claim_matches_hub_keras_layer(fixtures_dir, built, tf, path, 
     assert result.fine_tunable is (expected > 0)
 
 
-@pytest.mark.parametrize("path", ["fixtures/hub_pooled_mean", "built/keras3_export", "built/tf_keras_saved"])
+@pytest.mark.parametrize("path", ["fixtures/hub_pooled_mean", "built/keras3_export", "built/tf_keras_saved", "built/tf1"])
 def test_usage_snippet_runs_and_needs_no_extra_pooling(fixtures_dir, built, tf, path):
     import tensorflow_hub as hub
     import tf_keras

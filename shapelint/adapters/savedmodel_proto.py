@@ -18,6 +18,8 @@ from .base import flatten_outputs
 
 SERVE_TAG = "serve"
 CALL_OPS = ("PartitionedCall", "StatefulPartitionedCall")
+VARIABLE_OPS = ("VariableV2", "Variable", "VarHandleOp")
+GRAPH = "<graph>:"  # prefix of the pseudo-function that stands for the meta graph's own nodes
 
 
 def read(path) -> "saved_model_pb2.SavedModel":  # noqa: F821
@@ -140,7 +142,8 @@ def decode(value):
         return {pair.key: decode(pair.value) for pair in value.named_tuple_value.values}
     if kind == "none_value" or kind is None:
         return None
-    return getattr(value, kind)
+    plain = getattr(value, kind)
+    return plain if isinstance(plain, (bool, int, float, str)) else f"<{kind}>"
 
 
 def leaves(structure, prefix: str = "") -> list[tuple[str, object]]:
@@ -185,7 +188,7 @@ def endpoints(proto) -> list[Endpoint]:
     would expose them; read from the object graph, nothing restored."""
     graph = meta_graph(proto).object_graph_def
     if not graph.nodes:
-        return []
+        return graph_signatures(proto)
     found = []
     root = children(graph, 0)
     for name, node_id in root.items():
@@ -203,6 +206,19 @@ def endpoints(proto) -> list[Endpoint]:
     return found
 
 
+def graph_signatures(proto) -> list[Endpoint]:
+    """Signatures of a SavedModel without an object graph (TF1, TF1 Hub format): their outputs are tensors
+    of the meta graph itself, walked as the pseudo-function GRAPH + signature name."""
+    signature_defs = meta_graph(proto).signature_def
+
+    def tensors(infos):
+        return tuple(TensorInfo(key, dtype_name(infos[key].dtype), shape_of(infos[key].tensor_shape))
+                     for key in sorted(infos))
+
+    return [Endpoint(name, "signature", GRAPH + name, tensors(sig.inputs), tensors(sig.outputs))
+            for name, sig in sorted(signature_defs.items()) if not name.startswith("__")]
+
+
 class SavedVariables(NamedTuple):
     variables: list  # (name, shape, trainable) per variable
     ids: list  # their object-graph node ids
@@ -215,7 +231,7 @@ def variables(proto) -> SavedVariables:
     one, else every variable node in the object graph, each counted once."""
     graph = meta_graph(proto).object_graph_def
     if not graph.nodes:
-        return SavedVariables([], [], None, None)
+        return SavedVariables(graph_variables(proto), [], None, None)
     root = children(graph, 0)
 
     def listed(key):
@@ -230,6 +246,18 @@ def variables(proto) -> SavedVariables:
     found = [(graph.nodes[i].variable.name, shape_of(graph.nodes[i].variable.shape) or (), graph.nodes[i].variable.trainable)
              for i in ids]
     return SavedVariables(found, ids, root_variables, listed("trainable_variables"))
+
+
+def graph_variables(proto) -> list:
+    """(name, shape, trainable) of the variable nodes of a graph without an object graph (TF1), trainable
+    when the graph's trainable_variables collection lists them."""
+    from tensorflow.core.framework import variable_pb2
+
+    graph = meta_graph(proto)
+    listed = graph.collection_def["trainable_variables"].bytes_list.value if "trainable_variables" in graph.collection_def else []
+    trainable = {variable_pb2.VariableDef.FromString(raw).variable_name.split(":")[0] for raw in listed}
+    return [(node.name, shape_of(node.attr["shape"].shape) or (), node.name in trainable)
+            for node in graph.graph_def.node if node.op in VARIABLE_OPS]
 
 
 def declared_range(proto, path) -> tuple[float, float] | None:
@@ -270,6 +298,10 @@ def plain_functions(proto, roots) -> dict[str, Function]:
     library = function_library(proto)
     done: dict[str, Function] = {}
     todo = [name for name in roots if name in library]
+    for root in roots:
+        if root.startswith(GRAPH):
+            done[root] = _graph_function(proto, root, library)
+            todo.extend(done[root].calls())
     while todo:
         name = todo.pop()
         if name in done:
@@ -285,6 +317,22 @@ def plain_functions(proto, roots) -> dict[str, Function]:
         done[name] = Function(name, tuple(arg.name for arg in fdef.signature.input_arg),
                               tuple(fdef.ret[n] for n in out_names), out_names, ops)
     return done
+
+
+def _graph_function(proto, name: str, library: dict) -> Function:
+    """The meta graph's nodes as a Function whose outputs are one signature's output tensors, in key order.
+    Graph references ("node:1", "node") are rewritten to the function form ("node:output:1")."""
+    graph = meta_graph(proto)
+    outputs = graph.signature_def[name[len(GRAPH):]].outputs
+
+    def ref(text: str) -> str:
+        node, _, index = text.partition(":")
+        return f"{node}:output:{index or 0}"
+
+    ops = {node.name: Op(node.name, node.op, tuple(ref(i) for i in node.input if not i.startswith("^")),
+                         _call_target(node, library), _small_ints(node))
+           for node in graph.graph_def.node}
+    return Function(name, (), tuple(ref(outputs[key].name) for key in sorted(outputs)), tuple(sorted(outputs)), ops)
 
 
 def _call_target(node, library) -> str | None:
