@@ -19,8 +19,8 @@ from shapelint.adapters import savedmodel_proto as sp
 from shapelint.adapters.inspector import inspect_source
 from shapelint.cli import main
 from shapelint.formatters.inspect import INSPECT_FORMATTERS
-from shapelint.inspection import (Endpoint, Function, Inspection, Op, OutputAnalysis, TensorInfo, Variables,
-                                  analyse_output, usage_note, walk_back)
+from shapelint.inner_pooling import Function, Op, analyse_output, walk_back
+from shapelint.inspection import Endpoint, Inspection, OutputAnalysis, TensorInfo, Variables, usage_note
 from shapelint.records import InputSpec
 
 HANDLE = "https://tfhub.dev/example/tiny_feature_vector/1"

@@ -7,9 +7,11 @@ import math
 from dataclasses import replace
 
 from ..errors import one_line
-from ..inspection import Endpoint, Inspection, OutputAnalysis, Variables, analyse_output, usage_note
+from ..inner_pooling import analyse_output
+from ..inspection import Endpoint, Inspection, OutputAnalysis, Variables, usage_note
 from ..sources import Source, SourceError, parse_source
 from . import savedmodel_proto as sp
+from .traced_functions import plain_functions
 from .keras3 import spec_from_shape
 from .savedmodel import ENDPOINTS
 
@@ -49,7 +51,7 @@ def inspect_savedmodel(path: str, name: str, kind: str) -> Inspection:
     if chosen is not None:
         image = chosen.image_input
         spec = spec_from_shape(image.shape, image.dtype)
-        functions = sp.plain_functions(proto, [chosen.function])
+        functions = plain_functions(proto, [chosen.function])
         outputs = tuple(analyse_output(functions, chosen.function, i, t.name, t.dtype, t.shape)
                         for i, t in enumerate(chosen.outputs))
     saved = sp.variables(proto)
