@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .inspection import OutputAnalysis
+from .records import Layout
 
 # Ops an output passes through without changing what it is: walked past when looking for the reduction.
 PASS_THROUGH = frozenset({
@@ -19,7 +20,7 @@ PASS_THROUGH = frozenset({
 })
 HIDDEN = frozenset({"Identity", "IdentityN", "NoOp"})  # not worth showing as evidence
 REDUCTIONS = {"Mean": "mean", "Max": "max"}
-SPATIAL_AXES = ((1, 2), (2, 3))  # channels_last, channels_first
+SPATIAL_AXES = (Layout.NHWC.spatial_axes, Layout.NCHW.spatial_axes)  # (1, 2) and (2, 3)
 POOLINGS = ("mean", "max", "none", "unknown")
 TAIL_LENGTH = 5
 

@@ -113,6 +113,7 @@ def inspect_loaded(source: Source, unsafe: bool) -> Inspection:
     tail = tuple(type(layer).__name__ for layer in layers[-5:])
     outputs = []
     for key, shape in shapes.items():
+        shape = (None, *shape[1:]) if shape else shape  # the batch is the probe's, not the model's
         pooling = KERAS_POOLING.get(last) if len(shapes) == 1 else None
         outputs.append(OutputAnalysis(key, spec.dtype, shape, pooling or ("none" if len(shape) == 4 else "unknown"), tail))
     weights = getattr(model, "weights", []) or []
