@@ -232,3 +232,7 @@ def test_check_without_arguments_checks_the_configured_sources(tmp_path, monkeyp
     code, findings = check("--ignore", "SL201")
     assert code == 0 and findings["heads.py:bad"] == ["SL101"]  # info only: below the file's fail-on
     assert check("--ignore", "SL201", "--fail-on", "info")[0] == 1
+    with open("pyproject.toml", "a") as file:
+        file.write('ignore = ["dense-on-feature-map", "SL206"]\n')
+    code, findings = check()
+    assert code == 0 and findings["heads.py:bad"] == ["SL101"]
