@@ -1,7 +1,7 @@
 """Lint a whole model: SL1xx on the backbone inside it, SL2xx on its head. Imports no framework itself.
 
-check_source and check_object are what the CLI and the pytest plugin call; check_all runs several
-sources in this process, so they share one TensorFlow start-up.
+check_source and check_object are what the CLI and the pytest plugin call; check_all schedules several
+sources like probe_all does, so sources share the TensorFlow start-up of the process that runs them.
 """
 
 from __future__ import annotations
@@ -51,8 +51,12 @@ def check_record(model: ModelRecord, options: Options) -> tuple:
     return found + run_rules("head", model, **rules)
 
 
-def check_all(sources, options: Options) -> Report:
-    return Report(tuple(check_source(text, options) for text in sources))
+def check_all(sources, options: Options, schedule=None) -> Report:
+    """Every source through runner.py (worker processes that each import TensorFlow once, cached);
+    schedule=None takes the CLI's --jobs etc., and jobs=0 runs them all in this process."""
+    from .runner import run_sources
+
+    return run_sources("shapelint.check:check_source", sources, options, schedule)
 
 
 def _guarded(name: str, record, options: Options) -> SourceReport:

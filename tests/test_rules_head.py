@@ -76,6 +76,7 @@ EXAMPLES = {
     "flatten-fixes-input-size": {
         "bad": [
             Example("model = keras.Sequential([keras.Input((64, 64, 3)), backbone(), L.Flatten(), L.Dense(5)])"),
+            Example("model = keras.Sequential([backbone(size=64), L.Flatten(), L.Dense(5)])"),  # fixed Input inside
             Example("model = tf_keras.Sequential([hub.KerasLayer(HUB_MAP, input_shape=(64, 64, 3)), T.Flatten(), T.Dense(5)])"),
             Example("model = keras.Sequential([keras.Input((64, 64, 3)), tokens(), L.Flatten(), L.Dense(5)])"),
         ],

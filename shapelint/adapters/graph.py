@@ -145,7 +145,7 @@ def _propagate(nodes: list[_Node], graph, framework: str, shape) -> dict:
         try:
             if framework == "keras3":
                 args, kwargs = node.node.arguments.fill_in(specs)
-                out = _flat(node.layer.compute_output_spec(*args, **kwargs))
+                out = _flat(_output_spec(node.layer, args, kwargs))
             else:
                 arg = tf.nest.map_structure(lambda t: specs[id(t)], node.node.call_args[0])
                 out = _flat_shapes(node.layer.compute_output_shape(arg))
@@ -155,6 +155,18 @@ def _propagate(nodes: list[_Node], graph, framework: str, shape) -> dict:
         specs.update(zip((id(t) for t in node.outputs), out))
         seen[node.layer.name] = (ins, tuple(_dims(o) for o in out), None)
     return seen
+
+
+def _output_spec(layer, args, kwargs):
+    try:
+        return layer.compute_output_spec(*args, **kwargs)
+    except Exception:
+        # A nested Keras 3 model refuses any size but its declared Input's, though its layers may not care:
+        # walk its graph without that check, so Flatten after it still shows what another size would give.
+        walk = getattr(layer, "_run_through_graph", None)
+        if walk is None or len(args) != 1:
+            raise
+        return walk(args[0], operation_fn=lambda op: op.compute_output_spec)
 
 
 def _flat_shapes(value) -> list:

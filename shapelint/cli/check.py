@@ -2,7 +2,8 @@ from __future__ import annotations
 
 import click
 
-from . import finish, format_option, load_options, main, output_options, read_sizes, run_options, sizes_option
+from . import (finish, format_option, load_options, main, output_options, read_sizes, run_configured, run_options,
+               sizes_option)
 
 
 def read_patterns(ctx, param, value) -> tuple[str, ...]:
@@ -46,6 +47,8 @@ def check(sources, num_classes, select, ignore, sizes, max_size, fmt, **options)
     from ..check import check_all
     from ..run import Options
 
-    report = check_all(sources, Options(sizes=read_sizes(sizes, max_size), select=select, ignore=ignore,
-                                        num_classes=num_classes, unsafe_load=options.get("unsafe_load", False)))
+    report = run_configured(check_all, sources, Options(sizes=read_sizes(sizes, max_size), select=select,
+                                                       ignore=ignore,
+                                                       num_classes=num_classes,
+                                                       unsafe_load=options.get("unsafe_load", False)))
     finish(report, fmt, None, **options)

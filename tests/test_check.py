@@ -1,0 +1,193 @@
+"""`shapelint check`, `rules` and `explain` as a user runs them: JSON findings, exit codes, one-line errors."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from shapelint.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+FAST = ("--sizes", "64,32", "--jobs", "0", "--no-cache")  # in this process: TensorFlow is already imported
+
+MODELS = '''
+import keras, tf_keras, tensorflow_hub as hub
+L = keras.layers
+
+def backbone():
+    inputs = keras.Input((None, None, 3))
+    x = L.Conv2D(16, 3, strides=32, padding="same")(inputs)  # (N, 2, 2, 16) at 64
+    return keras.Model(inputs, x, name="backbone")
+
+def good():
+    return keras.Sequential([backbone(), L.GlobalAveragePooling2D(), L.Dense(5, name="logits")])
+
+def dense_on_map():
+    return keras.Sequential([backbone(), L.Dense(1, activation="softmax", name="head")])
+
+def flatten():
+    return keras.Sequential([keras.Input((64, 64, 3)), backbone(), L.Flatten(name="flatten"), L.Dense(5)])
+
+def double_pooling():
+    inputs = keras.Input((None, None, 3))
+    features = L.GlobalAveragePooling2D()(backbone()(inputs))
+    return keras.Model(inputs, L.Dense(5)(L.GlobalMaxPooling2D(name="pool_again")(features)))
+
+def broken():
+    raise RuntimeError("no GPU found")
+
+def hub_head():
+    return tf_keras.Sequential([hub.KerasLayer(HUB), tf_keras.layers.Dense(5, name="logits")])
+'''
+
+
+@pytest.fixture(scope="session")
+def models(tmp_path_factory, fixtures_dir) -> str:
+    path = tmp_path_factory.mktemp("check") / "models.py"
+    path.write_text(MODELS + f"\nHUB = {str(fixtures_dir / 'hub_feature_map')!r}\n")
+    return str(path)
+
+
+def invoke(*args):
+    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
+
+
+def check(models, *names, args=()):
+    result = invoke("check", *(f"{models}:{n}" for n in names), *args, *FAST)
+    return result
+
+
+def findings(result) -> list[tuple[str, str | None]]:
+    return [(f["code"], f["layer"]) for r in json.loads(result.stdout)["results"] for f in r["findings"]]
+
+
+def test_json_document_lists_findings(models):
+    result = check(models, "dense_on_map", args=("--format", "json"))
+    assert result.exit_code == 1
+    (item,) = json.loads(result.stdout)["results"]
+    assert item["error"] is None
+    assert [r["size"] for r in item["records"]] == [[64, 64], [32, 32]]  # the backbone inside, probed
+    assert item["verdict"]["pooling"] == "required"
+    codes = [f["code"] for f in item["findings"]]
+    assert codes == ["SL101", "SL201", "SL204"]
+    dense = item["findings"][1]
+    assert set(dense) == {"rule", "code", "severity", "message", "fix", "layer"}
+    assert dense == {
+        "rule": "dense-on-feature-map", "code": "SL201", "severity": "error", "layer": "head",
+        "message": "Dense(1, activation='softmax') 'head' receives a (None, 2, 2, 16) feature map and returns (None, 2, 2, 1)",
+        "fix": "Add GlobalAveragePooling2D() before Dense(1, activation='softmax') 'head'",
+    }
+
+
+def test_a_correct_model_exits_0_and_info_fails_only_when_asked(models):
+    clean = check(models, "good")
+    assert clean.exit_code == 0, clean.output
+    assert "SL101 pooling-required" in clean.stdout  # info about the backbone is shown, not failed on
+    assert check(models, "good", args=("--fail-on", "info")).exit_code == 1
+
+
+def test_fail_on_sets_the_threshold(models):
+    warned = check(models, "flatten")
+    assert warned.exit_code == 1
+    assert "warning SL202 flatten-fixes-input-size [flatten]" in warned.stdout
+    assert "into 64 features at 64 but 16 at 32" in warned.stdout
+    assert check(models, "flatten", args=("--fail-on", "error")).exit_code == 0
+
+
+@pytest.mark.parametrize("args, expected", [
+    (("--select", "SL204"), [("SL204", "head")]),
+    (("--select", "SL2", "--ignore", "dense-on-feature-map"), [("SL204", "head")]),
+    (("--ignore", "SL1,SL204"), [("SL201", "head")]),
+    (("--select", "SL20", "--ignore", "SL2"), [("SL201", "head"), ("SL204", "head")]),  # the longer match wins
+])
+def test_select_and_ignore(models, args, expected):
+    assert findings(check(models, "dense_on_map", args=(*args, "--format", "json"))) == expected
+
+
+def test_num_classes(models):
+    result = check(models, "good", args=("--num-classes", "3", "--format", "json", "--select", "SL2"))
+    assert result.exit_code == 1
+    assert findings(result) == [("SL206", "logits")]
+    assert check(models, "good", args=("--num-classes", "5", "--select", "SL2")).exit_code == 0
+
+
+def test_a_model_keras_cannot_build_is_double_pooling_not_a_crash(models):
+    result = check(models, "double_pooling", args=("--format", "json"))
+    assert result.exit_code == 1
+    assert findings(result) == [("SL203", "pool_again")]
+    assert "Traceback" not in result.output
+
+
+def test_unloadable_sources_exit_2_with_one_line_each(models, tmp_path):
+    result = invoke("check", tmp_path / "missing.keras", f"{models}:broken", f"{models}:good", *FAST, "--format", "json")
+    assert result.exit_code == 2
+    missing, broken, good = json.loads(result.stdout)["results"]
+    assert missing["error"].endswith("no such file")
+    assert broken["error"].endswith("factory failed: RuntimeError: no GPU found")
+    assert good["error"] is None and good["records"]
+    assert result.stderr.strip().splitlines() == [f"shapelint: {missing['error']}", f"shapelint: {broken['error']}"]
+
+
+@pytest.mark.parametrize("option", ["--select", "--ignore"])
+def test_an_unknown_rule_is_a_usage_error(models, option):
+    result = check(models, "good", args=(option, "SL9,dense-on-map"))
+    assert result.exit_code == 2
+    assert "no rule matches 'SL9', 'dense-on-map'" in result.stderr
+
+
+def test_tf_keras_model_with_a_hub_layer(models):
+    result = check(models, "hub_head", args=("--format", "json"))
+    assert result.exit_code == 1
+    (item,) = json.loads(result.stdout)["results"]
+    assert [(f["code"], f["layer"]) for f in item["findings"]] == [("SL101", None), ("SL201", "logits")]
+    assert item["findings"][1]["message"].startswith("Dense(5) 'logits' receives a (None, 16, 16, 16) feature map")
+
+
+def test_a_savedmodel_is_checked_as_an_opaque_backbone(fixtures_dir):
+    result = invoke("check", fixtures_dir / "hub_pooled_mean", *FAST, "--format", "json")
+    assert result.exit_code == 0
+    assert findings(result) == [("SL102", None)]
+
+
+def test_worker_processes_share_one_start_up_across_sources(models):
+    """The default schedule: sources run in a worker process that imports TensorFlow once for all of them."""
+    result = invoke("check", f"{models}:good", f"{models}:flatten", "--sizes", "64,32", "--jobs", "1", "--no-cache",
+                    "--format", "json", "--select", "SL2")
+    assert result.exit_code == 1, result.output
+    assert findings(result) == [("SL202", "flatten")]
+
+
+def test_rules_lists_the_registry_and_explain_prints_the_docs():
+    listed = invoke("rules")
+    assert listed.exit_code == 0
+    for code in ("SL101", "SL201", "SL202", "SL203", "SL204", "SL205", "SL206"):
+        assert code in listed.stdout
+    by_code, by_name = invoke("explain", "sl202"), invoke("explain", "flatten-fixes-input-size")
+    assert by_code.stdout == by_name.stdout
+    assert by_code.stdout.startswith("SL202 flatten-fixes-input-size (warning)\n")
+    for heading in ("## What it does", "## Why is this bad?", "## Example", "## Use instead"):
+        assert heading in by_code.stdout
+    unknown = invoke("explain", "dense-on-featuremap")
+    assert unknown.exit_code == 2 and "did you mean dense-on-feature-map" in unknown.stderr
+
+
+def test_rules_and_explain_do_not_import_tensorflow():
+    code = ("import sys; from click.testing import CliRunner; from shapelint.cli import main; "
+            "r = CliRunner(); assert r.invoke(main, ['rules']).exit_code == 0; "
+            "assert r.invoke(main, ['explain', 'SL201']).exit_code == 0; "
+            "print(sorted(m for m in ('tensorflow', 'keras', 'tf_keras') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
+def test_readme_rules_section_is_generated_from_the_rule_docs():
+    spec = importlib.util.spec_from_file_location("rule_docs", ROOT / "scripts" / "rule_docs.py")
+    rule_docs = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(rule_docs)
+    assert rule_docs.main(["--check"]) == 0, "README is stale: run python scripts/rule_docs.py"
