@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .adapters.base import Backbone
+from .adapters.base import Backbone, CannotExecuteHere
 from .errors import one_line
 from .records import BackboneRecord, ProbeRecord
 
@@ -26,7 +26,12 @@ def probe(backbone: Backbone, sizes, batch: int = 1, execute: bool = True) -> Ba
         to_run = {min(working, key=_area)} if working else set()
         to_run |= {s for s, r in records.items() if not r.ok and _area(s) <= EXECUTE_LIMIT}
         for size in sorted(to_run, key=_area):
-            records[size] = _run(backbone.execute, backbone, size, batch, executed=True)
+            try:
+                records[size] = _run(backbone.execute, backbone, size, batch, executed=True)
+            except CannotExecuteHere as exc:
+                backbone.notes.append(f"not executed, shapes are inferred: this machine cannot run it ({exc})")
+                execute = False
+                break
     boundary = _min_size_boundary(backbone, records, batch, execute)
     ordered = [records[s] for s in sizes] + [r for r in boundary if r.size not in records]
     return BackboneRecord(backbone.name, backbone.input, tuple(ordered), backbone.kind, backbone.suspicious)
@@ -46,11 +51,15 @@ def _min_size_boundary(backbone: Backbone, records: dict, batch: int, execute: b
     failing = [s[0] for s, r in records.items() if not r.ok and s[0] == s[1] and s[0] < hi]
     if not failing:
         return []
-    fn, executed = (backbone.execute, True) if execute and not backbone.blocked else (backbone.symbolic, False)
     lo, found = max(failing), {}
     while hi - lo > 1:
         mid = (lo + hi) // 2
-        found[mid] = _run(fn, backbone, (mid, mid), batch, executed)
+        found[mid] = _run(backbone.symbolic, backbone, (mid, mid), batch, False)
+        if execute and not backbone.blocked:
+            try:
+                found[mid] = _run(backbone.execute, backbone, (mid, mid), batch, True)
+            except CannotExecuteHere:
+                execute = False
         lo, hi = (lo, mid) if found[mid].ok else (mid, hi)
     return [found[n] for n in (lo, hi) if n in found]
 
@@ -59,6 +68,8 @@ def _run(fn, backbone: Backbone, size, batch: int, executed: bool) -> ProbeRecor
     shape = backbone.input.shape(size, batch)
     try:
         return ProbeRecord(size, shape, fn(shape), None, executed)
+    except CannotExecuteHere:
+        raise
     except Exception as exc:  # a size that fails is a finding, not a crash
         return ProbeRecord(size, shape, {}, one_line(exc), executed)
 

@@ -55,7 +55,8 @@ def _guarded(name: str, load, options: Options) -> SourceReport:
     except Exception as exc:  # an adapter bug or a model we cannot handle: reported, not raised
         return SourceReport(name, error=f"{name}: {one_line(exc)}")
     findings = run_rules("backbone", record, options.select, options.ignore, num_classes=options.num_classes)
-    return SourceReport(name, record, verdict(record).to_json(), findings, None, str(path) if path else None)
+    judged = dict(verdict(record).to_json(), notes=list(backbone.notes))
+    return SourceReport(name, record, judged, findings, None, str(path) if path else None)
 
 
 def probe_all(sources, options: Options, schedule=None) -> Report:

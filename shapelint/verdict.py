@@ -27,16 +27,19 @@ class OutputVerdict:
     example_size: tuple[int, int] | None = None
 
     @property
+    def pooling_layer(self) -> str:
+        """The Keras layer that pools this output, spelled as the user should write it."""
+        if self.layout is Layout.NLC:
+            return "GlobalAveragePooling1D()"
+        if self.layout is Layout.NCHW:
+            return 'GlobalAveragePooling2D(data_format="channels_first")'
+        return "GlobalAveragePooling2D()" if self.pooling == REQUIRED else ""
+
+    @property
     def suggested_head(self) -> str:
         if self.pooling == APPLIED:
             return "Dense(num_classes)"
-        if self.layout is Layout.NLC:
-            return "GlobalAveragePooling1D() → Dense(num_classes)"
-        if self.layout is Layout.NCHW:
-            return 'GlobalAveragePooling2D(data_format="channels_first") → Dense(num_classes)'
-        if self.pooling == REQUIRED:
-            return "GlobalAveragePooling2D() → Dense(num_classes)"
-        return ""
+        return f"{self.pooling_layer} → Dense(num_classes)" if self.pooling == REQUIRED else ""
 
 
 @dataclass(frozen=True)
@@ -202,7 +205,7 @@ def describe(v: Verdict) -> str:
             f"Pooling required: the output is a {what} {shape_text(main.example_shape)}{at}{stride}. "
             f"Use {main.suggested_head}."
         )
-        pool = "GlobalAveragePooling1D()" if main.layout is Layout.NLC else "GlobalAveragePooling2D()"
+        pool = main.pooling_layer
         if main.pooling_makes_sizes_safe:
             flat = " and ".join(f"{n} at {s}" for s, n in list(main.flatten_features.items())[:2])
             parts.append(f"{pool} gives (N, {main.channels}) at every size; Flatten() would give {flat}.")

@@ -227,3 +227,25 @@ def test_tf_keras_dot_keras_file_falls_back_to_tf_keras(saved_elsewhere):
 def test_keras3_export_archive_is_probed_through_its_serve_endpoint(saved_elsewhere):
     result = run(str(saved_elsewhere / "keras3_export"))
     assert (result.verdict["pooling"], result.verdict["channels"]) == ("applied", 4)
+
+
+CHANNELS_FIRST = """
+import keras
+
+def build():
+    inputs = keras.Input((3, None, None))
+    x = keras.layers.Conv2D(8, 3, strides=2, padding="same", data_format="channels_first")(inputs)
+    return keras.Model(inputs, keras.layers.Conv2D(16, 3, strides=2, padding="same", data_format="channels_first")(x))
+"""
+
+
+def test_channels_first_backbone_keeps_inferred_shapes_when_the_cpu_cannot_run_it(factory_file):
+    result = run(factory_file(CHANNELS_FIRST))
+    v = result.verdict
+    assert result.backbone.records[0].input_shape == (1, 3, 224, 224)
+    assert result.backbone.records[2].outputs["output"] == (1, 16, 48, 64)
+    assert (v["layout"], v["channels"], v["output_stride"]) == ("channels_first", 16, 4)
+    assert v["suggested_head"] == 'GlobalAveragePooling2D(data_format="channels_first") → Dense(num_classes)'
+    # TensorFlow's CPU kernels only do NHWC convolutions: the host is noted, the model is not blamed
+    assert not any(r.error for r in result.backbone.records)
+    assert any("cannot run it" in note for note in v["notes"])

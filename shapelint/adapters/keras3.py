@@ -5,7 +5,7 @@ from __future__ import annotations
 from ..records import InputSpec, Layout
 from ..sources import SourceError
 from ._quiet import import_tensorflow
-from .base import Backbone, dims, flatten_outputs
+from .base import Backbone, dims, flatten_outputs, host_limits
 
 
 def is_keras3(obj) -> bool:
@@ -27,7 +27,8 @@ def backbone(model, name: str, kind: str = "keras3") -> Backbone:
         return {key: dims(t.shape) for key, t in flatten_outputs(out, _is_tensor).items()}
 
     def execute(shape):
-        out = model(np.zeros(shape, dtype=spec.dtype), training=False)
+        with host_limits():
+            out = model(np.zeros(shape, dtype=spec.dtype), training=False)
         return {key: dims(t.shape) for key, t in flatten_outputs(out, _is_tensor).items()}
 
     return Backbone(name, kind, spec, symbolic, execute, model=model)

@@ -20,7 +20,7 @@ def load(source: Source, unsafe: bool = False, trust: bool = False) -> Backbone:
     """unsafe: let Keras files run code while loading; trust: load and run SavedModels with host-access ops."""
     import_tensorflow()
     if source.kind == "keras-app":
-        return keras3.backbone(keras_application(source), source.text, "keras3")
+        return keras3.application(lambda **shape: keras_application(source, **shape), source.text)
     if source.kind == "keras-file":
         return from_object(load_keras_file(source, unsafe), source.text)
     if source.kind in ("savedmodel", "hub"):
@@ -58,7 +58,7 @@ def _layer_spec(layer):
     return None
 
 
-def keras_application(source: Source):
+def keras_application(source: Source, **overrides):
     import keras
 
     names = sorted(n for n in dir(keras.applications) if n[:1].isupper() and callable(getattr(keras.applications, n)))
@@ -68,6 +68,7 @@ def keras_application(source: Source):
         raise SourceError(f"{source.text}: unknown keras.applications name {source.location!r}{hint}")
     options = {"include_top": False, "weights": None}
     options.update(source.options)
+    options.update(overrides)
     if not options["include_top"]:
         options.setdefault("input_shape", (None, None, 3))
     if options.get("weights") not in (None, "none"):
@@ -88,19 +89,18 @@ def load_keras_file(source: Source, unsafe: bool):
         raise SourceError(f"{source.text}: empty file")
     if not unsafe:
         refuse_unsafe_config(source)
-    try:
+    try:  # compiled, so the head linter sees the loss; the config was scanned above
         return keras.saving.load_model(path, safe_mode=not unsafe)
     except Exception as first:
         if _unsafe_refusal(first):
             raise SourceError(f"{source.text}: refused to load: {one_line(first)} (pass --unsafe-load to allow)") from None
         error = first
-    if path.endswith((".h5", ".hdf5")):
-        import tf_keras
+    import tf_keras  # legacy .h5 files, and .keras files written by tf_keras, which Keras 3 cannot read
 
-        try:
-            return tf_keras.models.load_model(path, compile=False, safe_mode=not unsafe)
-        except Exception as second:
-            error = second
+    try:
+        return tf_keras.models.load_model(path, safe_mode=not unsafe)
+    except Exception as second:
+        error = second if path.endswith((".h5", ".hdf5")) or "tf_keras" in str(error) else error
     raise SourceError(f"{source.text}: cannot load: {one_line(error)}") from None
 
 

@@ -25,8 +25,9 @@ def load(path: str, name: str, kind: str = "savedmodel", trust: bool = False) ->
     except Exception as exc:  # a corrupt or foreign SavedModel: one line, not a traceback
         raise SourceError(f"{name}: cannot load SavedModel: {one_line(exc)}") from None
     endpoint, call, spec = choose_endpoint(obj, name)
-    result = tfcall.backbone(call, spec, name, kind, model=obj)
-    result.notes.append(f"endpoint: {endpoint}")
+    image, _ = image_input(endpoints(obj)[endpoint])
+    result = tfcall.backbone(call, spec, name, kind, model=obj, declared=dims(image[1].shape))
+    result.notes.append(f"probed through the SavedModel endpoint {endpoint}")
     result.suspicious = suspicious
     return result
 

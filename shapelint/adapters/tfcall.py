@@ -9,7 +9,7 @@ from typing import Callable
 
 from ..records import InputSpec
 from ._quiet import import_tensorflow
-from .base import Backbone, dims, flatten_outputs
+from .base import Backbone, dims, flatten_outputs, host_limits
 
 
 def backbone(call: Callable, spec: InputSpec, name: str, kind: str, model=None, declared=None) -> Backbone:
@@ -32,7 +32,8 @@ def backbone(call: Callable, spec: InputSpec, name: str, kind: str, model=None, 
 
     def execute(shape):
         fits(shape)
-        outputs = flatten_outputs(call(tf.zeros(shape, spec.dtype)), is_leaf)
+        with host_limits():
+            outputs = flatten_outputs(call(tf.zeros(shape, spec.dtype)), is_leaf)
         return {key: dims(t.shape) for key, t in outputs.items()}
 
     return Backbone(name, kind, spec, symbolic, execute, model=model)

@@ -34,6 +34,7 @@ def format_source(result: SourceReport) -> str:
         lines.append(table)
     if result.verdict:
         lines.append(result.verdict["text"])
+        lines += [f"note: {note}" for note in result.verdict.get("notes", ())]
     for f in result.findings:
         where = f" [{f.layer}]" if f.layer else ""
         lines.append(f"{f.severity:<7} {f.code} {f.rule}{where}: {f.message}\n        fix: {f.fix}")

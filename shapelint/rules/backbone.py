@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..records import BackboneRecord, Layout
+from ..records import BackboneRecord
 from ..sources import format_size
 from ..verdict import APPLIED, REQUIRED, shape_text, verdict
 from .registry import rule
@@ -34,7 +34,7 @@ def pooling_required(backbone: BackboneRecord, **_):
     """
     main = verdict(backbone).primary
     if main and main.pooling == REQUIRED:
-        pool = "GlobalAveragePooling1D()" if main.layout is Layout.NLC else "GlobalAveragePooling2D()"
+        pool = main.pooling_layer
         yield (
             f"{backbone.source} returns a {main.layout.value} output {shape_text(main.example_shape)} "
             f"at {format_size(main.example_size)}; the head must pool it",
