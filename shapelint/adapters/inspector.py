@@ -11,9 +11,9 @@ from ..inner_pooling import analyse_output
 from ..inspection import Endpoint, Inspection, OutputAnalysis, Variables, usage_note
 from ..sources import Source, SourceError, parse_source
 from . import savedmodel_proto as sp
-from .traced_functions import plain_functions
 from .keras3 import spec_from_shape
 from .savedmodel import ENDPOINTS
+from .traced_functions import plain_functions
 
 KERAS_POOLING = {"GlobalAveragePooling2D": "mean", "GlobalMaxPooling2D": "max"}
 

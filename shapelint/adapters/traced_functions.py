@@ -9,6 +9,7 @@ from .savedmodel_proto import CALL_OPS, GRAPH, callees, function_library, meta_g
 
 
 def _small_ints(node):
+    """The value of a small integer Const (reduction axes are one), else None."""
     if node.op != "Const" or "value" not in node.attr:
         return None
     tensor = node.attr["value"].tensor
@@ -20,7 +21,7 @@ def _small_ints(node):
 
 
 def plain_functions(proto, roots) -> dict[str, Function]:
-    """The library functions reachable from `roots`, converted to inspection.Function records."""
+    """The library functions reachable from `roots`, converted to inner_pooling.Function records."""
     library = function_library(proto)
     done: dict[str, Function] = {}
     todo = [name for name in roots if name in library]
