@@ -210,4 +210,3 @@ def run_configured(run_all, sources, options):
 from . import probe as _probe  # noqa: E402,F401  (registers the command)
 from . import check as _check, rules as _rules  # noqa: E402,F401  (register check, rules, explain)
 from . import inspect as _inspect  # noqa: E402,F401
-from . import inspect as _inspect  # noqa: E402,F401
