@@ -191,3 +191,20 @@ def test_readme_rules_section_is_generated_from_the_rule_docs():
     rule_docs = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(rule_docs)
     assert rule_docs.main(["--check"]) == 0, "README is stale: run python scripts/rule_docs.py"
+
+
+def test_saved_keras_files(fixtures_dir, tmp_path):
+    """A saved model with a head is linted; a saved model with no classifier is probed as a backbone."""
+    from shapelint.adapters._quiet import import_tensorflow
+
+    import_tensorflow()
+    import keras
+
+    inputs = keras.Input((None, None, 3))
+    features = keras.layers.Conv2D(8, 3, strides=8, padding="same")(inputs)
+    keras.Model(inputs, keras.layers.Dense(3, name="probs")(features)).save(tmp_path / "head.keras")
+    result = invoke("check", tmp_path / "head.keras", fixtures_dir / "tiny_map.keras", *FAST, "--format", "json")
+    assert result.exit_code == 1
+    head, backbone = json.loads(result.stdout)["results"]
+    assert [(f["code"], f["layer"]) for f in head["findings"]] == [("SL201", "probs")]
+    assert [f["code"] for f in backbone["findings"]] == ["SL101"] and backbone["records"]

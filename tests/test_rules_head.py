@@ -287,3 +287,60 @@ def test_double_pooling_from_shapes_when_keras_did_not_refuse():
 def test_build_errors_other_than_ndim_are_not_double_pooling():
     record = ModelRecord("x", build_error="ValueError: Input 0 of layer \"dense\" is incompatible: expected ndim=2, found ndim=4")
     assert run_rules("head", record) == ()
+
+
+# Rule invariants over arbitrary records (hypothesis): rules never crash, and a record that went through
+# JSON (the cache, worker processes) is the same record and earns the same findings.
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from shapelint.rules.head import CROSSENTROPIES  # noqa: E402
+
+DIM = st.one_of(st.none(), st.integers(0, 64))
+SHAPE = st.integers(1, 4).flatmap(lambda rank: st.tuples(st.none(), *[DIM] * rank))
+CLASSES = ["Dense", "Flatten", "GlobalAveragePooling2D", "GlobalMaxPooling1D", "Conv2D", "Dropout", "Activation",
+           "Softmax", "Functional", "KerasLayer"]
+
+
+@st.composite
+def model_records(draw):
+    layers = []
+    for i in range(draw(st.integers(1, 6))):
+        name = draw(st.sampled_from(CLASSES))
+        pool = name.startswith("Global")
+        layers.append(LayerRecord(
+            name=f"layer{i}",
+            class_name=name,
+            input_shapes=(draw(SHAPE),),
+            output_shapes=draw(st.one_of(st.none(), st.tuples(SHAPE))),
+            alt_output_shapes=draw(st.one_of(st.none(), st.tuples(SHAPE))),
+            activation=draw(st.sampled_from([None, "linear", "softmax", "sigmoid", "relu"])),
+            units=draw(st.one_of(st.none(), st.integers(1, 10))),
+            pooling="average" if pool else None,
+            pool_dims=int(name[-2]) if pool else None,
+            inbound=(f"layer{i - 1}",) if i else ("input_layer",),
+            is_model=name == "Functional",
+            opaque=name == "KerasLayer",
+        ))
+    return ModelRecord(
+        source="generated",
+        layers=tuple(layers),
+        outputs=(layers[-1].name,),
+        size=(224, 224),
+        alt_size=(160, 160),
+        loss=draw(st.sampled_from([None, "MeanSquaredError", *CROSSENTROPIES])),
+        from_logits=draw(st.booleans()),
+        build_error=draw(st.sampled_from([None, 'ValueError: Input 0 of layer "gap" is incompatible with the layer: '
+                                                'expected ndim=4, found ndim=2. Full shape received: (None, 8)'])),
+    )
+
+
+@settings(max_examples=200, deadline=None)
+@given(model_records(), st.one_of(st.none(), st.integers(1, 10)))
+def test_rules_are_total_and_survive_json(record, num_classes):
+    findings = run_rules("head", record, num_classes=num_classes)
+    again = ModelRecord.from_json(json.loads(json.dumps(record.to_json())))
+    assert again == record
+    assert run_rules("head", again, num_classes=num_classes) == findings
+    assert all(f.code.startswith("SL2") and f.message and f.fix for f in findings)

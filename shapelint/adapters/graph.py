@@ -25,7 +25,11 @@ LOSS_NAMES = {"bce": "BinaryCrossentropy", "cce": "CategoricalCrossentropy"}
 
 
 def model_record(backbone: Backbone, sizes, whole_is_backbone: bool = False) -> ModelRecord:
-    """The layer graph of backbone.model; a model without a Keras graph is recorded as an opaque backbone."""
+    """The layer graph of backbone.model; a model without a Keras graph is recorded as an opaque backbone.
+
+    The backbone is the first nested Model or hub.KerasLayer that takes images; without one, the whole
+    model is probed as the backbone when it is a keras.applications model or has no Dense layer.
+    """
     framework = _framework(backbone.model)
     if framework is None:  # a SavedModel, a tf.Module or a lone hub.KerasLayer: nothing to walk
         return ModelRecord(backbone.name, backbone=probe(backbone, sizes), backbone_layer=None)
@@ -48,8 +52,8 @@ def model_record(backbone: Backbone, sizes, whole_is_backbone: bool = False) -> 
                 probes = {r.size: r for r in inner.records if r.ok}
                 break
     layers = tuple(_record(node, framework, main, other, probes) for node in nodes)
-    if whole_is_backbone and inner is None:
-        inner = probe(backbone, sizes)
+    if inner is None and (whole_is_backbone or not any(layer.class_name == "Dense" for layer in layers)):
+        inner = probe(backbone, sizes)  # no backbone inside and no classifier on top: the model is a backbone
     loss, from_logits = _loss(model)
     outputs = tuple(dict.fromkeys(_producer(graph, t, framework) for t in graph.outputs))
     return ModelRecord(name, layers, outputs, size, alt, loss, from_logits, inner, inner_name)
