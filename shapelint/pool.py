@@ -34,9 +34,8 @@ class Job:
 
 
 class Worker:
-    def __init__(self, settings: dict):
+    def __init__(self, settings: dict, env: dict):
         self.stderr = tempfile.TemporaryFile()
-        env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL=os.environ.get("TF_CPP_MIN_LOG_LEVEL", "3"))
         self.proc = subprocess.Popen([sys.executable, "-m", "shapelint._worker"], stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, stderr=self.stderr, env=env)
         self.fd = self.proc.stdout.fileno()
@@ -97,6 +96,7 @@ class Pool:
         self.size = max(1, size)
         self.timeout = timeout
         self.settings = {"sys_path": list(sys.path), "memory_limit": memory_limit, "parent": os.getpid()}
+        self.env = worker_env(self.size)
         self.on_event = on_event
 
     def run(self, jobs: list[Job], options) -> dict[int, dict]:
@@ -126,7 +126,7 @@ class Pool:
         for worker in [w for w in self.workers if w.ready and not w.job and not self.pending]:
             self._remove(worker)
         while len(self.workers) < min(self.size, busy + len(self.pending)):
-            worker = Worker(self.settings)
+            worker = Worker(self.settings, self.env)
             self.workers.append(worker)
             self.selector.register(worker.fd, selectors.EVENT_READ, worker)
 
@@ -186,6 +186,20 @@ class Pool:
         for worker in list(self.workers):
             self._remove(worker)
         self.selector.close()
+
+
+def worker_env(size: int) -> dict:
+    """Quiet TensorFlow; with several workers, share the cores instead of each sizing its thread pool to all."""
+    env = dict(os.environ)
+    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    if size > 1:
+        env.setdefault("TF_NUM_INTRAOP_THREADS", str(max(1, cpu_cores() // size)))
+    return env
+
+
+def cpu_cores() -> int:
+    """Cores this process may run on (CPU affinity, e.g. a container's share), not the machine's count."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
 def _error(job: Job, why: str) -> dict:

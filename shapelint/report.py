@@ -52,6 +52,7 @@ class SourceReport:
             "error": self.error,
             "input": self.backbone.input.to_json() if self.backbone else None,
             "kind": self.backbone.kind if self.backbone else None,
+            "suspicious": [[where, list(ops)] for where, ops in self.backbone.suspicious] if self.backbone else [],
             "path": self.path,
         }
 
@@ -61,7 +62,9 @@ class SourceReport:
         backbone = None
         if data.get("input"):
             records = tuple(ProbeRecord.from_json(r) for r in data["records"])
-            backbone = BackboneRecord(data["source"], InputSpec.from_json(data["input"]), records, data.get("kind") or "")
+            suspicious = tuple((where, tuple(ops)) for where, ops in data.get("suspicious", ()))
+            backbone = BackboneRecord(data["source"], InputSpec.from_json(data["input"]), records,
+                                      data.get("kind") or "", suspicious)
         findings = tuple(Finding.from_json(f) for f in data.get("findings", ()))
         return cls(data["source"], backbone, data.get("verdict"), findings, data.get("error"), data.get("path"))
 

@@ -23,7 +23,7 @@ import threading
 from dataclasses import dataclass
 
 from .cache import Cache, cache_key
-from .pool import Job, Pool
+from .pool import Job, Pool, cpu_cores
 from .report import Report, SourceReport
 from .sources import SourceError, parse_source
 
@@ -59,7 +59,7 @@ def scheduled(schedule: Schedule):
 
 def default_jobs() -> int:
     """One worker per core, capped by available memory."""
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    cores = cpu_cores()
     available = _available_gib()
     by_memory = int(available // MEMORY_PER_WORKER_GIB) if available is not None else cores
     return max(1, min(cores, by_memory))
@@ -160,6 +160,7 @@ class Progress:
         self.total, self.done = total, done
         self.running: dict[int, str] = {}
         self.stream = sys.stderr
+        self._write(f"shapelint: {done}/{total} done; starting workers")
 
     def event(self, kind: str, job: Job) -> None:
         if kind == "start":

@@ -140,3 +140,23 @@ def test_warm_run_reuses_results_without_tensorflow(tmp_path, cache_dir):
 
     bypass = probe(sources[:1], "--no-cache")
     assert bypass.returncode == 0 and calls.read_text().count("called") == 2
+
+
+def test_reports_round_trip_through_json_with_every_field():
+    """Workers and the cache hand reports over as JSON: nothing may be lost on the way."""
+    from dataclasses import fields
+
+    from shapelint.records import BackboneRecord, InputSpec, Layout, ProbeRecord
+    from shapelint.report import Finding, SourceReport
+
+    records = (ProbeRecord((224, 224), (1, 224, 224, 3), {"output": (1, 7, 7, 8)}, None, True),
+               ProbeRecord((16, 16), (1, 16, 16, 3), {}, "ValueError: too small", False))
+    backbone = BackboneRecord("m.keras", InputSpec("float16", Layout.NCHW, 1, 64, 48), records, "tf_keras",
+                              (("__call__", ("ReadFile", "PyFunc")),))
+    for field in fields(BackboneRecord):  # a new field must be filled here, and serialised, to pass
+        assert getattr(backbone, field.name) != field.default, field.name
+    report = SourceReport("m.keras", backbone, {"pooling": "required", "notes": ["n"]},
+                          (Finding("pooling-required", "SL101", "info", "message", "fix", "conv"),), None, "m.keras")
+    assert SourceReport.from_json(json.loads(json.dumps(report.to_json()))) == report
+    failed = SourceReport("x", error="x: no such file")
+    assert SourceReport.from_json(failed.to_json()) == failed

@@ -51,14 +51,17 @@ def write(tmp_path: Path, name: str, code: str) -> str:
 def test_hang_crash_and_memory_are_errors_next_to_a_good_source(tmp_path):
     sources = [write(tmp_path, name, code) for name, code in
                [("good", GOOD), ("hang", HANG), ("abort", ABORT), ("segfault", SEGFAULT), ("greedy", GREEDY)]]
-    schedule = Schedule(jobs=2, timeout=5, memory_limit_gib=3, cache=False)
-    good, hang, abort, segfault, greedy = run_sources("shapelint.run:probe_source", sources, OPTIONS, schedule).results
+    # the hang's 10 s overlap the other worker's three TensorFlow imports (crashed workers are replaced)
+    schedule = Schedule(jobs=2, timeout=10, memory_limit_gib=3, cache=False)
+    results = run_sources("shapelint.run:probe_source", sources, OPTIONS, schedule).results
+    good, hang, abort, segfault, greedy = results
+    errors = "\n".join(str(r.error) for r in results)
 
-    assert good.error is None and good.backbone.records[0].outputs == {"output": (1, 15, 15, 4)}
-    assert hang.error == f"{sources[1]}: timed out after 5 s"
-    assert abort.error.startswith(f"{sources[2]}: worker crashed (SIGABRT")
-    assert segfault.error.startswith(f"{sources[3]}: worker crashed (SIGSEGV")
-    assert "MemoryError" in greedy.error and greedy.backbone is None
+    assert good.error is None and good.backbone.records[0].outputs == {"output": (1, 15, 15, 4)}, errors
+    assert hang.error == f"{sources[1]}: timed out after 10 s", errors
+    assert abort.error.startswith(f"{sources[2]}: worker crashed (SIGABRT"), errors
+    assert segfault.error.startswith(f"{sources[3]}: worker crashed (SIGSEGV"), errors
+    assert "MemoryError" in greedy.error and greedy.backbone is None, errors
     assert [r.source for r in (good, hang, abort, segfault, greedy)] == sources
     assert all("\n" not in r.error for r in (hang, abort, segfault, greedy))
 

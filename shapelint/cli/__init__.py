@@ -22,7 +22,7 @@ FAIL_ON = ["error", "warning", "info"]
 
 def sizes_option(f):
     default = ",".join(format_size(s) for s in DEFAULT_SIZES)
-    f = click.option("--max-size", type=click.IntRange(1), default=DEFAULT_MAX_SIZE, show_default=True,
+    f = click.option("--max-size", type=int, default=DEFAULT_MAX_SIZE, show_default=True,
                      help="Refuse input sizes larger than this.")(f)
     return click.option("--sizes", default=default, show_default=True,
                         help="Input sizes to probe: N for N×N, HxW for height×width, comma-separated.")(f)
@@ -87,11 +87,19 @@ def output_options(f):
                              "format to PATH as well (repeatable: one probe, several reports).")(f)
 
 
+class OptionError(click.ClickException):
+    """A bad option value: one line on stderr, exit 2 (click's BadParameter adds the usage and a hint)."""
+
+    exit_code = 2
+
+
 def read_sizes(text: str, max_size: int):
+    if max_size < 1:
+        raise OptionError(f"--max-size must be at least 1, got {max_size}")
     try:
         return parse_sizes(text, max_size)
     except SourceError as exc:
-        raise click.BadParameter(str(exc), param_hint="--sizes") from None
+        raise OptionError(f"--sizes: {exc}") from None
 
 
 def finish(report, fmt: str, exit_code: int | None = None, *, fail_on: str | None = None,

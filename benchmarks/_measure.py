@@ -1,0 +1,50 @@
+"""Shared by the benchmark scripts: run a command in its own process tree, report wall time and peak memory."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+
+def shapelint_command() -> list[str]:
+    """The installed console script next to this interpreter, as a user would run it."""
+    script = Path(sys.executable).with_name("shapelint")
+    return [str(script)] if script.exists() else [shutil.which("shapelint") or "shapelint"]
+
+
+def measure(command: list[str], env: dict | None = None) -> tuple[float, float]:
+    """(wall seconds, peak RSS in MiB of the largest process in the tree), output discarded.
+
+    wait4 reports the child's rusage including every descendant it waited for, so a shapelint
+    worker's memory is counted; the maximum is per process, not a sum (shapelint's parent is ~40 MiB).
+    """
+    start = time.perf_counter()
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            env={**os.environ, **(env or {})})
+    _, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    stderr = proc.stderr.read().decode(errors="replace")
+    proc.stderr.close()
+    if proc.returncode not in (0, 1):
+        raise SystemExit(f"{' '.join(command)} failed ({proc.returncode}):\n{stderr[-2000:]}")
+    return elapsed, usage.ru_maxrss / 1024
+
+
+def interleaved(commands: dict[str, tuple[list[str], dict | None]], repeat: int) -> dict[str, list[tuple[float, float]]]:
+    """Run every command `repeat` times, alternating, so load on the machine hits all of them alike."""
+    runs = {name: [] for name in commands}
+    for _ in range(repeat):
+        for name, (command, env) in commands.items():
+            runs[name].append(measure(command, env))
+            print(f"  {name}: {runs[name][-1][0]:.2f} s, {runs[name][-1][1]:.0f} MiB", file=sys.stderr)
+    return runs
+
+
+def median(values) -> float:
+    return statistics.median(values)
