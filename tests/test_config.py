@@ -236,3 +236,24 @@ def test_check_without_arguments_checks_the_configured_sources(tmp_path, monkeyp
         file.write('ignore = ["dense-on-feature-map", "SL206"]\n')
     code, findings = check()
     assert code == 0 and findings["heads.py:bad"] == ["SL101"]
+
+
+def test_ci_formats_point_configured_sources_without_a_file_at_the_config(tmp_path, monkeypatch):
+    """A dotted factory outside the tree has no file to annotate: GitHub annotations and SARIF use pyproject.toml."""
+    lib = tmp_path / "lib"
+    lib.mkdir()
+    (lib / "zoo_heads.py").write_text(HEADS)
+    monkeypatch.syspath_prepend(str(lib))
+    write(tmp_path, '[tool.shapelint]\nsources = ["zoo_heads:bad"]\nsizes = [32]\n')
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["check", "-j", "0", "--format", "github",
+                                       "--output-file", "sarif:out.sarif", "--output-file", "json:out.json"])
+    assert result.exit_code == 1, result.output
+    assert "::error title=shapelint SL201 dense-on-feature-map,file=pyproject.toml::" in result.stdout
+    sarif = json.loads((tmp_path / "out.sarif").read_text())
+    (location,) = {json.dumps(r["locations"]) for r in sarif["runs"][0]["results"]}
+    assert json.loads(location) == [{
+        "physicalLocation": {"artifactLocation": {"uri": (tmp_path / "pyproject.toml").resolve().as_uri()}},
+        "logicalLocations": [{"fullyQualifiedName": "zoo_heads:bad", "kind": "module"}]}]
+    # json and table report what was checked, not where annotations go
+    assert json.loads((tmp_path / "out.json").read_text())["results"][0].get("path") is None

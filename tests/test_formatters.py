@@ -77,7 +77,8 @@ def fixed_report() -> Report:
 @pytest.mark.parametrize("fmt", sorted(FORMATTERS))
 def test_golden(fmt):
     path = GOLDEN / f"report.{fmt}.{SUFFIX[fmt]}"
-    text = FORMATTERS[fmt](fixed_report())
+    # SARIF points at absolute file URIs; the golden file keeps them machine-independent
+    text = FORMATTERS[fmt](fixed_report()).replace(Path.cwd().resolve().as_uri(), "file:///CWD")
     if UPDATE:
         path.write_text(text, encoding="utf-8")
     assert path.exists(), f"no golden file {path.name}: run with SHAPELINT_UPDATE_GOLDEN=1 and review the diff"
@@ -99,15 +100,21 @@ def test_sarif_structure():
     for result in run["results"]:
         assert rules[result["ruleIndex"]]["id"] == result["ruleId"]
         assert result["level"] in ("error", "warning", "note")
+        # code scanning rejects the whole upload if one result has no file
+        assert result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].startswith("file:///")
     sl104 = next(r for r in rules if r["id"] == "SL104")
     assert sl104["name"] == "input-too-small" and "## Why is this bad?" in sl104["fullDescription"]["text"]
     by_rule = {r["ruleId"]: r for r in run["results"]}
+    assert set(by_rule) == {"SL101", "SL104", "SL201"}
     assert by_rule["SL201"]["message"]["text"].startswith("Layer dense: Dense(5)")
-    assert by_rule["SL201"]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "models/head.keras"
-    assert by_rule["SL102"]["locations"][0]["logicalLocations"][0]["fullyQualifiedName"] == "zoo.models:pooled_backbone"
+    assert by_rule["SL201"]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == (
+        (Path.cwd() / "models" / "head.keras").resolve().as_uri())
     invocation = run["invocations"][0]
     assert invocation["executionSuccessful"] is False
-    assert "MobileNetV9" in invocation["toolExecutionNotifications"][0]["message"]["text"]
+    no_file, load_error = invocation["toolExecutionNotifications"]
+    assert no_file["associatedRule"] == {"id": "SL102", "index": 1} and no_file["level"] == "note"
+    assert no_file["message"]["text"].startswith("zoo.models:pooled_backbone already returns a vector")
+    assert load_error["level"] == "error" and "MobileNetV9" in load_error["message"]["text"]
 
 
 def test_github_lines():
@@ -269,3 +276,24 @@ def test_action_script_passes_a_load_error_through(tmp_path):
     assert run.stdout.startswith("::error title=shapelint load error::missing.keras: no such file")
     assert "could not run on every source (exit 2)" in summary.read_text()
     assert "exit-code=2" in outputs.read_text()
+
+
+def test_anchors_point_sources_without_a_file_at_one(tmp_path):
+    from shapelint.anchors import anchored, module_file
+
+    (tmp_path / "src" / "zoo").mkdir(parents=True)
+    (tmp_path / "src" / "zoo" / "heads.py").write_text("def build(): ...\n")
+    (tmp_path / "models").mkdir()
+    (tmp_path / "models" / "a.keras").write_text("")
+    config = tmp_path / "pyproject.toml"
+    assert module_file("zoo.heads:build", tmp_path) == tmp_path / "src" / "zoo" / "heads.py"
+    assert module_file("keras:MobileNetV2", tmp_path) is None and module_file("other.mod:build", tmp_path) is None
+    report = Report((
+        SourceReport("models/a.keras", path=str(tmp_path / "models" / "a.keras")),
+        SourceReport("zoo.heads:build"),
+        SourceReport("keras:MobileNetV2"),  # listed in the config
+        SourceReport("keras:ResNet50"),  # not listed: stays without a file
+        SourceReport("https://tfhub.dev/x/1", path="/elsewhere/tfhub_modules/abc"),  # outside the tree
+    ))
+    paths = [r.path for r in anchored(report, config, ["keras:MobileNetV2"], root=tmp_path).results]
+    assert paths == ["models/a.keras", "src/zoo/heads.py", "pyproject.toml", None, None]

@@ -18,6 +18,7 @@ from ..sources import DEFAULT_MAX_SIZE, DEFAULT_SIZES, SourceError, format_size,
 
 FORMATS = ["table", "json", "sarif", "github"]
 FAIL_ON = ["error", "warning", "info"]
+ANCHORED_FORMATS = ("sarif", "github")  # formats that point at files: see anchors.py
 
 
 def sizes_option(f):
@@ -112,18 +113,32 @@ def finish(report, fmt: str, exit_code: int | None = None, *, fail_on: str | Non
     """
     from ..formatters import FORMATTERS
 
+    def render(name: str) -> str:
+        return FORMATTERS[name](_anchored(report) if name in ANCHORED_FORMATS else report)
+
     stdout_path, extra = output_files or (None, [])
     for path, name in [(stdout_path, fmt), *extra]:
         if path is not None:
-            _write(path, FORMATTERS[name](report))
+            _write(path, render(name))
     if stdout_path is None:
-        click.echo(FORMATTERS[fmt](report), nl=False)
+        click.echo(render(fmt), nl=False)
     for result in report.results:
         if result.error:
             click.echo(f"shapelint: {result.error}", err=True)
     if fail_on is not None or exit_code is None:
         exit_code = report.exit_code(fail_on or "warning")
     sys.exit(0 if exit_zero and exit_code == 1 else exit_code)
+
+
+def _anchored(report):
+    """The report as the CI formats see it: every source pointed at a file in the tree where one can be found."""
+    from ..anchors import anchored
+
+    ctx = click.get_current_context(silent=True)
+    config = ctx.meta.get("shapelint.config") if ctx else None
+    if config is None:
+        return anchored(report)
+    return anchored(report, config.path, config.values.get("sources", ()))
 
 
 class OutputError(click.ClickException):

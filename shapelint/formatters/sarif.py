@@ -1,4 +1,4 @@
-"""SARIF 2.1.0 for code scanning: rules from the rule docs, one result per finding, load errors as notifications."""
+"""SARIF 2.1.0 for code scanning: rules from the rule docs, one result per finding on a file; the rest as notifications."""
 
 from __future__ import annotations
 
@@ -30,27 +30,35 @@ def rule_descriptor(code: str, name: str) -> dict:
 
 
 def location(result: SourceReport) -> dict:
-    """The file behind the source where there is one; otherwise the source string as a logical location."""
-    if result.path:
-        path = Path(result.path)
-        uri = path.resolve().as_uri() if path.is_absolute() else path.as_posix()
-        return {"physicalLocation": {"artifactLocation": {"uri": uri}}}
-    return {"logicalLocations": [{"fullyQualifiedName": result.source, "kind": "module"}]}
+    """The file behind the source as an absolute file URI (as ruff does: upload-sarif makes it relative to
+    the checkout); a source that is not that file (keras:Name, pkg.module:factory) as a logical location."""
+    found = {"physicalLocation": {"artifactLocation": {"uri": Path(result.path).resolve().as_uri()}}}
+    if result.source != result.path:
+        found["logicalLocations"] = [{"fullyQualifiedName": result.source, "kind": "module"}]
+    return found
 
 
 def format_sarif(report: Report) -> str:
+    """Findings on a source without a file become tool notifications, not results: code scanning rejects
+    the whole upload when one result has no file (the CLI first points such sources at a module file or
+    at the pyproject.toml that lists them, see anchors.py)."""
     codes = sorted({(f.code, f.rule) for f in report.findings})
     index = {code: i for i, (code, _) in enumerate(codes)}
     results, notifications = [], []
     for result in report.results:
         if result.error:
-            notifications.append({"level": "error", "message": {"text": result.error}, "locations": [location(result)]})
+            notifications.append({"level": "error", "message": {"text": result.error}})
         for finding in result.findings:
+            level, text = SARIF_LEVELS[finding.severity], annotation_text(result, finding)
+            rule = {"id": finding.code, "index": index[finding.code]}
+            if not result.path:
+                notifications.append({"level": level, "message": {"text": text}, "associatedRule": rule})
+                continue
             results.append({
                 "ruleId": finding.code,
                 "ruleIndex": index[finding.code],
-                "level": SARIF_LEVELS[finding.severity],
-                "message": {"text": annotation_text(result, finding)},
+                "level": level,
+                "message": {"text": text},
                 "locations": [location(result)],
                 "properties": {"rule": finding.rule, "layer": finding.layer, "fix": finding.fix},
             })
