@@ -24,7 +24,7 @@ def check_source(text: str, options: Options) -> SourceReport:
 
         source = parse_source(text)
         try:
-            backbone = load(source, unsafe=options.unsafe_load)
+            backbone = load(source, unsafe=options.unsafe_load, trust=options.trust)
         except FactoryError as exc:  # a head that cannot even be built may be a rule's finding
             return ModelRecord(text, build_error=exc.cause), source.path, str(exc)
         return model_record(backbone, options.sizes, whole_is_backbone=source.kind == "keras-app"), source.path, None

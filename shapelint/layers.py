@@ -168,11 +168,13 @@ def _backbone_json(backbone: BackboneRecord | None):
     if backbone is None:
         return None
     return {"source": backbone.source, "kind": backbone.kind, "input": backbone.input.to_json(),
-            "records": [r.to_json() for r in backbone.records]}
+            "records": [r.to_json() for r in backbone.records],
+            "suspicious": [[where, list(ops)] for where, ops in backbone.suspicious]}
 
 
 def _backbone_from_json(data):
     if data is None:
         return None
     records = tuple(ProbeRecord.from_json(r) for r in data["records"])
-    return BackboneRecord(data["source"], InputSpec.from_json(data["input"]), records, data["kind"])
+    suspicious = tuple((where, tuple(ops)) for where, ops in data.get("suspicious", ()))
+    return BackboneRecord(data["source"], InputSpec.from_json(data["input"]), records, data["kind"], suspicious)

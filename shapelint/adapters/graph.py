@@ -46,7 +46,7 @@ def model_record(backbone: Backbone, sizes, whole_is_backbone: bool = False) -> 
     inner, inner_name, probes = None, None, {}
     for node in nodes:
         if _is_model(node.layer, framework) or _is_opaque(node.layer):
-            inner = _probe_layer(node.layer, sizes + (size, alt))
+            inner = _probe_layer(node.layer, (*sizes, size, alt))
             if inner is not None:
                 inner_name = node.layer.name
                 probes = {r.size: r for r in inner.records if r.ok}
@@ -80,7 +80,7 @@ def _ensure_built(model, framework: str, name: str) -> str | None:
     first = model.layers[0] if model.layers else None
     spec = _layer_input(first, name)
     try:
-        model.build(spec.shape((None, None), batch=None) if not spec.fixed_size else spec.shape(spec.fixed_size, None))
+        model.build(spec.shape(spec.fixed_size or (None, None), batch=None))
     except Exception as exc:
         return one_line(exc)
     if not getattr(model, "inputs", None):
@@ -105,7 +105,7 @@ def _two_sizes(spec: InputSpec, sizes) -> tuple:
 class _Node:
     def __init__(self, node, framework: str):
         self.node = node
-        self.layer = node.operation if framework == "keras3" else node.layer
+        self.layer = _layer_of(node, framework)
         self.parents = tuple(dict.fromkeys(_layer_of(p, framework).name for p in node.parent_nodes))
         self.inputs = list(node.input_tensors if framework == "keras3" else node.keras_inputs)
         self.outputs = _flat(node.outputs)

@@ -47,8 +47,7 @@ def check(sources, num_classes, select, ignore, sizes, max_size, fmt, **options)
     from ..check import check_all
     from ..run import Options
 
-    report = run_configured(check_all, sources, Options(sizes=read_sizes(sizes, max_size), select=select,
-                                                       ignore=ignore,
-                                                       num_classes=num_classes,
-                                                       unsafe_load=options.get("unsafe_load", False)))
+    settings = Options(sizes=read_sizes(sizes, max_size), select=select, ignore=ignore, num_classes=num_classes,
+                       unsafe_load=options.get("unsafe_load", False), trust=options.get("trust", False))
+    report = run_configured(check_all, sources, settings)
     finish(report, fmt, None, **options)
