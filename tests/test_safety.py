@@ -260,33 +260,47 @@ def test_clean_models_are_not_suspicious(fixtures_dir, tmp_path):
     assert len(folders) >= 6
     for folder in folders:
         assert opscan.scan_path(folder) == (), folder
-    for name in ("tiny_map.keras", "tiny_pooled.h5"):
-        assert kerasscan.unsafe_objects(kerasscan.read_config(fixtures_dir / name)) == []
+    compiled = keras.Sequential([keras.Input((None, None, 3)), keras.layers.Conv2D(2, 3),
+                                 keras.layers.GlobalAveragePooling2D(), keras.layers.Dense(3)])
+    compiled.compile(optimizer="adam", loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                     metrics=["accuracy"])
+    compiled.save(tmp_path / "compiled.keras")
+    compiled.save(tmp_path / "compiled.h5")
+    legacy = tf_keras.Sequential([tf_keras.layers.Dense(3, activation="softmax", input_shape=(4,))])
+    legacy.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    legacy.save(tmp_path / "compiled_tf_keras.h5")
+    files = [fixtures_dir / "tiny_map.keras", fixtures_dir / "tiny_pooled.h5", tmp_path / "compiled.keras",
+             tmp_path / "compiled.h5", tmp_path / "compiled_tf_keras.h5"]
+    for path in files:
+        config = kerasscan.read_config(path)
+        assert kerasscan.unsafe_objects(config) == [], path
+    assert "training_config" in kerasscan.read_config(tmp_path / "compiled_tf_keras.h5")  # compiling reads it: scanned
 
 
-def _with_node(path, function_part: str, op: str, **func_attr):
-    """The proto at path with one more node in the first function whose name contains function_part."""
+def _with_node(path, op: str, **func_attr):
+    """(proto at path with one more node in the function its __call__ endpoint runs, that function's name)."""
     from shapelint.adapters import savedmodel_proto
 
     proto = savedmodel_proto.read(path)
-    function = next(f for f in proto.meta_graphs[0].graph_def.library.function if function_part in f.signature.name)
+    name = next(e.function for e in savedmodel_proto.endpoints(proto) if e.name == "__call__")
+    function = next(f for f in proto.meta_graphs[0].graph_def.library.function if f.signature.name == name)
     node = function.node_def.add(name="added", op=op)
     for key, value in func_attr.items():
         node.attr[key].func.name = value
-    return proto
+    return proto, name
 
 
 def test_checkpoint_ops_only_on_the_restore_path(fixtures_dir):
     """Every SavedModel with variables has RestoreV2 in its restore function; in __call__ it is suspicious."""
-    proto = _with_node(fixtures_dir / "hub_pooled_mean", "__inference__call_", "RestoreV2")
-    assert [ops for where, ops in opscan.scan(proto)] == [("RestoreV2",)]
-    assert opscan.scan(proto)[0][0].startswith("__inference__call_")
+    assert opscan.scan_path(fixtures_dir / "hub_pooled_mean") == ()
+    proto, name = _with_node(fixtures_dir / "hub_pooled_mean", "RestoreV2")
+    assert opscan.scan(proto) == ((name, ("RestoreV2",)),)
 
 
 def test_a_call_naming_an_op_instead_of_a_function(fixtures_dir):
     """A func attr may name a registered op, which the runtime then runs: the scan treats it as that op."""
-    proto = _with_node(fixtures_dir / "hub_pooled_mean", "__inference__call_", "StatefulPartitionedCall", f="WriteFile")
-    assert [ops for where, ops in opscan.scan(proto)] == [("WriteFile",)]
+    proto, name = _with_node(fixtures_dir / "hub_pooled_mean", "StatefulPartitionedCall", f="WriteFile")
+    assert opscan.scan(proto) == ((name, ("WriteFile",)),)
 
 
 def test_op_names_are_real_ops():
@@ -319,3 +333,28 @@ def test_op_names_are_real_ops():
 ])
 def test_unsafe_objects(config, expected):
     assert kerasscan.unsafe_objects(config) == expected
+
+
+def test_oversized_config_is_refused_unread(tmp_path):
+    import zipfile
+
+    with zipfile.ZipFile(tmp_path / "bomb.keras", "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("config.json", " " * (kerasscan.MAX_CONFIG_BYTES + 1))
+    with pytest.raises(kerasscan.UnreadableConfig, match="config.json is larger than 64 MiB"):
+        kerasscan.read_config(tmp_path / "bomb.keras")
+
+
+def test_rule_examples():
+    """suspicious-op fires on a record with suspicious ops, and only then; the message names them."""
+    from shapelint.records import BackboneRecord, InputSpec, ProbeRecord
+    from shapelint.rules import run_rules
+
+    records = (ProbeRecord((8, 8), (1, 8, 8, 3), {"output": (1, 3)}),)
+    clean = BackboneRecord("m", InputSpec(), records, "savedmodel")
+    bad = BackboneRecord("m", InputSpec(), records, "savedmodel",
+                         tuple((f"__inference_f_{i}", ("WriteFile",)) for i in range(5)))
+    assert [f.code for f in run_rules("backbone", clean) if f.code == "SL105"] == []
+    (finding,) = [f for f in run_rules("backbone", bad) if f.code == "SL105"]
+    assert finding.message == ("m contains host-access ops (WriteFile in __inference_f_0; WriteFile in __inference_f_1; "
+                               "WriteFile in __inference_f_2; and 2 more functions); it was not loaded or executed")
+    assert [f.code for f in run_rules("backbone", bad, ignore=("suspicious-op",))].count("SL105") == 0

@@ -19,6 +19,7 @@ FUNCTION_MODULES = ("activations", "losses", "metrics", "ops", "initializers", "
 # they run while the model is rebuilt, so only pure math namespaces are allowed.
 TF_OP_NAMESPACES = ("math.", "nn.", "image.", "linalg.", "signal.", "bitwise.", "__operators__.")
 TF_OP_REFUSED = ("print", "py_function", "numpy_function", "py_func", "load_op_library", "load_library", "function")
+MAX_CONFIG_BYTES = 64 << 20  # real configs are kilobytes; a larger config.json is a zip bomb
 
 
 class UnreadableConfig(ValueError):
@@ -26,16 +27,25 @@ class UnreadableConfig(ValueError):
 
 
 def read_config(path: str | Path) -> dict:
-    """The model config of a `.keras` archive (config.json) or a legacy HDF5 file (model_config attribute)."""
+    """The model config of a `.keras` archive (config.json, compile_config included) or a legacy HDF5 file
+    (the model_config attribute, with the training_config attribute that compiling reads as `training_config`)."""
     path = Path(path)
     if zipfile.is_zipfile(path):
         try:
             with zipfile.ZipFile(path) as archive:
-                text = archive.read("config.json")
+                if archive.getinfo("config.json").file_size > MAX_CONFIG_BYTES:
+                    raise UnreadableConfig(f"config.json is larger than {MAX_CONFIG_BYTES >> 20} MiB")
+                return _json(archive.read("config.json"))
         except (KeyError, zipfile.BadZipFile, OSError) as exc:
             raise UnreadableConfig(f"not a Keras archive ({exc})") from None
-    else:
-        text = _hdf5_config(path)
+    model, training = _hdf5_attrs(path)
+    config = _json(model)
+    if training is not None:
+        config["training_config"] = _json(training)
+    return config
+
+
+def _json(text) -> dict:
     try:
         config = json.loads(text)
     except (ValueError, UnicodeDecodeError) as exc:
@@ -45,19 +55,20 @@ def read_config(path: str | Path) -> dict:
     return config
 
 
-def _hdf5_config(path: Path):
+def _hdf5_attrs(path: Path):
     import h5py
 
     try:
         if not h5py.is_hdf5(path):
             raise UnreadableConfig("neither a Keras archive (zip) nor an HDF5 file")
         with h5py.File(path, "r") as h5:
-            text = h5.attrs.get("model_config")
+            model, training = h5.attrs.get("model_config"), h5.attrs.get("training_config")
     except OSError as exc:
         raise UnreadableConfig(f"cannot read HDF5 ({exc})") from None
-    if text is None:
+    if model is None:
         raise UnreadableConfig("HDF5 file has no model_config (a weights-only file?)")
-    return text.decode("utf8") if isinstance(text, bytes) else str(text)
+    return tuple(None if text is None else text.decode("utf8") if isinstance(text, bytes) else str(text)
+                 for text in (model, training))
 
 
 def unsafe_objects(config) -> list[str]:

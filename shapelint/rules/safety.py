@@ -5,6 +5,8 @@ from __future__ import annotations
 from ..records import BackboneRecord
 from .registry import rule
 
+PLACES = 3  # functions named in the message; the JSON record keeps them all
+
 
 @rule("SL105", "suspicious-op", "error", "backbone")
 def suspicious_op(backbone: BackboneRecord, **_):
@@ -37,7 +39,9 @@ def suspicious_op(backbone: BackboneRecord, **_):
     """
     if not backbone.suspicious:
         return
-    places = "; ".join(f"{', '.join(ops)} in {where}" for where, ops in backbone.suspicious)
+    places = "; ".join(f"{', '.join(ops)} in {where}" for where, ops in backbone.suspicious[:PLACES])
+    if len(backbone.suspicious) > PLACES:
+        places += f"; and {len(backbone.suspicious) - PLACES} more functions"
     if any(record.executed for record in backbone.records):
         yield (f"{backbone.source} contains host-access ops ({places}); it was executed because of --trust",
                "Remove the ops from the exported functions")
