@@ -87,6 +87,8 @@ def verdict(backbone: BackboneRecord) -> Verdict:
     ok = [r for r in backbone.records if r.ok]
     bad = [r for r in backbone.records if not r.ok]
     names = backbone.output_names
+    if "default" in names:  # what hub.KerasLayer returns from a dict of outputs (its output_key default)
+        names = ["default"] + [n for n in names if n != "default"]
     outputs = tuple(_output_verdict(name, ok, backbone.input.layout) for name in names)
     working = tuple(r.size for r in ok)
     smallest = min(working, key=_area) if working else None

@@ -224,7 +224,7 @@ def test_tf1_saved_model_is_walked_in_its_graph(built, tf):
     assert result.fine_tunable is False
 
 
-@pytest.mark.parametrize("path, expected", [("fixtures/hub_pooled_mean", 0), ("built/hub_style", 1),
+@pytest.mark.parametrize("path, expected", [("fixtures/hub_pooled_mean", 4), ("built/hub_style", 1),
                                             ("built/tf_keras_saved", 4)])
 def test_fine_tune_claim_matches_hub_keras_layer(fixtures_dir, built, tf, path, expected):
     import tensorflow_hub as hub

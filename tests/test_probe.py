@@ -249,3 +249,32 @@ def test_channels_first_backbone_keeps_inferred_shapes_when_the_cpu_cannot_run_i
     # TensorFlow's CPU kernels only do NHWC convolutions: the host is noted, the model is not blamed
     assert not any(r.error for r in result.backbone.records)
     assert any("cannot run it" in note for note in v["notes"])
+
+
+def make_tf1_hub_module(path):
+    """A TF1 Hub-format module: two meta graphs ({} and {"train"}), a 'default' signature taking 'images'."""
+    import tensorflow as tf
+
+    v1 = tf.compat.v1
+    builder = v1.saved_model.Builder(str(path))
+    for tags in ([], ["train"]):
+        with tf.Graph().as_default() as graph, v1.Session(graph=graph) as session:
+            images = v1.placeholder(tf.float32, [None, None, None, 3], name="images")
+            feature_map = tf.nn.conv2d(images, v1.get_variable("w", [3, 3, 3, 8]), 2, "SAME")
+            session.run(v1.global_variables_initializer())
+            outputs = {"default": tf.reduce_mean(feature_map, axis=[1, 2]), "feature_map": feature_map}
+            signature = v1.saved_model.signature_def_utils.predict_signature_def({"images": images}, outputs)
+            if tags:
+                builder.add_meta_graph(tags, signature_def_map={"default": signature})
+            else:
+                builder.add_meta_graph_and_variables(session, tags, signature_def_map={"default": signature})
+    builder.save()
+    (path / "tfhub_module.pb").write_bytes(b"\x08\x03")  # module format version 3
+    return path
+
+
+def test_tf1_hub_module_is_probed_through_its_default_signature(tmp_path):
+    result = run(str(make_tf1_hub_module(tmp_path / "tf1_module")))
+    assert result.backbone.records[0].outputs == {"default": (1, 8), "feature_map": (1, 112, 112, 8)}
+    assert result.verdict["pooling"] == "applied"  # hub.KerasLayer returns outputs["default"]
+    assert result.verdict["outputs"]["feature_map"]["pooling"] == "required"

@@ -17,11 +17,14 @@ ENDPOINTS = ("__call__", "serve", "serving_default")
 def load(path: str, name: str, kind: str = "savedmodel", trust: bool = False) -> Backbone:
     tf = import_tensorflow()
     # Scan before tf.saved_model.load: loading already runs the restore function and resource initialisers.
-    suspicious = opscan.scan(savedmodel_proto.read(path))
+    proto = savedmodel_proto.read(path)
+    suspicious = opscan.scan(proto)
     if suspicious and not trust:
         return unloaded(path, name, kind, suspicious)
+    # TF1 Hub modules hold several meta graphs ({} and {"train"}): load exactly the one that was scanned
+    tags = list(savedmodel_proto.meta_graph(proto).meta_info_def.tags) if len(proto.meta_graphs) > 1 else None
     try:
-        obj = tf.saved_model.load(path)
+        obj = tf.saved_model.load(path, tags=tags)
     except Exception as exc:  # a corrupt or foreign SavedModel: one line, not a traceback
         raise SourceError(f"{name}: cannot load SavedModel: {one_line(exc)}") from None
     endpoint, call, spec = choose_endpoint(obj, name)
