@@ -31,6 +31,12 @@ def backbone(pooling=None, size=None):
         x = L.GlobalAveragePooling2D()(x)
     return keras.Model(inputs, x, name="backbone")
 
+def tf_backbone():
+    """The same tiny conv net in tf_keras, to be nested as a layer."""
+    inputs = tf_keras.Input((None, None, 3))
+    x = T.Conv2D(16, 3, strides=32, padding="same")(inputs)
+    return tf_keras.Model(inputs, x, name="tf_backbone")
+
 def tokens():
     """A tiny ViT-like stem: 8x8 patches as tokens, (N, 64, 64, 3) -> (N, 64, 8)."""
     inputs = keras.Input((None, None, 3))
@@ -59,6 +65,10 @@ EXAMPLES = {
             Example(K3_MAP + "L.Dense(5)])"),
             Example(TF_HUB_MAP + "T.Dense(5)])"),
             Example("model = keras.Sequential([tokens(), L.Dense(5)])"),
+            Example("model = tf_keras.Sequential([tf_backbone(), T.Dense(5)])"),
+            Example("""
+                inputs = tf_keras.Input((None, None, 3))
+                model = tf_keras.Model(inputs, T.Dense(5)(hub.KerasLayer(HUB_MAP)(inputs)))"""),
             Example("""
                 inputs = keras.Input((None, None, 3))
                 x = L.Dense(64, activation="relu")(backbone()(inputs))
@@ -71,6 +81,12 @@ EXAMPLES = {
             Example(K3_MAP + "L.Dense(32, activation='relu'), L.GlobalAveragePooling2D(), L.Dense(5)])"),
             Example("model = keras.Sequential([tokens(), L.GlobalAveragePooling1D(), L.Dense(5)])"),
             Example(TF_HUB_MAP + "T.GlobalAveragePooling2D(), T.Dense(5)])"),
+            Example("model = tf_keras.Sequential([tf_backbone(), T.GlobalMaxPooling2D(), T.Dense(5)])"),
+            Example("""
+                inputs = tf_keras.Input((None, None, 3))
+                features = hub.KerasLayer(HUB_MAP)(inputs)
+                pooled = T.Concatenate()([T.GlobalAveragePooling2D()(features), T.GlobalMaxPooling2D()(features)])
+                model = tf_keras.Model(inputs, T.Dense(5)(pooled))"""),
         ],
     },
     "flatten-fixes-input-size": {
@@ -241,6 +257,23 @@ def test_a_factory_failure_no_rule_explains_is_a_load_error(write_example):
     result = check(write_example, Example("model = keras.Sequential([L.Dense(5, activation='nope')])"))
     assert result.findings == () and result.backbone is None
     assert "factory failed" in result.error and "\n" not in result.error
+
+
+def test_a_subclassed_model_is_probed_whole(write_example):
+    code = """
+        class Net(keras.Model):
+            def __init__(self):
+                super().__init__()
+                self.conv, self.dense = L.Conv2D(8, 3, strides=8), L.Dense(5)
+
+            def call(self, x):
+                return self.dense(self.conv(x))
+        model = Net()
+        model(keras.ops.zeros((1, 64, 64, 3)))"""
+    result = check(write_example, Example(code), select=())
+    assert result.error is None
+    assert [f.code for f in result.findings] == ["SL101"]  # no layer graph for head rules; the output says enough
+    assert result.backbone.records[0].outputs == {"output": (1, 8, 8, 5)}
 
 
 def test_backbone_rules_apply_to_the_backbone_inside(write_example):

@@ -25,15 +25,15 @@ LOSS_NAMES = {"bce": "BinaryCrossentropy", "cce": "CategoricalCrossentropy"}
 
 
 def model_record(backbone: Backbone, sizes, whole_is_backbone: bool = False) -> ModelRecord:
-    """The layer graph of backbone.model; a model without a Keras graph is recorded as an opaque backbone.
+    """The layer graph of backbone.model; a model without a layer graph (SavedModel, hub.KerasLayer alone,
+    subclassed Model) is recorded as an opaque backbone, with no layers for the head rules.
 
     The backbone is the first nested Model or hub.KerasLayer that takes images; without one, the whole
     model is probed as the backbone when it is a keras.applications model or has no Dense layer.
     """
-    framework = _framework(backbone.model)
-    if framework is None:  # a SavedModel, a tf.Module or a lone hub.KerasLayer: nothing to walk
-        return ModelRecord(backbone.name, backbone=probe(backbone, sizes), backbone_layer=None)
-    model, name = backbone.model, backbone.name
+    model, name, framework = backbone.model, backbone.name, _framework(backbone.model)
+    if framework is None or not _has_graph(model):  # nothing to walk: a subclassed Model's call() is code
+        return ModelRecord(name, backbone=probe(backbone, sizes))
     error = _ensure_built(model, framework, name)
     if error:
         return ModelRecord(name, build_error=error)
@@ -68,6 +68,13 @@ def _framework(obj) -> str | None:
     if isinstance(obj, tf_keras.Model):
         return "tf_keras"
     return None
+
+
+def _has_graph(model) -> bool:
+    import keras
+    import tf_keras
+
+    return isinstance(model, (keras.Sequential, tf_keras.Sequential)) or hasattr(model, "_nodes_by_depth")
 
 
 def _ensure_built(model, framework: str, name: str) -> str | None:
