@@ -18,7 +18,8 @@ FUNCTION_MODULES = ("activations", "losses", "metrics", "ops", "initializers", "
 # tf_keras records TensorFlow calls on KerasTensors as TFOpLambda layers naming a tf.* symbol;
 # they run while the model is rebuilt, so only pure math namespaces are allowed.
 TF_OP_NAMESPACES = ("math.", "nn.", "image.", "linalg.", "signal.", "bitwise.", "__operators__.")
-TF_OP_REFUSED = ("print", "py_function", "numpy_function", "py_func", "load_op_library", "load_library", "function")
+TF_OP_REFUSED = ("print", "Print", "py_function", "numpy_function", "py_func", "load_op_library", "load_library",
+                 "function", "read_file", "write_file", "matching_files")  # the last three: TF1 top-level names
 MAX_CONFIG_BYTES = 64 << 20  # real configs are kilobytes; a larger config.json is a zip bomb
 
 
