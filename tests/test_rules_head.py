@@ -259,6 +259,15 @@ def test_a_factory_failure_no_rule_explains_is_a_load_error(write_example):
     assert "factory failed" in result.error and "\n" not in result.error
 
 
+def test_the_backbone_is_the_heaviest_nested_model_not_the_augmentation(write_example):
+    code = """
+        augment = keras.Sequential([L.RandomFlip("horizontal")], name="augment")
+        model = keras.Sequential([keras.Input((None, None, 3)), augment, backbone(), L.Dense(5, name="head")])"""
+    result = check(write_example, Example(code), select=())
+    assert result.backbone.source == "backbone"
+    assert [(f.code, f.layer) for f in result.findings] == [("SL101", None), ("SL201", "head")]
+
+
 def test_a_subclassed_model_is_probed_whole(write_example):
     code = """
         class Net(keras.Model):

@@ -44,19 +44,30 @@ def model_record(backbone: Backbone, sizes, whole_is_backbone: bool = False) -> 
     main = _propagate(nodes, graph, framework, spec.shape(size, batch=None))
     other = _propagate(nodes, graph, framework, spec.shape(alt, batch=None))
     inner, inner_name, probes = None, None, {}
-    for node in nodes:
-        if _is_model(node.layer, framework) or _is_opaque(node.layer):
-            inner = _probe_layer(node.layer, (*sizes, size, alt))
-            if inner is not None:
-                inner_name = node.layer.name
-                probes = {r.size: r for r in inner.records if r.ok}
-                break
+    for layer in _backbone_candidates(nodes, framework):
+        inner = _probe_layer(layer, (*sizes, size, alt))
+        if inner is not None:
+            inner_name, probes = layer.name, {r.size: r for r in inner.records if r.ok}
+            break
     layers = tuple(_record(node, framework, main, other, probes) for node in nodes)
     if inner is None and (whole_is_backbone or not any(layer.class_name == "Dense" for layer in layers)):
         inner = probe(backbone, sizes)  # no backbone inside and no classifier on top: the model is a backbone
     loss, from_logits = _loss(model)
     outputs = tuple(dict.fromkeys(_producer(graph, t, framework) for t in graph.outputs))
     return ModelRecord(name, layers, outputs, size, alt, loss, from_logits, inner, inner_name)
+
+
+def _backbone_candidates(nodes: list[_Node], framework: str) -> list:
+    """Nested Models and hub layers, the heaviest first: a data-augmentation Sequential has no weights."""
+    found = [n.layer for n in nodes if _is_model(n.layer, framework) or _is_opaque(n.layer)]
+    return sorted(dict.fromkeys(found), key=_weight_count, reverse=True)  # stable: ties keep graph order
+
+
+def _weight_count(layer) -> int:
+    try:
+        return int(layer.count_params())
+    except Exception:  # an unbuilt layer: not the backbone of a built model
+        return 0
 
 
 def _framework(obj) -> str | None:
