@@ -158,7 +158,7 @@ def test_hostile_savedmodel_is_scanned_not_run(hostile, name):
     models, marker = hostile
     before = digest(models[name])
     result = probe_source(str(models[name]), Options(sizes=SIZES))
-    assert not marker.exists(), f"{name}: the payload ran"
+    assert not written(marker), f"{name}: the payload ran"
     assert digest(models[name]) == before
     findings = [f for f in result.findings if f.code == "SL105"]
     assert len(findings) == 1, result
@@ -181,17 +181,23 @@ def test_names_the_function_holding_the_op(hostile):
         next(w for w in found if "inner" in w)]
 
 
-@pytest.mark.parametrize("name", ["write", "py_function"])
+def written(marker: Path) -> list[Path]:
+    """The marker and what SaveV2 makes of it as a prefix (marker.index, marker.data-...)."""
+    return sorted(marker.parent.glob(marker.name + "*"))
+
+
+@pytest.mark.parametrize("name", sorted(set(SAVEDMODELS) - {"read", "checkpoint"}))  # those two write nothing
 def test_trust_loads_and_executes(hostile, name):
-    """py_function runs here because this process registered the callback when it built the model."""
+    """The payloads are real: with --trust each one writes. py_function and numpy_function run here because
+    this process registered their callbacks when it built the models; the initialisers run while loading."""
     models, marker = hostile
     try:
         result = probe_source(str(models[name]), Options(sizes=SIZES, trust=True))
-        assert marker.exists(), f"--trust did not execute {name}"
-        assert any(r.executed for r in result.backbone.records)
+        assert written(marker), f"--trust did not execute {name}: {result.error}"
         assert "executed because of --trust" in next(f for f in result.findings if f.code == "SL105").message
     finally:
-        marker.unlink(missing_ok=True)
+        for path in written(marker):
+            path.unlink()
 
 
 def test_cli_refuses_then_trust_runs(hostile):
