@@ -29,6 +29,7 @@ class LayerRecord:
     pool_dims: int | None = None  # 1, 2 or 3: the spatial axes a global pooling layer expects
     inbound: tuple[str, ...] = ()
     is_model: bool = False  # a nested Model used as a layer
+    expanded: bool = False  # a nested model whose layers are recorded before it; inbound are its inner outputs
     opaque: bool = False  # a layer shapelint cannot look into (hub.KerasLayer)
     error: str | None = None  # why the output shape could not be computed
 
@@ -68,6 +69,7 @@ class LayerRecord:
             "pool_dims": self.pool_dims,
             "inbound": list(self.inbound),
             "is_model": self.is_model,
+            "expanded": self.expanded,
             "opaque": self.opaque,
             "error": self.error,
         }
@@ -86,6 +88,7 @@ class LayerRecord:
             pool_dims=data["pool_dims"],
             inbound=tuple(data["inbound"]),
             is_model=data["is_model"],
+            expanded=data.get("expanded", False),
             opaque=data["opaque"],
             error=data["error"],
         )

@@ -66,6 +66,7 @@ EXAMPLES = {
             Example(TF_HUB_MAP + "T.Dense(5)])"),
             Example("model = keras.Sequential([tokens(), L.Dense(5)])"),
             Example("model = tf_keras.Sequential([tf_backbone(), T.Dense(5)])"),
+            Example("model = keras.Sequential([backbone(), keras.Sequential([L.Dense(5)], name='head')])"),
             Example("""
                 inputs = tf_keras.Input((None, None, 3))
                 model = tf_keras.Model(inputs, T.Dense(5)(hub.KerasLayer(HUB_MAP)(inputs)))"""),
@@ -82,6 +83,7 @@ EXAMPLES = {
             Example("model = keras.Sequential([tokens(), L.GlobalAveragePooling1D(), L.Dense(5)])"),
             Example(TF_HUB_MAP + "T.GlobalAveragePooling2D(), T.Dense(5)])"),
             Example("model = tf_keras.Sequential([tf_backbone(), T.GlobalMaxPooling2D(), T.Dense(5)])"),
+            Example("model = keras.Sequential([backbone(), keras.Sequential([L.GlobalAveragePooling2D(), L.Dense(5)])])"),
             Example("""
                 inputs = tf_keras.Input((None, None, 3))
                 features = hub.KerasLayer(HUB_MAP)(inputs)
@@ -131,6 +133,9 @@ EXAMPLES = {
                 model.compile(loss="binary_crossentropy")"""),
             Example(TF_HUB_VECTOR + """T.Dense(5), T.Activation("softmax")])
                 model.compile(loss=tf_keras.losses.CategoricalCrossentropy(from_logits=True))"""),
+            Example("""head = keras.Sequential([L.GlobalAveragePooling2D(), L.Dense(5, activation="softmax")])
+                model = keras.Sequential([backbone(), head])
+                model.compile(loss=keras.losses.CategoricalCrossentropy(from_logits=True))"""),
         ],
         "good": [
             Example(K3_MAP + """L.GlobalAveragePooling2D(), L.Dense(5)])
@@ -146,6 +151,8 @@ EXAMPLES = {
     "classes-mismatch": {
         "bad": [
             Example(K3_MAP + "L.GlobalAveragePooling2D(), L.Dense(10)])", num_classes=5),
+            Example("model = keras.Sequential([backbone(), keras.Sequential([L.GlobalAveragePooling2D(), L.Dense(10)])])",
+                    num_classes=5),
             Example(TF_HUB_VECTOR + "T.Dense(1, activation='sigmoid')])", num_classes=3),
         ],
         "good": [
@@ -363,6 +370,7 @@ def model_records(draw):
             pool_dims=int(name[-2]) if pool else None,
             inbound=(f"layer{i - 1}",) if i else ("input_layer",),
             is_model=name == "Functional",
+            expanded=name == "Functional" and draw(st.booleans()),
             opaque=name == "KerasLayer",
         ))
     return ModelRecord(

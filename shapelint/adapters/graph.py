@@ -10,6 +10,7 @@ to it. Walking a graph needs Keras internals (`_nodes_by_depth`); they are confi
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from ..errors import one_line
 from ..layers import LayerRecord, ModelRecord
@@ -37,24 +38,52 @@ def model_record(backbone: Backbone, sizes, whole_is_backbone: bool = False) -> 
     error = _ensure_built(model, framework, name)
     if error:
         return ModelRecord(name, build_error=error)
-    graph = getattr(model, "_functional", None) or model  # a built Keras 3 Sequential keeps its graph there
+    graph = _graph(model)
     spec = keras3.input_spec(model.inputs, name)
     size, alt = _two_sizes(spec, sizes)
-    nodes = _nodes(graph, framework)
-    main = _propagate(nodes, graph, framework, spec.shape(size, batch=None))
-    other = _propagate(nodes, graph, framework, spec.shape(alt, batch=None))
-    inner, inner_name, probes = None, None, {}
-    for layer in _backbone_candidates(nodes, framework):
+    inner, inner_layer, probes = None, None, {}
+    for layer in _backbone_candidates(_nodes(graph, framework), framework):
         inner = _probe_layer(layer, (*sizes, size, alt))
         if inner is not None:
-            inner_name, probes = layer.name, {r.size: r for r in inner.records if r.ok}
+            inner_layer, probes = layer, {r.size: r for r in inner.records if r.ok}
             break
-    layers = tuple(_record(node, framework, main, other, probes) for node in nodes)
+    layers = tuple(_walk(graph, framework, spec.shape(size, batch=None), spec.shape(alt, batch=None),
+                         probes, inner_layer))
+    inner_name = inner_layer.name if inner_layer is not None else None
     if inner is None and (whole_is_backbone or not any(layer.class_name == "Dense" for layer in layers)):
         inner = probe(backbone, sizes)  # no backbone inside and no classifier on top: the model is a backbone
     loss, from_logits = _loss(model)
     outputs = tuple(dict.fromkeys(_producer(graph, t, framework) for t in graph.outputs))
     return ModelRecord(name, layers, outputs, size, alt, loss, from_logits, inner, inner_name)
+
+
+def _graph(model):
+    return getattr(model, "_functional", None) or model  # a built Keras 3 Sequential keeps its graph there
+
+
+def _walk(graph, framework: str, shape, alt_shape, probes: dict, backbone_layer) -> list[LayerRecord]:
+    """Layer records in topological order. A nested model other than the backbone (a head or an
+    augmentation Sequential) is opened: its layers come first, then a record of the model itself whose
+    inbound are its inner outputs, so rules follow the graph through it."""
+    nodes = _nodes(graph, framework)
+    main = _propagate(nodes, graph, framework, shape)
+    other = _propagate(nodes, graph, framework, alt_shape)
+    records = []
+    for node in nodes:
+        record = _record(node, framework, main, other, probes)
+        layer = node.layer
+        if record.is_model and layer is not backbone_layer and _has_graph(layer) and record.input_shape:
+            nested = _graph(layer)
+            alt_in = other[layer.name][0]
+            inside = _walk(nested, framework, record.input_shape, alt_in[0] if len(alt_in) == 1 else None, probes,
+                           backbone_layer)
+            entry = {_producer(nested, t, framework) for t in nested.inputs}
+            records += [replace(r, inbound=tuple(n for i in r.inbound for n in (record.inbound if i in entry else (i,))))
+                        for r in inside]
+            record = replace(record, expanded=True,
+                             inbound=tuple(dict.fromkeys(_producer(nested, t, framework) for t in nested.outputs)))
+        records.append(record)
+    return records
 
 
 def _backbone_candidates(nodes: list[_Node], framework: str) -> list:
@@ -156,6 +185,8 @@ def _propagate(nodes: list[_Node], graph, framework: str, shape) -> dict:
     tf = import_tensorflow()
     import keras
 
+    if shape is None:
+        return {node.layer.name: ((), None, "the input shape is unknown") for node in nodes}
     first = graph.inputs[0]
     specs = {id(first): keras.KerasTensor(shape, dtype=first.dtype) if framework == "keras3" else tf.TensorShape(shape)}
     seen = {}

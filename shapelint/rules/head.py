@@ -259,10 +259,22 @@ def logits_loss_mismatch(model: ModelRecord, **_):
 
 def _last_activation(model: ModelRecord, name: str) -> LayerRecord | None:
     """The layer that decides the output's activation, looking back through dropout and the like."""
-    layer = model.layer(name)
+    layer, seen = _producer(model, name), set()
     while layer and layer.activation is None and layer.class_name in PASS_THROUGH and len(layer.inbound) == 1:
-        layer = model.layer(layer.inbound[0])
+        if layer.name in seen:  # a malformed record with a cycle
+            return None
+        seen.add(layer.name)
+        layer = _producer(model, layer.inbound[0])
     return layer if layer and layer.activation is not None else None
+
+
+def _producer(model: ModelRecord, name: str) -> LayerRecord | None:
+    """The layer that computes `name`'s output: a nested head model is followed to its last layer."""
+    layer, seen = model.layer(name), set()
+    while layer and layer.expanded and len(layer.inbound) == 1 and layer.name not in seen:
+        seen.add(layer.name)
+        layer = model.layer(layer.inbound[0])
+    return layer
 
 
 @rule("SL206", "classes-mismatch", "error", "head")
@@ -289,7 +301,7 @@ def classes_mismatch(model: ModelRecord, num_classes: int | None = None, **_):
     """
     if not num_classes or len(model.outputs) != 1:
         return
-    last = model.layer(model.outputs[0])
+    last = _producer(model, model.outputs[0])
     out = last.output_shape if last else None
     if not out or out[-1] is None or out[-1] == num_classes:
         return
