@@ -29,8 +29,9 @@ def model_record(backbone: Backbone, sizes, whole_is_backbone: bool = False) -> 
     """The layer graph of backbone.model; a model without a layer graph (SavedModel, hub.KerasLayer alone,
     subclassed Model) is recorded as an opaque backbone, with no layers for the head rules.
 
-    The backbone is the first nested Model or hub.KerasLayer that takes images; without one, the whole
-    model is probed as the backbone when it is a keras.applications model or has no Dense layer.
+    The backbone is the heaviest nested Model or hub.KerasLayer that takes images; other nested models
+    (heads, augmentation) are opened. Without a backbone inside, the whole model is probed as the
+    backbone when it is a keras.applications model or has no Dense layer.
     """
     model, name, framework = backbone.model, backbone.name, _framework(backbone.model)
     if framework is None or not _has_graph(model):  # nothing to walk: a subclassed Model's call() is code
@@ -73,17 +74,25 @@ def _walk(graph, framework: str, shape, alt_shape, probes: dict, backbone_layer)
         record = _record(node, framework, main, other, probes)
         layer = node.layer
         if record.is_model and layer is not backbone_layer and _has_graph(layer) and record.input_shape:
-            nested = _graph(layer)
             alt_in = other[layer.name][0]
-            inside = _walk(nested, framework, record.input_shape, alt_in[0] if len(alt_in) == 1 else None, probes,
-                           backbone_layer)
-            entry = {_producer(nested, t, framework) for t in nested.inputs}
-            records += [replace(r, inbound=tuple(n for i in r.inbound for n in (record.inbound if i in entry else (i,))))
-                        for r in inside]
-            record = replace(record, expanded=True,
-                             inbound=tuple(dict.fromkeys(_producer(nested, t, framework) for t in nested.outputs)))
+            alt_in = alt_in[0] if len(alt_in) == 1 else None
+            inside = _walk(_graph(layer), framework, record.input_shape, alt_in, probes, backbone_layer)
+            inside, record = _wire(_graph(layer), framework, inside, record)
+            records += inside
         records.append(record)
     return records
+
+
+def _wire(graph, framework: str, inside: list[LayerRecord], record: LayerRecord):
+    """Connect an opened model's layers to the outer graph: its first layers take the model's inbound,
+    and the model's own record takes its last layers as inbound."""
+    entry = {_producer(graph, t, framework) for t in graph.inputs}
+    exits = tuple(dict.fromkeys(_producer(graph, t, framework) for t in graph.outputs))
+
+    def rewire(names):
+        return tuple(n for name in names for n in (record.inbound if name in entry else (name,)))
+
+    return [replace(r, inbound=rewire(r.inbound)) for r in inside], replace(record, expanded=True, inbound=exits)
 
 
 def _backbone_candidates(nodes: list[_Node], framework: str) -> list:
