@@ -394,3 +394,20 @@ def test_rules_are_total_and_survive_json(record, num_classes):
     assert again == record
     assert run_rules("head", again, num_classes=num_classes) == findings
     assert all(f.code.startswith("SL2") and f.message and f.fix for f in findings)
+
+
+def test_channels_first_backbones_get_a_channels_first_pooling_fix():
+    from shapelint.records import BackboneRecord, InputSpec, Layout, ProbeRecord
+
+    spec = InputSpec(layout=Layout.NCHW)
+    probes = tuple(ProbeRecord((n, n), (1, 3, n, n), {"output": (1, 16, n // 32, n // 32)}) for n in (224, 160))
+    record = ModelRecord(
+        "nchw",
+        (LayerRecord("backbone", "Functional", ((None, 3, 224, 224),), ((None, 16, 7, 7),), ((None, 16, 5, 5),),
+                     is_model=True),
+         LayerRecord("flat", "Flatten", ((None, 16, 7, 7),), ((None, 784),), ((None, 400),), inbound=("backbone",))),
+        outputs=("flat",), size=(224, 224), alt_size=(160, 160), backbone=BackboneRecord("backbone", spec, probes),
+    )
+    (finding,) = run_rules("head", record)
+    assert finding.fix == ("Replace Flatten 'flat' with GlobalAveragePooling2D(data_format=\"channels_first\") "
+                           "(16 features at every size)")

@@ -6,7 +6,9 @@ import re
 from math import prod
 
 from ..layers import PASS_THROUGH, LayerRecord, ModelRecord
+from ..records import Layout
 from ..sources import format_size
+from ..verdict import verdict
 from .registry import rule
 
 CROSSENTROPIES = ("BinaryCrossentropy", "CategoricalCrossentropy", "SparseCategoricalCrossentropy",
@@ -23,8 +25,16 @@ def text(shape) -> str:
     return "(" + ", ".join(dims) + (",)" if len(dims) == 1 else ")")
 
 
-def pool_for(rank: int) -> str:
-    return {3: "GlobalAveragePooling1D()", 5: "GlobalAveragePooling3D()"}.get(rank, "GlobalAveragePooling2D()")
+def channels_first(model: ModelRecord, shape) -> bool:
+    """A rank-4 map in a model whose backbone returns channels_first maps is taken to be channels_first."""
+    main = verdict(model.backbone).primary if model.backbone and len(shape) == 4 else None
+    return bool(main and main.layout is Layout.NCHW)
+
+
+def pool_for(model: ModelRecord, shape) -> str:
+    if channels_first(model, shape):
+        return 'GlobalAveragePooling2D(data_format="channels_first")'
+    return {3: "GlobalAveragePooling1D()", 5: "GlobalAveragePooling3D()"}.get(len(shape), "GlobalAveragePooling2D()")
 
 
 def kind_of(shape) -> str:
@@ -71,7 +81,7 @@ def dense_on_feature_map(model: ModelRecord, **_):
             yield (
                 f"{layer.call_text} '{layer.name}' receives a {text(shape)} {kind_of(shape)} "
                 f"and returns {text(out)}{tail}",
-                f"Add {pool_for(len(shape))} before {layer.call_text} '{layer.name}'",
+                f"Add {pool_for(model, shape)} before {layer.call_text} '{layer.name}'",
                 layer.name,
             )
 
@@ -108,12 +118,12 @@ def flatten_fixes_input_size(model: ModelRecord, **_):
         features, alt_features = _features(out), _features(alt)
         if features is None or alt_features is None or features == alt_features:
             continue
-        channels = shape[-1]
+        channels = shape[1] if channels_first(model, shape) else shape[-1]
         yield (
             f"Flatten '{layer.name}' turns a {text(shape)} {kind_of(shape)} into {features} features at "
             f"{format_size(model.size)} but {alt_features} at {format_size(model.alt_size)}; "
             "the layers after it accept only one input size",
-            f"Replace Flatten '{layer.name}' with {pool_for(len(shape))} ({channels} features at every size)",
+            f"Replace Flatten '{layer.name}' with {pool_for(model, shape)} ({channels} features at every size)",
             layer.name,
         )
 
