@@ -17,8 +17,11 @@ def shapelint_command() -> list[str]:
     return [str(script)] if script.exists() else [shutil.which("shapelint") or "shapelint"]
 
 
-def measure(command: list[str], env: dict | None = None) -> tuple[float, float]:
-    """(wall seconds, peak RSS in MiB of the largest process in the tree), output discarded.
+def measure(command: list[str], env: dict | None = None) -> tuple[float, float, float]:
+    """(wall seconds, CPU seconds, peak RSS in MiB of the largest process in the tree), output discarded.
+
+    CPU time (user + system, every thread and waited-for descendant) is steadier than wall time on a
+    shared machine; TensorFlow's kernels use several threads, so it can exceed wall time.
 
     wait4 reports the child's rusage including every descendant it waited for, so a shapelint
     worker's memory is counted; the maximum is per process, not a sum (shapelint's parent is ~40 MiB).
@@ -33,16 +36,17 @@ def measure(command: list[str], env: dict | None = None) -> tuple[float, float]:
     proc.stderr.close()
     if proc.returncode not in (0, 1):
         raise SystemExit(f"{' '.join(command)} failed ({proc.returncode}):\n{stderr[-2000:]}")
-    return elapsed, usage.ru_maxrss / 1024
+    return elapsed, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
 
 
-def interleaved(commands: dict[str, tuple[list[str], dict | None]], repeat: int) -> dict[str, list[tuple[float, float]]]:
+def interleaved(commands: dict[str, tuple[list[str], dict | None]], repeat: int) -> dict[str, list[tuple]]:
     """Run every command `repeat` times, alternating, so load on the machine hits all of them alike."""
     runs = {name: [] for name in commands}
     for _ in range(repeat):
         for name, (command, env) in commands.items():
             runs[name].append(measure(command, env))
-            print(f"  {name}: {runs[name][-1][0]:.2f} s, {runs[name][-1][1]:.0f} MiB", file=sys.stderr)
+            wall, cpu, peak = runs[name][-1]
+            print(f"  {name}: {wall:.2f} s, {cpu:.2f} s CPU, {peak:.0f} MiB", file=sys.stderr)
     return runs
 
 

@@ -27,7 +27,7 @@ def main() -> None:
     parser.add_argument("--jobs", default="1,2")
     args = parser.parse_args()
     command = [*shapelint_command(), "probe", *(f"keras:{name}" for name in BACKBONES), "--quiet", "--format", "json"]
-    samples: dict[str, list[tuple[float, float]]] = {}
+    samples: dict[str, list[tuple]] = {}
     for _ in range(args.repeat):
         for jobs in args.jobs.split(","):
             with tempfile.TemporaryDirectory() as cache:
@@ -36,11 +36,11 @@ def main() -> None:
                     name = f"{state} cache, --jobs {jobs}"
                     samples.setdefault(name, []).append(measure([*command, "--jobs", jobs], env))
                     print(f"  {name}: {samples[name][-1][0]:.2f} s", file=sys.stderr)
-    first = median(t for t, _ in next(iter(samples.values())))
-    rows = [[name, f"{median(t for t, _ in s):.2f}", f"{median(t for t, _ in s) / first:.3f}×",
-             f"{median(m for _, m in s):.0f}"] for name, s in samples.items()]
+    first = median(r[0] for r in next(iter(samples.values())))
+    rows = [[name, f"{median(r[0] for r in s):.2f}", f"{median(r[0] for r in s) / first:.3f}×",
+             f"{median(r[1] for r in s):.1f}", f"{median(r[2] for r in s):.0f}"] for name, s in samples.items()]
     print(f"{len(BACKBONES)} keras.applications backbones (weights=None), default sizes, median of {args.repeat}")
-    print(tabulate(rows, headers=["configuration", "seconds", "ratio", "peak RSS MiB (largest process)"],
+    print(tabulate(rows, headers=["configuration", "wall s", "wall ratio", "CPU s", "peak RSS MiB (largest process)"],
                    tablefmt="github"))
 
 

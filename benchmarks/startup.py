@@ -30,13 +30,13 @@ def main() -> None:
         "shapelint explain SL101": ([*shapelint, "explain", "SL101"], None),
     }
     runs = interleaved(commands, args.repeat)
-    base = median(t for t, _ in runs[next(iter(commands))])
+    base = median(r[0] for r in runs[next(iter(commands))])
     rows = []
     for name, samples in runs.items():
-        seconds = median(t for t, _ in samples)
-        rows.append([name, f"{seconds * 1000:.0f}", f"{seconds / base:.2f}×", f"{median(m for _, m in samples):.0f}"])
+        seconds = median(r[0] for r in samples)
+        rows.append([name, f"{seconds * 1000:.0f}", f"{seconds / base:.2f}×", f"{median(r[2] for r in samples):.0f}"])
     print(tabulate(rows, headers=["command", "median ms", "ratio", "peak MiB"], tablefmt="github"))
-    worst = max(median(t for t, _ in s) for s in runs.values()) / base
+    worst = max(median(r[0] for r in s) for s in runs.values()) / base
     print(f"\nworst ratio {worst:.2f}× (target ≤ {TARGET}×): {'met' if worst <= TARGET else 'MISSED'}")
 
 

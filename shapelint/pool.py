@@ -92,17 +92,19 @@ class Worker:
 
 class Pool:
     def __init__(self, size: int, timeout: float, memory_limit: int | None,
-                 on_event: Callable[[str, Job], None] = lambda kind, job: None):
+                 on_event: Callable[..., None] = lambda kind, job, result=None: None):
         self.size = max(1, size)
         self.timeout = timeout
         self.settings = {"sys_path": list(sys.path), "memory_limit": memory_limit, "parent": os.getpid()}
         self.env = worker_env(self.size)
         self.on_event = on_event
 
-    def run(self, jobs: list[Job], options) -> dict[int, dict]:
-        """Run every job; returns {job.index: SourceReport JSON}. Kills every worker before returning or raising."""
+    def run(self, jobs: list[Job], options) -> None:
+        """Run every job, handing each result to on_event("done", job, SourceReport JSON) as it arrives.
+
+        Every worker is killed and reaped before this returns or raises (KeyboardInterrupt included).
+        """
         self.pending = deque(jobs)
-        self.results: dict[int, dict] = {}
         self.workers: list[Worker] = []
         self.selector = selectors.DefaultSelector()
         self.startup_failures = 0
@@ -116,7 +118,6 @@ class Pool:
                         worker.start(job, options)
                 self._wait()
                 self._enforce_deadlines()
-            return self.results
         finally:
             self._shutdown()
 
@@ -169,13 +170,11 @@ class Pool:
         if self.startup_failures >= STARTUP_ATTEMPTS:
             while self.pending:
                 job = self.pending.popleft()
-                self.results[job.index] = _error(job, f"could not start a worker: {why}")
-                self.on_event("done", job)
+                self.on_event("done", job, _error(job, f"could not start a worker: {why}"))
 
     def _finish(self, worker: Worker, result: dict) -> None:
-        self.results[worker.job.index] = result
-        self.on_event("done", worker.job)
-        worker.job = None
+        job, worker.job = worker.job, None
+        self.on_event("done", job, result)
 
     def _remove(self, worker: Worker) -> None:
         self.selector.unregister(worker.fd)

@@ -101,39 +101,41 @@ def run_sources(task: str, sources, options, schedule: Schedule | None = None) -
             keys[index] = key
             jobs.append(Job(index, task, text))
     progress = Progress(len(sources), len(results)) if schedule.progress and jobs else None
+
+    def on_event(kind: str, job: Job, data: dict | None = None) -> None:
+        if data is not None:
+            results[job.index] = SourceReport.from_json(data)
+            if keys.get(job.index) and not results[job.index].error:  # errors may be the machine's: retry
+                cache.put(keys[job.index], data)  # at once, so an interrupted run keeps what it finished
+        if progress:
+            progress.event(kind, job)
+
     try:
-        for index, data in _execute(jobs, options, schedule, progress).items():
-            results[index] = SourceReport.from_json(data)
-            if keys.get(index) and not results[index].error:  # errors may be the machine's fault: retry them
-                cache.put(keys[index], data)
+        _execute(jobs, options, schedule, on_event)
     finally:
         if progress:
             progress.close()
     return Report(tuple(results[i] for i in range(len(sources))))
 
 
-def _execute(jobs: list[Job], options, schedule: Schedule, progress) -> dict[int, dict]:
-    on_event = progress.event if progress else (lambda kind, job: None)
+def _execute(jobs: list[Job], options, schedule: Schedule, on_event) -> None:
     if not jobs:
-        return {}
+        return
     if schedule.jobs == 0:
         return _in_process(jobs, options, on_event)
     size = min(schedule.jobs or default_jobs(), len(jobs))
     memory = int(schedule.memory_limit_gib * GIB) if schedule.memory_limit_gib else None
     with _sigterm_as_interrupt():
-        return Pool(size, schedule.timeout, memory, on_event).run(jobs, options)
+        Pool(size, schedule.timeout, memory, on_event).run(jobs, options)
 
 
-def _in_process(jobs: list[Job], options, on_event) -> dict[int, dict]:
+def _in_process(jobs: list[Job], options, on_event) -> None:
     import importlib
 
-    results = {}
     for job in jobs:
         module, _, name = job.task.partition(":")
         on_event("start", job)
-        results[job.index] = getattr(importlib.import_module(module), name)(job.text, options).to_json()
-        on_event("done", job)
-    return results
+        on_event("done", job, getattr(importlib.import_module(module), name)(job.text, options).to_json())
 
 
 class _sigterm_as_interrupt:

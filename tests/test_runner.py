@@ -79,12 +79,13 @@ def group_members(pgid: int) -> list[int]:
     return members
 
 
-def test_ctrl_c_stops_every_worker(tmp_path):
-    sources = [write(tmp_path, f"hang{i}", HANG) for i in range(3)]
-    cli = subprocess.Popen([sys.executable, "-m", "shapelint", "probe", *sources, "--jobs", "2", "--no-cache"],
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+def test_ctrl_c_stops_every_worker_and_keeps_finished_results(tmp_path):
+    sources = [write(tmp_path, "good", GOOD)] + [write(tmp_path, f"hang{i}", HANG) for i in range(2)]
+    cli = subprocess.Popen([sys.executable, "-m", "shapelint", "probe", *sources, "--jobs", "2", "--sizes", "32"],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+                           env={**os.environ, "SHAPELINT_CACHE_DIR": str(tmp_path / "cache")})
     deadline = time.monotonic() + 180
-    while len(list(tmp_path.glob("*.started"))) < 2:  # both workers are inside a hanging factory
+    while len(list(tmp_path.glob("*.started"))) < 2:  # the good source is done, both workers hang
         assert cli.poll() is None and time.monotonic() < deadline, cli.stderr.read() if cli.poll() is not None else "no start"
         time.sleep(0.2)
     assert len(group_members(cli.pid)) >= 3
@@ -95,6 +96,7 @@ def test_ctrl_c_stops_every_worker(tmp_path):
     assert cli.returncode == 130
     assert err.splitlines() == ["shapelint: interrupted; every worker stopped"]
     assert group_members(cli.pid) == []
+    assert len(list((tmp_path / "cache").rglob("*.json"))) == 1  # cached when it finished, not at the end
 
 
 def test_progress_on_a_terminal_only(tmp_path):
