@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import unicodedata
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import parse_qsl
@@ -129,12 +127,16 @@ def _literal(value: str):
 
 def hub_cache_dir() -> Path:
     """Where tensorflow_hub keeps downloaded modules (TFHUB_CACHE_DIR, else <tmp>/tfhub_modules)."""
+    import tempfile  # here, not at the top: every command imports this module, few resolve a handle
+
     return Path(os.environ.get("TFHUB_CACHE_DIR") or Path(tempfile.gettempdir()) / "tfhub_modules")
 
 
 def hub_module_dir(handle: str) -> Path:
     """Resolve a TF Hub handle offline, exactly where tensorflow_hub would have cached it."""
     try:
+        import hashlib
+
         digest = hashlib.sha1(handle.encode("utf8")).hexdigest()
     except UnicodeEncodeError:  # undecodable bytes on the command line
         raise SourceError(f"{shown(handle)}: not a valid TF Hub handle") from None
