@@ -13,7 +13,6 @@ import importlib
 import json
 import os
 import pickle
-import resource
 import signal
 import sys
 
@@ -28,7 +27,7 @@ def main() -> None:
         return
     sys.path[:] = settings["sys_path"]  # resolve module:factory sources exactly as the parent would
     if settings["memory_limit"]:
-        resource.setrlimit(resource.RLIMIT_AS, (settings["memory_limit"], settings["memory_limit"]))
+        _cap_memory(settings["memory_limit"])
     from shapelint.adapters._quiet import import_tensorflow
     from shapelint.errors import one_line
 
@@ -59,6 +58,16 @@ def _send(stream, message: dict) -> None:
 def _resolve(task: str):
     module, _, name = task.partition(":")
     return getattr(importlib.import_module(module), name)
+
+
+def _cap_memory(limit: int) -> None:
+    """Address space, soft and hard: past it allocations fail in this worker, and it cannot lift the cap."""
+    try:
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    except (ImportError, ValueError, OSError):
+        pass  # not enforceable here (no rlimits, or a platform that refuses RLIMIT_AS); the timeout still is
 
 
 def _die_with_parent(parent: int) -> bool:

@@ -36,12 +36,14 @@ class Job:
 class Worker:
     def __init__(self, settings: dict, env: dict):
         self.stderr = tempfile.TemporaryFile()
+        # its own process group, so killing it also kills whatever a model's code started
         self.proc = subprocess.Popen([sys.executable, "-m", "shapelint._worker"], stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, stderr=self.stderr, env=env)
+                                     stdout=subprocess.PIPE, stderr=self.stderr, env=env, start_new_session=True)
         self.fd = self.proc.stdout.fileno()
         self.buffer = b""
         self.job: Job | None = None
         self.ready = False
+        self.garbled = False
         self.since = time.monotonic()
         self.send(settings)
 
@@ -58,17 +60,23 @@ class Worker:
         self.send((job.task, job.text, options))
 
     def receive(self) -> list[dict] | None:
-        """Complete messages read so far; None once the worker's output has ended (it exited)."""
+        """Complete messages read so far; None once the worker's output has ended or cannot be read."""
         data = os.read(self.fd, 1 << 16)
         if not data:
             return None
         self.buffer += data
         *lines, self.buffer = self.buffer.split(b"\n")
-        return [json.loads(line) for line in lines if line.strip()]
+        try:
+            return [json.loads(line) for line in lines if line.strip()]
+        except ValueError:  # something in the worker wrote to the answer pipe: it can no longer be trusted
+            self.garbled = True
+            return None
 
     def kill(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.kill()
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass  # the group is gone already
         self.proc.wait()
         for stream in (self.proc.stdin, self.proc.stdout, self.stderr):
             try:
@@ -78,7 +86,12 @@ class Worker:
 
     def death(self) -> str:
         """Why the worker ended, in a few words, with the last line it wrote to stderr if any."""
-        code = self.proc.wait()
+        if self.garbled:
+            return "worker sent an unreadable answer"
+        try:
+            code = self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:  # it closed its answer pipe but lives on
+            return "worker stopped answering"
         if code < 0:
             name = signal.Signals(-code).name
             why = f"worker crashed ({name}{', out of memory?' if name == 'SIGKILL' else ''})"

@@ -23,11 +23,13 @@ def build():
     return keras.Model(inputs, keras.layers.Conv2D(4, 3, strides=2)(inputs))
 """
 HANG = """
+import subprocess
 import time
 from pathlib import Path
 
 def build():
-    Path(__file__).with_suffix(".started").touch()
+    child = subprocess.Popen(["sleep", "3600"])  # must not outlive the worker
+    Path(__file__).with_suffix(".started").write_text(str(child.pid))
     time.sleep(3600)
 """
 ABORT = "import os\n\ndef build():\n    os.abort()\n"
@@ -64,6 +66,16 @@ def test_hang_crash_and_memory_are_errors_next_to_a_good_source(tmp_path):
     assert "MemoryError" in greedy.error and greedy.backbone is None, errors
     assert [r.source for r in (good, hang, abort, segfault, greedy)] == sources
     assert all("\n" not in r.error for r in (hang, abort, segfault, greedy))
+    assert not alive(int((tmp_path / "hang.started").read_text()))
+
+
+def alive(pid: int) -> bool:
+    """Running or sleeping; a zombie (dead, not yet reaped by init) does not count."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
 
 def group_members(pgid: int) -> list[int]:
@@ -79,6 +91,17 @@ def group_members(pgid: int) -> list[int]:
     return members
 
 
+def children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry.name))
+        except (OSError, ValueError):
+            continue
+    return found
+
+
 def test_ctrl_c_stops_every_worker_and_keeps_finished_results(tmp_path):
     sources = [write(tmp_path, "good", GOOD)] + [write(tmp_path, f"hang{i}", HANG) for i in range(2)]
     cli = subprocess.Popen([sys.executable, "-m", "shapelint", "probe", *sources, "--jobs", "2", "--sizes", "32"],
@@ -88,14 +111,18 @@ def test_ctrl_c_stops_every_worker_and_keeps_finished_results(tmp_path):
     while len(list(tmp_path.glob("*.started"))) < 2:  # the good source is done, both workers hang
         assert cli.poll() is None and time.monotonic() < deadline, cli.stderr.read() if cli.poll() is not None else "no start"
         time.sleep(0.2)
-    assert len(group_members(cli.pid)) >= 3
+    workers = children(cli.pid)
+    grandchildren = [int(marker.read_text()) for marker in tmp_path.glob("*.started")]
+    assert len(workers) == 2 and all(alive(pid) for pid in grandchildren)
 
     os.killpg(cli.pid, signal.SIGINT)  # what a terminal does on Ctrl-C
     _, err = cli.communicate(timeout=60)
 
     assert cli.returncode == 130
     assert err.splitlines() == ["shapelint: interrupted; every worker stopped"]
-    assert group_members(cli.pid) == []
+    # each worker leads its own process group, so what a model started dies with it
+    assert group_members(cli.pid) == [] and all(group_members(pid) == [] for pid in workers)
+    assert not any(alive(pid) for pid in grandchildren)
     assert len(list((tmp_path / "cache").rglob("*.json"))) == 1  # cached when it finished, not at the end
 
 
