@@ -156,7 +156,10 @@ def test_reports_round_trip_through_json_with_every_field():
     for field in fields(BackboneRecord):  # a new field must be filled here, and serialised, to pass
         assert getattr(backbone, field.name) != field.default, field.name
     report = SourceReport("m.keras", backbone, {"pooling": "required", "notes": ["n"]},
-                          (Finding("pooling-required", "SL101", "info", "message", "fix", "conv"),), None, "m.keras")
+                          (Finding("pooling-required", "SL101", "info", "message", "fix", "conv"),), "m.keras: partly",
+                          "m.keras")
+    for field in fields(SourceReport):
+        assert getattr(report, field.name) != field.default, field.name
     assert SourceReport.from_json(json.loads(json.dumps(report.to_json()))) == report
     failed = SourceReport("x", error="x: no such file")
     assert SourceReport.from_json(failed.to_json()) == failed
