@@ -28,7 +28,7 @@ def main() -> None:
     sys.path[:] = settings["sys_path"]  # resolve module:factory sources exactly as the parent would
     if settings["memory_limit"]:
         _cap_memory(settings["memory_limit"])
-    from shapelint.adapters._quiet import import_tensorflow
+    from shapelint.adapters._quiet import clear_session, import_tensorflow
     from shapelint.errors import one_line
 
     import_tensorflow()
@@ -39,6 +39,7 @@ def main() -> None:
             return  # the parent closed our stdin: no more work
         task, text, options = message
         try:
+            clear_session()
             result = _resolve(task)(text, options).to_json()
         except BaseException as exc:  # SystemExit from a factory included: report it, keep serving
             result = {"source": text, "error": f"{text}: {one_line(exc)}"}

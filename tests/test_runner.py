@@ -147,3 +147,19 @@ def test_progress_on_a_terminal_only(tmp_path):
 
     quiet = subprocess.run([*command, "--quiet"], capture_output=True, timeout=180, check=True)
     assert quiet.stderr == b""
+
+
+DENSE_ON_MAP = """
+def build():
+    import keras
+    inputs = keras.Input((32, 32, 3))
+    return keras.Model(inputs, keras.layers.Dense(5)(keras.layers.Conv2D(4, 3)(inputs)))
+"""
+
+
+def test_sources_sharing_a_worker_do_not_see_each_other(tmp_path):
+    """Keras numbers unnamed layers per session: the second model must not get 'dense_1' from the first."""
+    sources = [write(tmp_path, name, DENSE_ON_MAP) for name in ("first", "second")]
+    report = run_sources("shapelint.check:check_source", sources, OPTIONS, Schedule(jobs=1, cache=False))
+    layers = [[f.layer for f in result.findings if f.layer] for result in report.results]
+    assert layers[0] and layers[0] == layers[1], layers

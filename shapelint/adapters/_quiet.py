@@ -45,3 +45,13 @@ def import_tensorflow():
     import tensorflow as tf
 
     return tf
+
+
+def clear_session() -> None:
+    """Start the next source from a clean slate: Keras numbers unnamed layers per session ('dense_1'),
+    so without this a layer's name in a finding would depend on which sources ran before in the worker."""
+    import keras
+
+    keras.backend.clear_session()
+    if "tf_keras" in sys.modules:
+        sys.modules["tf_keras"].backend.clear_session()
