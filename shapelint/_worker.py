@@ -3,7 +3,8 @@
 Protocol, one line per message: the parent writes base64 pickles (its own trusted objects) to stdin:
 first the settings, then (task, source, options) tuples. The worker answers on the stdout it was
 started with, as JSON: {"ready": true} once TensorFlow is imported, then {"result": <SourceReport JSON>}
-per source. File descriptor 1 itself is pointed at /dev/null so a model's prints cannot corrupt answers.
+per source. File descriptors 0 and 1 themselves are then pointed at /dev/null, so a model that prints
+or reads stdin cannot corrupt answers or swallow tasks.
 """
 
 from __future__ import annotations
@@ -18,11 +19,13 @@ import sys
 
 
 def main() -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C goes to the whole group; the parent decides
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when a worker stops
+    tasks = os.fdopen(os.dup(0), "rb")
     answers = os.fdopen(os.dup(1), "w", buffering=1)
-    devnull = os.open(os.devnull, os.O_WRONLY)
+    devnull = os.open(os.devnull, os.O_RDWR)
+    os.dup2(devnull, 0)
     os.dup2(devnull, 1)
-    settings = _read()
+    settings = _read(tasks)
     if settings is None or not _die_with_parent(settings["parent"]):
         return
     sys.path[:] = settings["sys_path"]  # resolve module:factory sources exactly as the parent would
@@ -34,7 +37,7 @@ def main() -> None:
     import_tensorflow()
     _send(answers, {"ready": True})
     while True:
-        message = _read()
+        message = _read(tasks)
         if message is None:
             return  # the parent closed our stdin: no more work
         task, text, options = message
@@ -46,8 +49,8 @@ def main() -> None:
         _send(answers, {"result": result})
 
 
-def _read():
-    line = sys.stdin.buffer.readline()
+def _read(tasks):
+    line = tasks.readline()
     return pickle.loads(base64.b64decode(line)) if line.strip() else None
 
 

@@ -41,6 +41,16 @@ def build():
     inputs = keras.Input((None, None, 3))
     return keras.Model(inputs, keras.layers.Conv2D(4, 3)(inputs))
 """
+RUDE = """
+import sys
+
+def build():
+    sys.stdin.read()  # the worker's task pipe must not be what it reads
+    print("{not json")  # nor where this goes
+    import keras
+    inputs = keras.Input((None, None, 3))
+    return keras.Model(inputs, keras.layers.Conv2D(4, 3, strides=2)(inputs))
+"""
 OPTIONS = Options(sizes=((32, 32), (48, 48)))
 
 
@@ -52,19 +62,21 @@ def write(tmp_path: Path, name: str, code: str) -> str:
 
 def test_hang_crash_and_memory_are_errors_next_to_a_good_source(tmp_path):
     sources = [write(tmp_path, name, code) for name, code in
-               [("good", GOOD), ("hang", HANG), ("abort", ABORT), ("segfault", SEGFAULT), ("greedy", GREEDY)]]
+               [("good", GOOD), ("hang", HANG), ("abort", ABORT), ("segfault", SEGFAULT), ("greedy", GREEDY),
+                ("rude", RUDE)]]
     # the hang's 10 s overlap the other worker's three TensorFlow imports (crashed workers are replaced)
     schedule = Schedule(jobs=2, timeout=10, memory_limit_gib=3, cache=False)
     results = run_sources("shapelint.run:probe_source", sources, OPTIONS, schedule).results
-    good, hang, abort, segfault, greedy = results
+    good, hang, abort, segfault, greedy, rude = results
     errors = "\n".join(str(r.error) for r in results)
 
     assert good.error is None and good.backbone.records[0].outputs == {"output": (1, 15, 15, 4)}, errors
+    assert rude.error is None and rude.backbone.records == good.backbone.records, errors
     assert hang.error == f"{sources[1]}: timed out after 10 s", errors
     assert abort.error.startswith(f"{sources[2]}: worker crashed (SIGABRT"), errors
     assert segfault.error.startswith(f"{sources[3]}: worker crashed (SIGSEGV"), errors
     assert "MemoryError" in greedy.error and greedy.backbone is None, errors
-    assert [r.source for r in (good, hang, abort, segfault, greedy)] == sources
+    assert [r.source for r in results] == sources
     assert all("\n" not in r.error for r in (hang, abort, segfault, greedy))
     assert not alive(int((tmp_path / "hang.started").read_text()))
 
