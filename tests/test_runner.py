@@ -114,7 +114,11 @@ def children(pid: int) -> list[int]:
     return found
 
 
-def test_ctrl_c_stops_every_worker_and_keeps_finished_results(tmp_path):
+@pytest.mark.parametrize("interrupt", [
+    lambda pid: os.killpg(pid, signal.SIGINT),  # what a terminal does on Ctrl-C
+    lambda pid: os.kill(pid, signal.SIGTERM),  # what a CI runner does when a job is cancelled
+], ids=["ctrl-c", "sigterm"])
+def test_interrupt_stops_every_worker_and_keeps_finished_results(tmp_path, interrupt):
     sources = [write(tmp_path, "good", GOOD)] + [write(tmp_path, f"hang{i}", HANG) for i in range(2)]
     cli = subprocess.Popen([sys.executable, "-m", "shapelint", "probe", *sources, "--jobs", "2", "--sizes", "32"],
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
@@ -127,7 +131,7 @@ def test_ctrl_c_stops_every_worker_and_keeps_finished_results(tmp_path):
     grandchildren = [int(marker.read_text()) for marker in tmp_path.glob("*.started")]
     assert len(workers) == 2 and all(alive(pid) for pid in grandchildren)
 
-    os.killpg(cli.pid, signal.SIGINT)  # what a terminal does on Ctrl-C
+    interrupt(cli.pid)
     _, err = cli.communicate(timeout=60)
 
     assert cli.returncode == 130
