@@ -5,9 +5,9 @@ Timing is left to benchmarks/startup.py; these tests check what is imported, whi
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
-from importlib import metadata
 
 import pytest
 
@@ -49,8 +49,9 @@ def test_plugin_is_loaded_and_light():
 def test_pytest_plugin_loads_without_framework(tmp_path):
     # numpy is left out here: other installed plugins may import it; the framework must not be imported
     (tmp_path / "test_plugin_light.py").write_text(PLUGIN_CHECK.format(heavy=HEAVY[:4]))
-    registered = any(ep.value == "shapelint.pytest_plugin" for ep in metadata.entry_points(group="pytest11"))
-    plugin = [] if registered else ["-p", "shapelint.pytest_plugin"]
-    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *plugin, str(tmp_path)],
-                          capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    # Load exactly this plugin, by name: whether an entry point is visible depends on which metadata
+    # (an installed dist-info or a stale in-tree egg-info) the interpreter finds first.
+    env = dict(os.environ, PYTEST_DISABLE_PLUGIN_AUTOLOAD="1")
+    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "shapelint.pytest_plugin",
+                           str(tmp_path)], capture_output=True, text=True, timeout=120, cwd=tmp_path, env=env)
     assert done.returncode == 0 and "1 passed" in done.stdout, done.stdout[-2000:]
