@@ -163,3 +163,10 @@ def test_reports_round_trip_through_json_with_every_field():
     assert SourceReport.from_json(json.loads(json.dumps(report.to_json()))) == report
     failed = SourceReport("x", error="x: no such file")
     assert SourceReport.from_json(failed.to_json()) == failed
+
+
+def test_key_follows_shapelint_code(monkeypatch):
+    """A developer's editable install changes without a version bump: its results must not be reused."""
+    before = key("keras:MobileNetV2")
+    monkeypatch.setattr(cache, "code_fingerprint", lambda: "edited")
+    assert key("keras:MobileNetV2") != before
