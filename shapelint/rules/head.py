@@ -8,7 +8,7 @@ from math import prod
 from ..layers import PASS_THROUGH, LayerRecord, ModelRecord
 from ..records import Layout
 from ..sources import format_size
-from ..verdict import verdict
+from ..verdict import shape_text, verdict
 from .registry import rule
 
 CROSSENTROPIES = ("BinaryCrossentropy", "CategoricalCrossentropy", "SparseCategoricalCrossentropy",
@@ -20,9 +20,8 @@ FULL_SHAPE = re.compile(r"Full shape received: (\([^)]*\))")
 
 
 def text(shape) -> str:
-    """(None, 7, 7, 1280), unknown dimensions as '?' except the batch."""
-    dims = ["None" if i == 0 and d is None else "?" if d is None else str(d) for i, d in enumerate(shape)]
-    return "(" + ", ".join(dims) + (",)" if len(dims) == 1 else ")")
+    """(None, 7, 7, 1280) as Keras prints a layer's shape: the batch as it is, other unknown dimensions as '?'."""
+    return shape_text(shape, batch=str(shape[0]))
 
 
 def channels_first(model: ModelRecord, shape) -> bool:
