@@ -23,10 +23,10 @@ EXAMPLE = ["check", "examples/buggy_head.py:flatten_head", "examples/buggy_head.
 
 
 def rule_table() -> str:
-    from shapelint.rules import REGISTRY
+    from shapelint.rules.registry import all_rules
 
     lines = ["| Code | Name | Severity | What it does |", "| --- | --- | --- | --- |"]
-    for rule in sorted(REGISTRY.values(), key=lambda r: r.code):
+    for rule in all_rules():
         lines.append(f"| {rule.code} | `{rule.name}` | {rule.severity} | {rule.summary} |")
     return "\n".join(lines)
 

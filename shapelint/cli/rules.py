@@ -14,9 +14,9 @@ def rules_command():
     """List every rule: code, name, severity, and what it does."""
     from tabulate import tabulate
 
-    from ..rules import REGISTRY
+    from ..rules.registry import all_rules
 
-    rows = [(r.code, r.name, r.severity, r.summary) for r in sorted(REGISTRY.values(), key=lambda r: r.code)]
+    rows = [(r.code, r.name, r.severity, r.summary) for r in all_rules()]
     click.echo(tabulate(rows, headers=["code", "name", "severity", "what it does"], tablefmt="simple"))
 
 

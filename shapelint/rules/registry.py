@@ -25,7 +25,7 @@ class Rule:
 
     @property
     def summary(self) -> str:
-        """The first sentence of 'What it does'."""
+        """The docstring's one-line summary (the line before '## What it does')."""
         for line in self.doc.splitlines():
             if line.strip() and not line.startswith("#"):
                 return line.strip()
@@ -46,6 +46,11 @@ def rule(code: str, name: str, severity: str, subject: str):
     return register
 
 
+def all_rules() -> list[Rule]:
+    """Every registered rule, by code: the order of findings, `shapelint rules` and the README table."""
+    return sorted(REGISTRY.values(), key=lambda r: r.code)
+
+
 def lookup(key: str) -> Rule | None:
     key = key.strip()
     return REGISTRY.get(key.upper()) or next((r for r in REGISTRY.values() if r.name == key.lower()), None)
@@ -53,14 +58,15 @@ def lookup(key: str) -> Rule | None:
 
 def _match(rule_: Rule, patterns: Iterable[str]) -> int:
     """Length of the longest pattern naming this rule (code prefix or exact name); 0 if none."""
-    best = 0
-    for pattern in patterns:
-        pattern = pattern.strip()
-        if pattern.lower() == rule_.name or (pattern and rule_.code.startswith(pattern.upper())):
-            best = max(best, len(pattern) if pattern.lower() != rule_.name else 99)
-        elif pattern.upper() == "ALL":
-            best = max(best, 1)
-    return best
+    return max((_specificity(rule_, pattern.strip()) for pattern in patterns), default=0)
+
+
+def _specificity(rule_: Rule, pattern: str) -> int:
+    if pattern.lower() == rule_.name:
+        return 99  # a name beats any code prefix
+    if pattern and rule_.code.startswith(pattern.upper()):
+        return len(pattern)
+    return 1 if pattern.upper() == "ALL" else 0
 
 
 def selected(rule_: Rule, select: Iterable[str] = (), ignore: Iterable[str] = ()) -> bool:
@@ -71,7 +77,7 @@ def selected(rule_: Rule, select: Iterable[str] = (), ignore: Iterable[str] = ()
 
 def run_rules(subject: str, record, select=(), ignore=(), **options) -> tuple[Finding, ...]:
     findings = []
-    for rule_ in sorted(REGISTRY.values(), key=lambda r: r.code):
+    for rule_ in all_rules():
         if rule_.subject != subject or not selected(rule_, select, ignore):
             continue
         for item in rule_.check(record, **options):
@@ -81,8 +87,4 @@ def run_rules(subject: str, record, select=(), ignore=(), **options) -> tuple[Fi
 
 def validate_patterns(patterns: Iterable[str]) -> list[str]:
     """Patterns that match no rule, so the CLI can refuse a typo instead of silently selecting nothing."""
-    return [p for p in patterns if p.strip() and _match_any(p) is False]
-
-
-def _match_any(pattern: str) -> bool:
-    return pattern.strip().upper() == "ALL" or any(_match(r, [pattern]) for r in REGISTRY.values())
+    return [p for p in patterns if p.strip() and not any(_match(r, [p]) for r in REGISTRY.values())]
