@@ -234,4 +234,14 @@ def describe(v: Verdict) -> str:
         parts.append(f"Too small: {small}.")
     if len(v.outputs) > 1:
         parts.append(f"{len(v.outputs)} outputs; the verdict describes '{main.name}'.")
+        parts += [_other_output(out) for out in v.outputs[1:]]
     return " ".join(parts)
+
+
+def _other_output(out: OutputVerdict) -> str:
+    shape = shape_text(out.example_shape)
+    if out.pooling == REQUIRED:
+        return f"'{out.name}' {shape} needs {out.pooling_layer} before Dense(num_classes)."
+    if out.pooling == APPLIED:
+        return f"'{out.name}' {shape} is already pooled: Dense(num_classes) goes right after it."
+    return f"'{out.name}' {shape} has rank {out.rank}: pooling unknown."

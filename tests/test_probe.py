@@ -140,6 +140,9 @@ def test_dict_outputs_are_all_recorded(fixtures_dir):
     assert outputs["pooled"]["pooling"] == "applied"
     assert outputs["feature_map"]["pooling"] == "required"
     assert outputs["feature_map"]["output_stride"] == 4
+    # the verdict describes the first output and says what to do with every other one
+    assert result.verdict["pooling"] == "required"
+    assert "'pooled' (N, 16) is already pooled: Dense(num_classes) goes right after it." in result.verdict["text"]
 
 
 def test_fixed_signature_savedmodel(fixtures_dir):
@@ -158,6 +161,9 @@ PATH = {path!r}
 
 def layer():
     return hub.KerasLayer(PATH)
+
+def fixed_layer():
+    return hub.KerasLayer(PATH.replace("hub_feature_map", "hub_fixed_224"))
 
 def model():
     return tf_keras.Sequential([tf_keras.Input((None, None, 3)), hub.KerasLayer(PATH, trainable=False)])
@@ -278,3 +284,11 @@ def test_tf1_hub_module_is_probed_through_its_default_signature(tmp_path):
     assert result.backbone.records[0].outputs == {"default": (1, 8), "feature_map": (1, 112, 112, 8)}
     assert result.verdict["pooling"] == "applied"  # hub.KerasLayer returns outputs["default"]
     assert result.verdict["outputs"]["feature_map"]["pooling"] == "required"
+
+
+def test_hub_layer_with_a_fixed_signature_fails_other_sizes_in_one_line(fixtures_dir, factory_file):
+    result = run(factory_file(HUB_LAYER.format(path=str(fixtures_dir / "hub_feature_map")), "fixed_layer"))
+    assert result.verdict["input_sizes"] == "fixed"
+    failed = [r for r in result.backbone.records if r.error]
+    assert failed and all(r.error == f"ValueError: input {r.input_shape} does not fit the declared input (None, 224, 224, 3)"
+                          for r in failed)

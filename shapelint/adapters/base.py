@@ -48,6 +48,16 @@ def flatten_outputs(outputs, is_leaf: Callable[[Any], bool], prefix: str = "") -
     return named
 
 
+def is_tensor(value) -> bool:
+    """A leaf of a model's output: anything with a shape and a dtype (tf.Tensor, TensorSpec, KerasTensor)."""
+    return hasattr(value, "shape") and hasattr(value, "dtype")
+
+
+def output_shapes(outputs) -> dict[str, Shape]:
+    """Every named output of a (nested) model output, as a shape."""
+    return {key: dims(t.shape) for key, t in flatten_outputs(outputs, is_tensor).items()}
+
+
 def dims(shape) -> Shape:
     """A framework shape as a tuple of ints with None for unknown dimensions."""
     if getattr(shape, "rank", 0) is None:  # tf.TensorShape of unknown rank

@@ -5,7 +5,7 @@ from __future__ import annotations
 from ..records import InputSpec, Layout
 from ..sources import SourceError
 from ._quiet import import_tensorflow
-from .base import Backbone, dims, flatten_outputs, host_limits
+from .base import Backbone, dims, host_limits, output_shapes
 
 
 def is_keras3(obj) -> bool:
@@ -23,13 +23,11 @@ def backbone(model, name: str, kind: str = "keras3") -> Backbone:
     spec = input_spec(getattr(model, "inputs", None) or [], name)
 
     def symbolic(shape):
-        out = model.compute_output_spec(keras.KerasTensor(shape, dtype=spec.dtype))
-        return {key: dims(t.shape) for key, t in flatten_outputs(out, _is_tensor).items()}
+        return output_shapes(model.compute_output_spec(keras.KerasTensor(shape, dtype=spec.dtype)))
 
     def execute(shape):
         with host_limits():
-            out = model(np.zeros(shape, dtype=spec.dtype), training=False)
-        return {key: dims(t.shape) for key, t in flatten_outputs(out, _is_tensor).items()}
+            return output_shapes(model(np.zeros(shape, dtype=spec.dtype), training=False))
 
     return Backbone(name, kind, spec, symbolic, execute, model=model)
 
@@ -48,26 +46,22 @@ def application(build, name: str) -> Backbone:
         return result
     except Exception:
         pass
-    models = {}
+    built = {}
 
-    def model_for(shape):
-        if shape not in models:
-            models[shape] = build(input_shape=tuple(shape[1:]))
-        return models[shape]
+    def at(shape) -> Backbone:
+        if shape not in built:
+            built[shape] = backbone(build(input_shape=tuple(shape[1:])), name)
+        return built[shape]
 
     def symbolic(shape):
-        return backbone(model_for(shape), name).symbolic(shape)
+        return at(shape).symbolic(shape)
 
     def execute(shape):
-        return backbone(model_for(shape), name).execute(shape)
+        return at(shape).execute(shape)
 
     rebuilt = Backbone(name, "keras3", result.input, symbolic, execute, model=result.model)
     rebuilt.notes.append("rebuilt for each input size: the architecture cannot run with a variable input shape")
     return rebuilt
-
-
-def _is_tensor(value) -> bool:
-    return hasattr(value, "shape") and hasattr(value, "dtype")
 
 
 def input_spec(inputs, name: str) -> InputSpec:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import difflib
 import importlib
-import inspect
 import importlib.util
+import inspect
 import sys
 from pathlib import Path
 
@@ -40,9 +40,8 @@ def from_object(obj, name: str) -> Backbone:
         spec = keras3.input_spec(obj.inputs or [], name)
         return tfcall.backbone(lambda x: obj(x, training=False), spec, name, "tf_keras", model=obj)
     if isinstance(obj, tf_keras.layers.Layer):  # e.g. hub.KerasLayer on its own
-        fn = getattr(obj, "_func", None)
-        spec = _layer_spec(obj) or (savedmodel.spec_for(fn.__call__ if hasattr(fn, "__call__") else fn) if fn else None)
-        return tfcall.backbone(lambda x: obj(x, training=False), spec or keras3.InputSpec(), name, "tf_keras", model=obj)
+        spec = _layer_spec(obj) or keras3.InputSpec()
+        return tfcall.backbone(lambda x: obj(x, training=False), spec, name, "tf_keras", model=obj)
     if callable(obj):
         tf = import_tensorflow()
         if isinstance(obj, tf.Module):
@@ -52,9 +51,14 @@ def from_object(obj, name: str) -> Backbone:
 
 
 def _layer_spec(layer):
+    """A tf_keras layer's image input: its declared input shape, else (hub.KerasLayer) what its module takes."""
     shape = getattr(layer, "_batch_input_shape", None)
     if shape and len(shape) == 4:
         return keras3.spec_from_shape(tuple(shape), "float32")
+    func = getattr(layer, "_func", None)  # the restored module, or one of its signatures
+    for candidate in (getattr(func, "__call__", None), func):
+        if getattr(candidate, "concrete_functions", None) or hasattr(candidate, "structured_input_signature"):
+            return savedmodel.spec_for(candidate)
     return None
 
 

@@ -14,24 +14,11 @@ def shape_cell(shape) -> str:
 
 
 def format_source(result: SourceReport) -> str:
-    lines = [result.source]
     if result.error:
         return f"{result.source}\n  error: {result.error}\n"
+    lines = [result.source]
     if result.backbone and result.backbone.records:
-        names = result.backbone.output_names
-        headers = ["input", *(names if len(names) > 1 else ["output"]), "how"]
-        rows = []
-        for record in result.backbone.records:
-            how = "executed" if record.executed else "inferred"
-            if record.error:
-                rows.append([format_size(record.size), record.error, how])
-                continue
-            cells = [shape_cell(record.outputs.get(n, ())) for n in names]
-            if record.empty:
-                cells[-1] += "  empty: too small"
-            rows.append([format_size(record.size), *cells, how])
-        table = tabulate(rows, headers=headers, tablefmt="simple", disable_numparse=True, maxcolwidths=[None] * (len(headers) - 2) + [70, None])
-        lines.append(table)
+        lines.append(_records_table(result.backbone))
     if result.verdict:
         lines.append(result.verdict["text"])
         lines += [f"note: {note}" for note in result.verdict.get("notes", ())]
@@ -39,6 +26,22 @@ def format_source(result: SourceReport) -> str:
         where = f" [{f.layer}]" if f.layer else ""
         lines.append(f"{f.severity:<7} {f.code} {f.rule}{where}: {f.message}\n        fix: {f.fix}")
     return "\n".join(lines) + "\n"
+
+
+def _records_table(backbone) -> str:
+    """Input size -> one column per output (or the size's error), and whether it was executed or inferred."""
+    names = backbone.output_names or ["output"]
+    rows = []
+    for record in backbone.records:
+        cells = [shape_cell(record.outputs.get(n, ())) for n in names]
+        if record.error:
+            cells = [record.error] + [""] * (len(names) - 1)
+        elif record.empty:
+            cells[-1] += "  empty: too small"
+        rows.append([format_size(record.size), *cells, "executed" if record.executed else "inferred"])
+    headers = ["input", *(names if len(names) > 1 else ["output"]), "how"]
+    widths = [None, *[70] * len(names), None]
+    return tabulate(rows, headers=headers, tablefmt="simple", disable_numparse=True, maxcolwidths=widths)
 
 
 def format_table(report: Report) -> str:
