@@ -70,5 +70,5 @@ def _guarded(name: str, record, options: Options) -> SourceReport:
     if model.build_error and not findings:  # no rule explains why the model could not be built
         return SourceReport(name, error=load_error or f"{name}: cannot build: {model.build_error}")
     backbone = model.backbone
-    return SourceReport(name, backbone, verdict(backbone).to_json() if backbone else None, findings, None,
-                        str(path) if path else None)
+    judged = dict(verdict(backbone).to_json(), notes=list(model.notes)) if backbone else None
+    return SourceReport(name, backbone, judged, findings, None, str(path) if path else None)

@@ -108,6 +108,7 @@ class ModelRecord:
     backbone: BackboneRecord | None = None  # the probe of the backbone inside, when one was found
     backbone_layer: str | None = None
     build_error: str | None = None  # the framework's one-line error when the model could not be built
+    notes: tuple[str, ...] = ()  # what loading and probing the backbone noted (its Backbone.notes), as probe reports
 
     def layer(self, name: str) -> LayerRecord | None:
         """The first call of the layer named `name`; None for names outside the record (input layers)."""
@@ -141,6 +142,7 @@ class ModelRecord:
             "backbone": _backbone_json(self.backbone),
             "backbone_layer": self.backbone_layer,
             "build_error": self.build_error,
+            "notes": list(self.notes),
         }
 
     @classmethod
@@ -156,6 +158,7 @@ class ModelRecord:
             backbone=_backbone_from_json(data["backbone"]),
             backbone_layer=data["backbone_layer"],
             build_error=data["build_error"],
+            notes=tuple(data.get("notes", ())),
         )
 
 

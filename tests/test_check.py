@@ -155,6 +155,15 @@ def test_a_savedmodel_is_checked_as_an_opaque_backbone(fixtures_dir):
     assert findings(result) == [("SL102", None)]
 
 
+def test_check_reports_carry_the_notes_probe_reports(fixtures_dir):
+    """The adapter's notes (here: the endpoint a SavedModel is probed through) reach check's verdict too."""
+    checked, probed = (invoke(command, fixtures_dir / "hub_pooled_mean", *FAST, "--format", "json")
+                       for command in ("check", "probe"))
+    notes = json.loads(checked.stdout)["results"][0]["verdict"]["notes"]
+    assert notes == json.loads(probed.stdout)["results"][0]["verdict"]["notes"]
+    assert any("endpoint" in note for note in notes)
+
+
 def test_worker_processes_share_one_start_up_across_sources(models):
     """The default schedule: sources run in a worker process that imports TensorFlow once for all of them."""
     result = invoke("check", f"{models}:good", f"{models}:flatten", "--sizes", "64,32", "--jobs", "1", "--no-cache",

@@ -292,6 +292,17 @@ def test_a_subclassed_model_is_probed_whole(write_example):
     assert result.backbone.records[0].outputs == {"output": (1, 8, 8, 5)}
 
 
+def test_the_notes_of_the_backbone_inside_reach_the_verdict(write_example):
+    code = """
+        inputs = keras.Input((3, None, None))
+        nchw = keras.Model(inputs, L.Conv2D(16, 3, strides=32, padding="same", data_format="channels_first")(inputs))
+        model = keras.Sequential([nchw, L.GlobalAveragePooling2D(data_format="channels_first"), L.Dense(5)])"""
+    result = check(write_example, Example(code), select=())
+    assert result.error is None and result.verdict["layout"] == "channels_first"
+    # TensorFlow's CPU kernels only do NHWC convolutions: the probe of the nested backbone notes the host
+    assert any("cannot run it" in note for note in result.verdict["notes"])
+
+
 def test_backbone_rules_apply_to_the_backbone_inside(write_example):
     result = check(write_example, EXAMPLES["dense-on-feature-map"]["bad"][0], select=())
     assert [f.code for f in result.findings] == ["SL101", "SL201"]
@@ -383,6 +394,7 @@ def model_records(draw):
         from_logits=draw(st.booleans()),
         build_error=draw(st.sampled_from([None, 'ValueError: Input 0 of layer "gap" is incompatible with the layer: '
                                                 'expected ndim=4, found ndim=2. Full shape received: (None, 8)'])),
+        notes=tuple(draw(st.lists(st.text(max_size=20), max_size=2))),
     )
 
 

@@ -35,16 +35,17 @@ def model_record(backbone: Backbone, sizes, whole_is_backbone: bool = False) -> 
     """
     model, name, framework = backbone.model, backbone.name, _framework(backbone.model)
     if framework is None or not _has_graph(model):  # nothing to walk: a subclassed Model's call() is code
-        return ModelRecord(name, backbone=probe(backbone, sizes))
+        probed, notes = _probe(backbone, sizes)
+        return ModelRecord(name, backbone=probed, notes=notes)
     error = _ensure_built(model, framework, name)
     if error:
         return ModelRecord(name, build_error=error)
     graph = _graph(model)
     spec = keras3.input_spec(model.inputs, name)
     size, alt = _two_sizes(spec, sizes)
-    inner, inner_layer, probes = None, None, {}
+    inner, inner_layer, probes, notes = None, None, {}, ()
     for layer in _backbone_candidates(_nodes(graph, framework), framework):
-        inner = _probe_layer(layer, (*sizes, size, alt))
+        inner, notes = _probe_layer(layer, (*sizes, size, alt))
         if inner is not None:
             inner_layer, probes = layer, {r.size: r for r in inner.records if r.ok}
             break
@@ -52,10 +53,16 @@ def model_record(backbone: Backbone, sizes, whole_is_backbone: bool = False) -> 
                          probes, inner_layer))
     inner_name = inner_layer.name if inner_layer is not None else None
     if inner is None and (whole_is_backbone or not any(layer.class_name == "Dense" for layer in layers)):
-        inner = probe(backbone, sizes)  # no backbone inside and no classifier on top: the model is a backbone
+        inner, notes = _probe(backbone, sizes)  # no backbone inside and no classifier on top: the model is a backbone
     loss, from_logits = _loss(model)
     outputs = tuple(dict.fromkeys(_producer(graph, t, framework) for t in graph.outputs))
-    return ModelRecord(name, layers, outputs, size, alt, loss, from_logits, inner, inner_name)
+    return ModelRecord(name, layers, outputs, size, alt, loss, from_logits, inner, inner_name, notes=notes)
+
+
+def _probe(backbone: Backbone, sizes) -> tuple:
+    """(BackboneRecord, notes): the notes are read after probing, which adds its own."""
+    record = probe(backbone, sizes)
+    return record, tuple(backbone.notes)
 
 
 def _graph(model):
@@ -299,13 +306,14 @@ def _is_opaque(layer) -> bool:
     return type(layer).__module__.startswith("tensorflow_hub") or type(layer).__name__ == "TFSMLayer"
 
 
-def _probe_layer(layer, sizes):
+def _probe_layer(layer, sizes) -> tuple:
+    """(BackboneRecord, notes) of a nested model or hub layer; (None, ()) when it is not an image backbone."""
     from .load import from_object
 
     try:
-        return probe(from_object(layer, layer.name), tuple(dict.fromkeys(sizes)))
+        return _probe(from_object(layer, layer.name), tuple(dict.fromkeys(sizes)))
     except SourceError:  # a nested model that is not an image backbone (e.g. a sub-head)
-        return None
+        return None, ()
 
 
 def _producer(graph, tensor, framework: str) -> str:
