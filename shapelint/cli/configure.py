@@ -1,0 +1,51 @@
+"""[tool.shapelint] under every command: click's default_map from the file, and per-source overrides."""
+
+from __future__ import annotations
+
+import click
+
+
+class ConfigFileError(click.ClickException):
+    exit_code = 2
+
+
+def configure(ctx, path) -> None:
+    """Lay [tool.shapelint] under every command as click's default_map (black's way); keep it for overrides."""
+    from ..config import ConfigError, default_map, load_config, warn_unknown
+
+    try:
+        config = load_config(path)
+    except ConfigError as exc:
+        raise ConfigFileError(str(exc)) from None
+    warn_unknown(config)
+    ctx.meta["shapelint.config"] = config
+    # probe reports and does not judge: fail-on from the file applies to check, not to probe
+    ctx.default_map = {name: default_map(config, command.params, skip=("fail_on",) if name == "probe" else ())
+                       for name, command in ctx.command.commands.items()}
+
+
+def run_configured(run_all, sources, options):
+    """run_all(sources, options) once per group of sources that [[tool.shapelint.overrides]] give the same
+    options; the report keeps the order of sources. Options set on the command line beat the overrides."""
+    from ..config import options_for
+    from ..report import Report
+
+    ctx = click.get_current_context()
+    config = ctx.meta.get("shapelint.config")
+    if config is None or not config.overrides:
+        return run_all(sources, options)
+    explicit = tuple(p.name for p in ctx.command.params
+                     if ctx.get_parameter_source(p.name) is click.core.ParameterSource.COMMANDLINE)
+    groups: list[tuple[object, list[int]]] = []
+    for i, source in enumerate(sources):
+        chosen = options_for(source, options, config, explicit)
+        group = next((g for g in groups if g[0] == chosen), None)
+        if group is None:
+            groups.append((chosen, [i]))
+        else:
+            group[1].append(i)
+    results = [None] * len(sources)
+    for chosen, indices in groups:
+        for i, result in zip(indices, run_all([sources[i] for i in indices], chosen).results):
+            results[i] = result
+    return Report(tuple(results))

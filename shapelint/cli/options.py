@@ -1,0 +1,86 @@
+"""Option groups shared by the commands, so every command spells them the same way.
+
+sizes_option, format_option, load_options (what may run while loading), run_options (how sources are
+scheduled). Where output goes and what exit code it earns is output.py's output_options.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+
+import click
+
+from ..sources import DEFAULT_MAX_SIZE, DEFAULT_SIZES, SourceError, format_size, parse_sizes
+
+FORMATS = ["table", "json", "sarif", "github"]
+
+
+def sizes_option(f):
+    default = ",".join(format_size(s) for s in DEFAULT_SIZES)
+    f = click.option("--max-size", type=int, default=DEFAULT_MAX_SIZE, show_default=True,
+                     help="Refuse input sizes larger than this.")(f)
+    return click.option("--sizes", default=default, show_default=True,
+                        help="Input sizes to probe: N for N×N, HxW for height×width, comma-separated.")(f)
+
+
+def format_option(f):
+    return click.option("--format", "fmt", type=click.Choice(FORMATS), default="table",
+                        show_default=True, help="Output format.")(f)
+
+
+def load_options(f):
+    f = click.option("--trust", is_flag=True,
+                     help="Load and run SavedModels that contain host-access ops (file I/O, py_func); see SL105.")(f)
+    return click.option("--unsafe-load", is_flag=True,
+                        help="Allow model files to run code while loading (Lambda layers).")(f)
+
+
+def run_options(f):
+    """--jobs, --timeout, --memory-limit, --no-cache, --quiet: how sources run, never what they report.
+
+    The command runs inside runner.scheduled(...), so every run_sources call it makes (probe, check) uses
+    these settings; Ctrl-C becomes one line on stderr and exit 130 once every worker is gone.
+    """
+
+    @functools.wraps(f)
+    def command(*args, jobs, timeout, memory_limit, no_cache, quiet, **kwargs):
+        from ..runner import Schedule, scheduled
+
+        schedule = Schedule(jobs=jobs, timeout=timeout, memory_limit_gib=memory_limit or None,
+                            cache=not no_cache, progress=not quiet and sys.stderr.isatty())
+        try:
+            with scheduled(schedule):
+                return f(*args, **kwargs)
+        except KeyboardInterrupt:
+            click.echo("shapelint: interrupted; every worker stopped", err=True)
+            sys.exit(130)
+
+    for option in reversed([
+        click.option("-j", "--jobs", type=click.IntRange(0), default=None,
+                     help="Worker processes [default: one per core, capped by memory]; 0 runs in this process "
+                          "(no isolation, no timeout)."),
+        click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=120.0, show_default=True,
+                     help="Seconds a source may take (after its worker imported TensorFlow) before it is an error."),
+        click.option("--memory-limit", type=click.FloatRange(min=0), default=8.0, show_default=True,
+                     help="GiB of address space per worker (0: no cap); past it a source fails, not the machine."),
+        click.option("--no-cache", is_flag=True, help="Probe every source again instead of reusing cached results."),
+        click.option("-q", "--quiet", is_flag=True, help="No progress display on stderr."),
+    ]):
+        command = option(command)
+    return command
+
+
+class OptionError(click.ClickException):
+    """A bad option value: one line on stderr, exit 2 (click's BadParameter adds the usage and a hint)."""
+
+    exit_code = 2
+
+
+def read_sizes(text: str, max_size: int):
+    if max_size < 1:
+        raise OptionError(f"--max-size must be at least 1, got {max_size}")
+    try:
+        return parse_sizes(text, max_size)
+    except SourceError as exc:
+        raise OptionError(f"--sizes: {exc}") from None
