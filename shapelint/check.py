@@ -6,13 +6,11 @@ sources like probe_all does, so sources share the TensorFlow start-up of the pro
 
 from __future__ import annotations
 
-from .errors import one_line
 from .layers import ModelRecord
 from .report import Report, SourceReport
 from .rules import run_rules
-from .run import Options
-from .sources import FactoryError, SourceError, parse_source
-from .verdict import verdict
+from .run import Options, failed, judged
+from .sources import FactoryError, parse_source
 
 
 def check_source(text: str, options: Options) -> SourceReport:
@@ -62,13 +60,9 @@ def check_all(sources, options: Options, schedule=None) -> Report:
 def _guarded(name: str, record, options: Options) -> SourceReport:
     try:
         model, path, load_error = record()
-    except SourceError as exc:
-        return SourceReport(name, error=str(exc))
-    except Exception as exc:  # an adapter bug or a model we cannot handle: reported, not raised
-        return SourceReport(name, error=f"{name}: {one_line(exc)}")
+    except Exception as exc:  # one bad source never stops the others: reported, not raised
+        return failed(name, exc)
     findings = check_record(model, options)
     if model.build_error and not findings:  # no rule explains why the model could not be built
         return SourceReport(name, error=load_error or f"{name}: cannot build: {model.build_error}")
-    backbone = model.backbone
-    judged = dict(verdict(backbone).to_json(), notes=list(model.notes)) if backbone else None
-    return SourceReport(name, backbone, judged, findings, None, str(path) if path else None)
+    return judged(name, model.backbone, findings, model.notes, path)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .errors import one_line
+from .records import BackboneRecord
 from .report import Report, SourceReport
 from .rules import run_rules
 from .sources import DEFAULT_SIZES, SourceError, parse_source
@@ -50,13 +51,28 @@ def _guarded(name: str, load, options: Options) -> SourceReport:
 
         backbone, path = load()
         record = probe(backbone, options.sizes, options.batch)
-    except SourceError as exc:
-        return SourceReport(name, error=str(exc))
-    except Exception as exc:  # an adapter bug or a model we cannot handle: reported, not raised
-        return SourceReport(name, error=f"{name}: {one_line(exc)}")
+    except Exception as exc:  # one bad source never stops the others: reported, not raised
+        return failed(name, exc)
     findings = run_rules("backbone", record, options.select, options.ignore, num_classes=options.num_classes)
-    judged = dict(verdict(record).to_json(), notes=list(backbone.notes))
-    return SourceReport(name, record, judged, findings, None, str(path) if path else None)
+    return judged(name, record, findings, backbone.notes, path)
+
+
+def failed(name: str, exc: Exception) -> SourceReport:
+    """The report of a source that could not be loaded or probed (probe and check): one line, not a traceback.
+
+    A SourceError is already worded for the user; anything else (an adapter bug, a model we cannot
+    handle) is named with its type.
+    """
+    if isinstance(exc, SourceError):
+        return SourceReport(name, error=str(exc))
+    return SourceReport(name, error=f"{name}: {one_line(exc)}")
+
+
+def judged(name: str, backbone: BackboneRecord | None, findings: tuple, notes=(), path=None) -> SourceReport:
+    """The report of a source that loaded (probe and check): the verdict on its backbone, with the notes
+    loading and probing it left, and the findings."""
+    judgement = dict(verdict(backbone).to_json(), notes=list(notes)) if backbone else None
+    return SourceReport(name, backbone, judgement, findings, None, str(path) if path else None)
 
 
 def probe_all(sources, options: Options, schedule=None) -> Report:
