@@ -113,6 +113,29 @@ class Inspection:
         }
 
 
+# --- the endpoint the probe calls -----------------------------------------------------------------------
+
+# The order the probe tries endpoints: what hub.KerasLayer calls first, then a Keras 3 export, then signatures.
+ENDPOINTS = ("__call__", "serve", "serving_default")
+FUNCTIONS = ENDPOINTS[:2]  # the object-graph functions the probe calls; it calls no other root function
+
+
+def probe_endpoint(endpoints) -> Endpoint | None:
+    """The trace the probe calls, one rule whether the endpoints were read from saved_model.pb (inspect, a
+    module not loaded) or from a loaded object (the probe): the functions `__call__` and `serve` and every
+    signature, a function hiding a signature of its name, in ENDPOINTS order and then by name; the first
+    with exactly one rank-4 tensor input, its training=False trace if it has one (the probe passes it)."""
+    candidates = [e for e in endpoints if e.kind == "signature" or e.name in FUNCTIONS]
+    functions = {e.name for e in candidates if e.kind == "function"}
+    names = {e.name for e in candidates}
+    for name in [n for n in ENDPOINTS if n in names] + sorted(names - set(ENDPOINTS)):
+        kind = "function" if name in functions else "signature"
+        traces = [e for e in candidates if e.name == name and e.kind == kind and e.image_input is not None]
+        if traces:
+            return next((e for e in traces if "training=False" in e.arguments), traces[0])
+    return None
+
+
 # --- what to tell the user ---------------------------------------------------------------------------
 
 def hub_endpoint(endpoints) -> tuple[Endpoint | None, str]:

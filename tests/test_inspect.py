@@ -82,6 +82,19 @@ def built(tf, tmp_path_factory):
     for name, body in bodies.items():
         tf.saved_model.save(Module(body), str(root / name))
 
+    class TextWithImageHelper(tf.Module):
+        """Takes text; a second root function takes images, but the probe never calls such a function."""
+
+        @tf.function(input_signature=[tf.TensorSpec([None], tf.string)])
+        def __call__(self, text):
+            return tf.strings.length(text)
+
+        @tf.function(input_signature=[tf.TensorSpec([None, None, None, 3], tf.float32)])
+        def encode(self, images):
+            return tf.reduce_mean(images, axis=[1, 2])
+
+    tf.saved_model.save(TextWithImageHelper(), str(root / "extra_function"))
+
     inputs = keras.Input((None, None, 3))
     x = keras.layers.Conv2D(4, 3, strides=2)(inputs)
     keras.Model(inputs, keras.layers.GlobalMaxPooling2D()(x)).export(str(root / "keras3_export"), verbose=False)
@@ -222,6 +235,19 @@ def test_tf1_saved_model_is_walked_in_its_graph(built, tf):
     assert (output.pooling, output.tail_ops) == ("mean", ("Placeholder", "Conv2D", "Mul", "Mean(axes=[1, 2])"))
     assert (result.variables.count, result.variables.trainable, result.variables.parameters) == (2, 1, 13)
     assert result.fine_tunable is False
+
+
+def test_only_the_endpoints_the_probe_calls_count(built, tf):
+    """inspect marks the endpoint the probe would call, by the same rule: a root function other than
+    __call__ and serve is listed but never chosen, even when it takes images."""
+    from shapelint.adapters.savedmodel import choose_endpoint
+    from shapelint.sources import SourceError
+
+    result = inspect_ok(built / "extra_function")
+    assert "encode" in {e.name for e in result.endpoints}
+    assert result.probe_endpoint is None and result.outputs == ()
+    with pytest.raises(SourceError, match="no endpoint takes one image tensor"):
+        choose_endpoint(tf.saved_model.load(str(built / "extra_function")), "x")
 
 
 @pytest.mark.parametrize("path, expected", [("fixtures/hub_pooled_mean", 4), ("built/hub_style", 1),

@@ -8,11 +8,10 @@ from dataclasses import replace
 
 from ..errors import one_line
 from ..inner_pooling import analyse_output
-from ..inspection import Endpoint, Inspection, OutputAnalysis, Variables, usage_note
+from ..inspection import Inspection, OutputAnalysis, Variables, probe_endpoint, usage_note
 from ..sources import Source, SourceError, parse_source
 from . import savedmodel_proto as sp
 from .keras3 import spec_from_shape
-from .savedmodel import ENDPOINTS
 from .traced_functions import plain_functions
 
 KERAS_POOLING = {"GlobalAveragePooling2D": "mean", "GlobalMaxPooling2D": "max"}
@@ -29,18 +28,6 @@ def inspect_source(text: str, unsafe: bool = False) -> Inspection:
         return Inspection(text, error=str(exc))
     except Exception as exc:  # an adapter bug or a model we cannot read: reported, not raised
         return Inspection(text, error=f"{text}: {one_line(exc)}")
-
-
-def probe_endpoint(found: list[Endpoint]) -> Endpoint | None:
-    """The trace the probe would call: endpoints in adapters.savedmodel's ENDPOINTS order, then the rest
-    by name; the first with exactly one rank-4 tensor input, its training=False trace if it has one."""
-    names = list(dict.fromkeys(e.name for e in found))
-    for name in [n for n in ENDPOINTS if n in names] + sorted(set(names) - set(ENDPOINTS)):
-        kind = next(e.kind for e in found if e.name == name)  # a root function hides a signature of its name
-        traces = [e for e in found if e.name == name and e.kind == kind and e.image_input is not None]
-        if traces:  # the probe calls with training=False when the function takes it
-            return next((e for e in traces if "training=False" in e.arguments), traces[0])
-    return None
 
 
 def inspect_savedmodel(path: str, name: str, kind: str) -> Inspection:

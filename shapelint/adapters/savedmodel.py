@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Callable, NamedTuple
+
 from ..errors import one_line
+from ..inspection import ENDPOINTS, FUNCTIONS, Endpoint, TensorInfo, probe_endpoint
 from ..records import InputSpec
 from ..sources import SourceError
 from . import opscan, savedmodel_proto, tfcall
 from ._quiet import import_tensorflow
 from .base import Backbone, dims
 from .keras3 import spec_from_shape
-
-# The order a probe tries callable endpoints: what hub.KerasLayer calls first, then Keras export and signatures.
-ENDPOINTS = ("__call__", "serve", "serving_default")
-
 
 def load(path: str, name: str, kind: str = "savedmodel", trust: bool = False) -> Backbone:
     tf = import_tensorflow()
@@ -27,10 +26,11 @@ def load(path: str, name: str, kind: str = "savedmodel", trust: bool = False) ->
         obj = tf.saved_model.load(path, tags=tags)
     except Exception as exc:  # a corrupt or foreign SavedModel: one line, not a traceback
         raise SourceError(f"{name}: cannot load SavedModel: {one_line(exc)}") from None
-    endpoint, call, spec = choose_endpoint(obj, name)
-    image, _ = image_input(endpoints(obj)[endpoint])
-    result = tfcall.backbone(call, spec, name, kind, model=obj, declared=dims(image[1].shape))
-    result.notes.append(f"probed through the SavedModel endpoint {endpoint}")
+    trace = _choose(obj, name)
+    image = trace.endpoint.image_input
+    result = tfcall.backbone(trace.call(), spec_from_shape(image.shape, image.dtype), name, kind, model=obj,
+                             declared=image.shape)
+    result.notes.append(f"probed through the SavedModel endpoint {trace.endpoint.name}")
     result.suspicious = suspicious
     return result
 
@@ -42,10 +42,8 @@ def unloaded(path: str, name: str, kind: str, suspicious) -> Backbone:
     not run a py_func either: it adds a call op to a graph, and the Python callable behind a PyFunc
     token lives in the process that saved the model, not in this one. Loading is what is unsafe.)
     """
-    from .inspector import probe_endpoint  # inspector imports this module
-
     proto = savedmodel_proto.read(path)
-    chosen = probe_endpoint(savedmodel_proto.endpoints(proto) or _signature_endpoints(proto))
+    chosen = probe_endpoint(savedmodel_proto.endpoints(proto))
     if chosen is None:
         raise SourceError(f"{name}: no endpoint takes one image tensor (N, H, W, C); not loaded: "
                           f"{opscan.describe(suspicious)} (pass --trust to load and run it)")
@@ -67,67 +65,93 @@ def unloaded(path: str, name: str, kind: str, suspicious) -> Backbone:
     return result
 
 
-def _signature_endpoints(proto) -> list:
-    """Endpoints of a TF1 SavedModel, which has signature_defs but no object graph."""
-    from ..inspection import Endpoint, TensorInfo
+# --- the endpoint of a loaded object: described as Endpoint records, chosen by inspection.probe_endpoint ---
 
-    def tensors(infos):
-        return tuple(TensorInfo(key, savedmodel_proto.dtype_name(info.dtype), savedmodel_proto.shape_of(info.tensor_shape))
-                     for key, info in sorted(infos.items()))
+class Trace(NamedTuple):
+    """One concrete function of a loaded endpoint, described as inspect describes a saved one."""
 
-    signatures = savedmodel_proto.meta_graph(proto).signature_def
-    return [Endpoint(key, "signature", key, tensors(sig.inputs), tensors(sig.outputs)) for key, sig in signatures.items()]
+    endpoint: Endpoint
+    fn: Callable  # the endpoint as loaded: a restored tf.function or a signature
+    keyword: str | None  # the input's keyword when it is passed by keyword (signatures take keywords only)
+
+    def call(self) -> Callable:
+        """call(x): the endpoint on one image batch, with training=False when the function takes it."""
+        fn, keyword = self.fn, self.keyword
+        if keyword is not None:  # a signature: keyword arguments in, a dict of tensors out
+            return lambda x: fn(**{keyword: x})
+        if _accepts_training(fn):
+            return lambda x: fn(x, training=False)
+        return lambda x: fn(x)
 
 
-def endpoints(obj) -> dict:
-    """Callable endpoints by name: restored tf.functions with concrete functions, then signatures."""
-    found = {}
-    for attr in ("__call__", "serve"):
+def traces(obj) -> list[Trace]:
+    """Every trace of the callable endpoints of a loaded object: restored tf.functions with concrete
+    functions (FUNCTIONS), then signatures."""
+    found = []
+    for attr in FUNCTIONS:
         fn = getattr(obj, attr, None)
         if fn is not None and getattr(fn, "concrete_functions", None):
-            found[attr] = fn
+            found.extend(_traces_of(attr, "function", fn))
     for key, sig in getattr(obj, "signatures", {}).items():
-        found.setdefault(key, sig)
+        found.extend(_traces_of(key, "signature", sig))
     return found
 
 
-def choose_endpoint(obj, name: str):
-    """(endpoint name, call(x), InputSpec) for the first endpoint that takes one image tensor."""
-    found = endpoints(obj)
-    ordered = [key for key in ENDPOINTS if key in found] + sorted(set(found) - set(ENDPOINTS))
-    reasons = []
-    for key in ordered:
-        fn = found[key]
-        image, extra = image_input(fn)
-        if image is None:
-            reasons.append(f"{key} takes {extra or 'no tensor'}")
-            continue
-        spec = spec_from_shape(dims(image[1].shape), image[1].dtype.name)
-        return key, _caller(key, fn, image[0]), spec
-    detail = "; ".join(reasons) or "no callable endpoints"
+def _traces_of(name: str, kind: str, fn) -> list[Trace]:
+    tf = import_tensorflow()
+
+    def info(leaf):
+        if isinstance(leaf, tf.TensorSpec):
+            return TensorInfo(leaf.name or "", leaf.dtype.name, dims(leaf.shape) if leaf.shape.rank is not None else None)
+        if isinstance(leaf, tf.TypeSpec):  # RaggedTensorSpec, SparseTensorSpec, ...: a tensor, not an image
+            return TensorInfo(type(leaf).__name__, "composite", None)
+        return leaf
+
+    found = []
+    for cf in getattr(fn, "concrete_functions", None) or [fn]:
+        args, kwargs = tf.nest.map_structure(info, cf.structured_input_signature)
+        inputs, arguments = savedmodel_proto.split_arguments(args, kwargs, _parameter_names(cf))
+        keyword = next((key for key, value in kwargs.items() if isinstance(value, TensorInfo)), None)
+        found.append(Trace(Endpoint(name, kind, _name(cf), inputs, (), arguments), fn, keyword))
+    return found
+
+
+def _parameter_names(cf) -> tuple[str, ...]:
+    function_type = getattr(cf, "function_type", None)
+    names = tuple(function_type.parameters) if function_type is not None else ()
+    return names[1:] if names[:1] == ("self",) else names
+
+
+def _name(cf) -> str:
+    name = getattr(cf, "name", "")
+    return name.decode() if isinstance(name, bytes) else str(name)
+
+
+def _choose(obj, name: str) -> Trace:
+    found = traces(obj)
+    chosen = probe_endpoint(t.endpoint for t in found)
+    if chosen is not None:
+        return next(t for t in found if t.endpoint is chosen)
+    functions = {t.endpoint.name for t in found if t.endpoint.kind == "function"}
+    reasons = {}
+    for t in found:  # per endpoint, what its last trace takes; a function hides a signature of its name
+        if t.endpoint.kind == "function" or t.endpoint.name not in functions:
+            tensors = ", ".join(f"{i.name} {_shape_text(i.shape)} {i.dtype}" for i in t.endpoint.inputs)
+            reasons[t.endpoint.name] = f"{t.endpoint.name} takes {tensors or 'no tensor'}"
+    ordered = [key for key in ENDPOINTS if key in reasons] + sorted(set(reasons) - set(ENDPOINTS))
+    detail = "; ".join(reasons[key] for key in ordered) or "no callable endpoints"
     raise SourceError(f"{name}: no endpoint takes one image tensor (N, H, W, C) ({detail})")
 
 
-def image_input(fn):
-    """((keyword or None, TensorSpec), None) for a function with one rank-4 tensor input, else (None, description)."""
-    tf = import_tensorflow()
-    concrete = getattr(fn, "concrete_functions", None) or [fn]
-    for cf in concrete:
-        args, kwargs = cf.structured_input_signature
-        tensors = [(None, s) for s in tf.nest.flatten(args) if isinstance(s, tf.TensorSpec)]
-        tensors += [(k, s) for k, s in kwargs.items() if isinstance(s, tf.TensorSpec)]
-        if len(tensors) == 1 and tensors[0][1].shape.rank == 4:
-            return tensors[0], None
-    shapes = ", ".join(f"{k or 'input'} {s.shape} {s.dtype.name}" for k, s in tensors) if concrete else ""
-    return None, shapes
+def _shape_text(shape) -> str:
+    return "<unknown>" if shape is None else str(tuple(shape))
 
 
-def _caller(endpoint: str, fn, keyword):
-    if keyword is not None:  # a signature: keyword arguments in, a dict of tensors out
-        return lambda x: fn(**{keyword: x})
-    if _accepts_training(fn):
-        return lambda x: fn(x, training=False)
-    return lambda x: fn(x)
+def choose_endpoint(obj, name: str):
+    """(endpoint name, call(x), InputSpec) for the endpoint inspection.probe_endpoint picks."""
+    trace = _choose(obj, name)
+    image = trace.endpoint.image_input
+    return trace.endpoint.name, trace.call(), spec_from_shape(image.shape, image.dtype)
 
 
 def _accepts_training(fn) -> bool:
@@ -139,5 +163,6 @@ def _accepts_training(fn) -> bool:
 
 
 def spec_for(fn) -> InputSpec | None:
-    image, _ = image_input(fn)
-    return spec_from_shape(dims(image[1].shape), image[1].dtype.name) if image else None
+    """The image input of one loaded function or signature, or None if it takes no single image tensor."""
+    image = next((t.endpoint.image_input for t in _traces_of("", "function", fn) if t.endpoint.image_input), None)
+    return spec_from_shape(image.shape, image.dtype) if image else None

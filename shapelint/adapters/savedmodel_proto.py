@@ -158,9 +158,10 @@ def argument_names(saved_function) -> tuple[str, ...]:
     return names[1:] if names[:1] == ("self",) else names
 
 
-def function_io(saved_concrete, names=()) -> tuple[tuple, tuple, tuple]:
-    """(tensor inputs, outputs, non-tensor arguments such as training=False) of a SavedConcreteFunction."""
-    args, kwargs = (decode(saved_concrete.canonicalized_input_signature) + ({}, {}))[:2]
+def split_arguments(args, kwargs, names=()) -> tuple[tuple[TensorInfo, ...], tuple[str, ...]]:
+    """(tensor inputs, non-tensor arguments such as training=False) of an input signature whose tensors are
+    TensorInfo leaves; positional arguments are named by `names`. Shared with the loaded-object side
+    (adapters.savedmodel), so both describe a trace alike."""
     named = [(names[i] if i < len(names) else f"arg{i}", v) for i, v in enumerate(args or ())]
     inputs, arguments = [], []
     for key, value in named + list((kwargs or {}).items()):
@@ -169,9 +170,16 @@ def function_io(saved_concrete, names=()) -> tuple[tuple, tuple, tuple]:
                 inputs.append(TensorInfo(leaf.name or leaf_name, leaf.dtype, leaf.shape))
             else:
                 arguments.append(f"{leaf_name}={leaf!r}")
+    return tuple(inputs), tuple(arguments)
+
+
+def function_io(saved_concrete, names=()) -> tuple[tuple, tuple, tuple]:
+    """(tensor inputs, outputs, non-tensor arguments such as training=False) of a SavedConcreteFunction."""
+    args, kwargs = (decode(saved_concrete.canonicalized_input_signature) + ({}, {}))[:2]
+    inputs, arguments = split_arguments(args, kwargs, names)
     outputs = [TensorInfo(name, leaf.dtype, leaf.shape) for name, leaf in leaves(decode(saved_concrete.output_signature))
                if isinstance(leaf, TensorInfo)]
-    return tuple(inputs), tuple(outputs), tuple(arguments)
+    return inputs, tuple(outputs), arguments
 
 
 def children(graph, node_id: int) -> dict[str, int]:
