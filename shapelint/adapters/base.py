@@ -34,8 +34,8 @@ def flatten_outputs(outputs, is_leaf: Callable[[Any], bool], prefix: str = "") -
     """Name every leaf of a nested output: 'output' for one tensor, dict keys and list indices joined by '/'."""
     if is_leaf(outputs):
         return {prefix or "output": outputs}
-    if isinstance(outputs, dict):
-        items = [(str(key), value) for key, value in outputs.items()]
+    if isinstance(outputs, dict):  # sorted by key, as tf.nest does: a restored dict's order is not stable
+        items = sorted((str(key), value) for key, value in outputs.items())
     elif isinstance(outputs, (list, tuple)):
         items = [(str(index), value) for index, value in enumerate(outputs)]
     else:
