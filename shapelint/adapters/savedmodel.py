@@ -19,7 +19,7 @@ def load(path: str, name: str, kind: str = "savedmodel", trust: bool = False) ->
     proto = savedmodel_proto.read(path)
     suspicious = opscan.scan(proto)
     if suspicious and not trust:
-        return unloaded(path, name, kind, suspicious)
+        return unloaded(proto, name, kind, suspicious)
     # TF1 Hub modules hold several meta graphs ({} and {"train"}): load exactly the one that was scanned
     tags = list(savedmodel_proto.meta_graph(proto).meta_info_def.tags) if len(proto.meta_graphs) > 1 else None
     try:
@@ -35,14 +35,13 @@ def load(path: str, name: str, kind: str = "savedmodel", trust: bool = False) ->
     return result
 
 
-def unloaded(path: str, name: str, kind: str, suspicious) -> Backbone:
+def unloaded(proto, name: str, kind: str, suspicious) -> Backbone:
     """A SavedModel with host-access ops, never loaded: shapes are the ones its endpoint was saved with.
 
-    Nothing is restored, traced or run; saved_model.pb is only read. (Tracing a loaded function would
-    not run a py_func either: it adds a call op to a graph, and the Python callable behind a PyFunc
+    Nothing is restored, traced or run; the parsed saved_model.pb is only read. (Tracing a loaded function
+    would not run a py_func either: it adds a call op to a graph, and the Python callable behind a PyFunc
     token lives in the process that saved the model, not in this one. Loading is what is unsafe.)
     """
-    proto = savedmodel_proto.read(path)
     chosen = probe_endpoint(savedmodel_proto.endpoints(proto))
     if chosen is None:
         raise SourceError(f"{name}: no endpoint takes one image tensor (N, H, W, C); not loaded: "
