@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import click
 
-
-class ConfigFileError(click.ClickException):
-    exit_code = 2
+from .options import CommandError
 
 
 def configure(ctx, path) -> None:
@@ -16,7 +14,7 @@ def configure(ctx, path) -> None:
     try:
         config = load_config(path)
     except ConfigError as exc:
-        raise ConfigFileError(str(exc)) from None
+        raise CommandError(str(exc)) from None
     warn_unknown(config)
     ctx.meta["shapelint.config"] = config
     # probe reports and does not judge: fail-on from the file applies to check, not to probe

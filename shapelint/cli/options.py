@@ -71,16 +71,17 @@ def run_options(f):
     return command
 
 
-class OptionError(click.ClickException):
-    """A bad option value: one line on stderr, exit 2 (click's BadParameter adds the usage and a hint)."""
+class CommandError(click.ClickException):
+    """A bad option value, config file or output path: one line on stderr, exit 2 (click's BadParameter
+    would add the usage and a hint)."""
 
     exit_code = 2
 
 
 def read_sizes(text: str, max_size: int):
     if max_size < 1:
-        raise OptionError(f"--max-size must be at least 1, got {max_size}")
+        raise CommandError(f"--max-size must be at least 1, got {max_size}")
     try:
         return parse_sizes(text, max_size)
     except SourceError as exc:
-        raise OptionError(f"--sizes: {exc}") from None
+        raise CommandError(f"--sizes: {exc}") from None

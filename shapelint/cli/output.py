@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from .options import FORMATS
+from .options import FORMATS, CommandError
 
 FAIL_ON = ["error", "warning", "info"]
 ANCHORED_FORMATS = ("sarif", "github")  # formats that point at files: see anchors.py
@@ -62,10 +62,6 @@ def _anchored(report):
     return anchored(report, config.path, config.values.get("sources", ()))
 
 
-class OutputError(click.ClickException):
-    exit_code = 2
-
-
 def _parse_output_files(ctx, param, values) -> tuple[str | None, list[tuple[str, str]]]:
     """['out.txt', 'sarif:a.sarif'] -> ('out.txt', [('a.sarif', 'sarif')]); a bare PATH replaces stdout."""
     stdout_path, extra = None, []
@@ -85,4 +81,4 @@ def _write(path: str, text: str) -> None:
         with open(path, "w", encoding="utf-8") as out:
             out.write(text)
     except OSError as exc:
-        raise OutputError(f"cannot write {path}: {exc.strerror}") from None
+        raise CommandError(f"cannot write {path}: {exc.strerror}") from None
