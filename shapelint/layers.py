@@ -50,10 +50,10 @@ class LayerRecord:
     def call_text(self) -> str:
         """Dense(5), Dense(1, activation='softmax'), GlobalAveragePooling2D()."""
         args = [] if self.units is None else [str(self.units)]
-        if self.activation not in (None, "linear") and self.class_name != "Activation":
-            args.append(f"activation={self.activation!r}")
-        elif self.class_name == "Activation":
+        if self.class_name == "Activation":
             args.append(repr(self.activation))
+        elif self.activation not in (None, "linear"):
+            args.append(f"activation={self.activation!r}")
         return f"{self.class_name}({', '.join(args)})"
 
     def to_json(self) -> dict:

@@ -253,10 +253,11 @@ def _dims(value):
 
 def _record(node: _Node, framework: str, main: dict, other: dict, probes: dict) -> LayerRecord:
     layer = node.layer
+    opaque, units = _is_opaque(layer), getattr(layer, "units", None)
     ins, outs, error = main[layer.name]
-    alt_outs = other[layer.name][1]
-    if _is_opaque(layer):  # what the probe saw beats what the layer claims about itself
-        outs, alt_outs = _probed(ins, probes, outs), _probed(other[layer.name][0], probes, alt_outs)
+    alt_ins, alt_outs, _ = other[layer.name]
+    if opaque:  # what the probe saw beats what the layer claims about itself
+        outs, alt_outs = _probed(ins, probes, outs), _probed(alt_ins, probes, alt_outs)
     pool = GLOBAL_POOL.fullmatch(type(layer).__name__)
     return LayerRecord(
         name=layer.name,
@@ -265,12 +266,12 @@ def _record(node: _Node, framework: str, main: dict, other: dict, probes: dict) 
         output_shapes=outs,
         alt_output_shapes=alt_outs,
         activation=_activation(layer),
-        units=getattr(layer, "units", None) if isinstance(getattr(layer, "units", None), int) else None,
+        units=units if isinstance(units, int) else None,
         pooling=("max" if pool.group(1) == "Max" else "average") if pool else None,
         pool_dims=int(pool.group(2)) if pool else None,
         inbound=node.parents,
         is_model=_is_model(layer, framework),
-        opaque=_is_opaque(layer),
+        opaque=opaque,
         error=error,
     )
 
