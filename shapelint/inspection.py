@@ -11,6 +11,18 @@ from dataclasses import dataclass
 from .records import InputSpec, Shape
 
 
+# opscan's findings, as BackboneRecord.suspicious holds them: ((function or "graph", (op, ...)), ...)
+Suspicious = tuple
+
+
+def describe_suspicious(found: Suspicious, limit: int = 3) -> str:
+    """'WriteFile in __inference_write_12; PyFunc in graph' (the first `limit` places), as the probe's
+    refusal, the SL105 message and inspect word them."""
+    parts = [f"{', '.join(ops)} in {where}" for where, ops in found[:limit]]
+    more = f"; and {len(found) - limit} more functions" if len(found) > limit else ""
+    return "; ".join(parts) + more
+
+
 @dataclass(frozen=True)
 class TensorInfo:
     name: str

@@ -10,6 +10,7 @@ tf.data map functions).
 
 from __future__ import annotations
 
+from ..inspection import Suspicious
 from . import savedmodel_proto as sp
 
 # Ops that read or write files, call back into Python, or talk to other processes or machines.
@@ -55,27 +56,19 @@ ATTR_SAFE = {"PrintV2": ("output_stream", ("stderr", "stdout", "log(")),
              "DecodeProtoV2": ("descriptor_source", ("local://", "bytes://")),
              "EncodeProto": ("descriptor_source", ("local://", "bytes://"))}
 
-Findings = tuple  # ((where, (op, ...)), ...): where is a function name or "graph"
 
 
-def scan_path(path) -> Findings:
+def scan_path(path) -> Suspicious:
     """Scan <path>/saved_model.pb; SourceError if it cannot be parsed."""
     return scan(sp.read(path))
 
 
-def scan(proto) -> Findings:
+def scan(proto) -> Suspicious:
     found: dict[str, set[str]] = {}
     for meta in proto.meta_graphs:
         for where, ops in _scan_meta_graph(meta).items():
             found.setdefault(where, set()).update(ops)
     return tuple((where, tuple(sorted(ops))) for where, ops in sorted(found.items()) if ops)
-
-
-def describe(findings: Findings, limit: int = 3) -> str:
-    """'WriteFile in __inference_write_12; PyFunc in graph' (the first few places)."""
-    parts = [f"{', '.join(ops)} in {where}" for where, ops in findings[:limit]]
-    more = f"; and {len(findings) - limit} more functions" if len(findings) > limit else ""
-    return "; ".join(parts) + more
 
 
 def _scan_meta_graph(meta) -> dict[str, set[str]]:

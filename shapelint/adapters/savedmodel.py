@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Callable, NamedTuple
 
 from ..errors import one_line
-from ..inspection import ENDPOINTS, FUNCTIONS, Endpoint, TensorInfo, probe_endpoint
+from ..inspection import ENDPOINTS, FUNCTIONS, Endpoint, TensorInfo, describe_suspicious, probe_endpoint
 from ..records import InputSpec
 from ..sources import SourceError
 from . import opscan, savedmodel_proto, tfcall
@@ -45,7 +45,7 @@ def unloaded(proto, name: str, kind: str, suspicious) -> Backbone:
     chosen = probe_endpoint(savedmodel_proto.endpoints(proto))
     if chosen is None:
         raise SourceError(f"{name}: no endpoint takes one image tensor (N, H, W, C); not loaded: "
-                          f"{opscan.describe(suspicious)} (pass --trust to load and run it)")
+                          f"{describe_suspicious(suspicious)} (pass --trust to load and run it)")
     image = chosen.image_input
     saved = {t.name: tuple(t.shape) if t.shape is not None else () for t in chosen.outputs}  # () unknown rank, as dims()
 
@@ -55,9 +55,9 @@ def unloaded(proto, name: str, kind: str, suspicious) -> Backbone:
         return {key: (shape[0], *out[1:]) if out and out[0] is None else out for key, out in saved.items()}
 
     def execute(shape):
-        raise SourceError(f"{name}: not executed: {opscan.describe(suspicious)}")
+        raise SourceError(f"{name}: not executed: {describe_suspicious(suspicious)}")
 
-    reason = f"not loaded or executed: {opscan.describe(suspicious)} (pass --trust to run it)"
+    reason = f"not loaded or executed: {describe_suspicious(suspicious)} (pass --trust to run it)"
     result = Backbone(name, kind, spec_from_shape(image.shape, image.dtype), symbolic, execute,
                       blocked=reason, notes=[f"endpoint: {chosen.name}", reason])
     result.suspicious = suspicious

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..inspection import describe_suspicious
 from ..records import BackboneRecord
 from .registry import rule
 
@@ -39,9 +40,7 @@ def suspicious_op(backbone: BackboneRecord, **_):
     """
     if not backbone.suspicious:
         return
-    places = "; ".join(f"{', '.join(ops)} in {where}" for where, ops in backbone.suspicious[:PLACES])
-    if len(backbone.suspicious) > PLACES:
-        places += f"; and {len(backbone.suspicious) - PLACES} more functions"
+    places = describe_suspicious(backbone.suspicious, PLACES)
     if any(record.executed for record in backbone.records):
         yield (f"{backbone.source} contains host-access ops ({places}); it was executed because of --trust",
                "Remove the ops from the exported functions")
