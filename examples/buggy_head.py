@@ -6,12 +6,16 @@
 import keras
 
 
+def backbone():
+    """MobileNetV2 without its classifier: (N, H, W, 3) -> (N, H/32, W/32, 1280), random weights."""
+    return keras.applications.MobileNetV2(alpha=0.35, include_top=False, weights=None, input_shape=(None, None, 3))
+
+
 def flatten_head():
     """Flatten ties the model to 224x224, and the loss expects logits after a softmax."""
-    backbone = keras.applications.MobileNetV2(alpha=0.35, include_top=False, weights=None, input_shape=(None, None, 3))
     model = keras.Sequential([
         keras.Input((224, 224, 3)),
-        backbone,
+        backbone(),
         keras.layers.Flatten(name="flatten"),
         keras.layers.Dense(5, activation="softmax", name="predictions"),
     ])
@@ -21,5 +25,4 @@ def flatten_head():
 
 def no_pooling():
     """Dense on the 7x7 feature map: the model returns (N, 7, 7, 10) and there are 5 classes."""
-    backbone = keras.applications.MobileNetV2(alpha=0.35, include_top=False, weights=None, input_shape=(None, None, 3))
-    return keras.Sequential([backbone, keras.layers.Dense(10, name="logits")])
+    return keras.Sequential([backbone(), keras.layers.Dense(10, name="logits")])
