@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import sys
 
 import click
@@ -34,8 +35,12 @@ def finish(report, fmt: str, exit_code: int | None = None, *, fail_on: str | Non
     """
     from ..formatters import FORMATTERS
 
+    @functools.cache
+    def anchored_report():  # --format github --output-file sarif:PATH looks for the files once, not twice
+        return _anchored(report)
+
     def render(name: str) -> str:
-        return FORMATTERS[name](_anchored(report) if name in ANCHORED_FORMATS else report)
+        return FORMATTERS[name](anchored_report() if name in ANCHORED_FORMATS else report)
 
     stdout_path, extra = output_files or (None, [])
     for path, name in [(stdout_path, fmt), *extra]:
