@@ -59,8 +59,7 @@ def invoke(*args):
 
 
 def check(models, *names, args=()):
-    result = invoke("check", *(f"{models}:{n}" for n in names), *args, *FAST)
-    return result
+    return invoke("check", *(f"{models}:{n}" for n in names), *args, *FAST)
 
 
 def findings(result) -> list[tuple[str, str | None]]:
