@@ -72,7 +72,7 @@ def scan(proto) -> Suspicious:
 
 
 def _scan_meta_graph(meta) -> dict[str, set[str]]:
-    library = {f.signature.name: f for f in meta.graph_def.library.function}
+    library = sp.library(meta)
     nodes = {node.name: node for node in meta.graph_def.node}
     save_nodes = _ancestors(nodes, meta.saver_def.save_tensor_name)
     restore_nodes = _ancestors(nodes, meta.saver_def.restore_op_name)
@@ -100,7 +100,7 @@ def _scan_meta_graph(meta) -> dict[str, set[str]]:
 def _suspicious(node, library: dict, save_ok: bool, restore_ok: bool) -> set[str]:
     ops = set()
     # A func attr may name a registered op instead of a library function: the runtime then runs that op.
-    for op in [node.op] + [name for name in _func_attrs(node) if name not in library]:
+    for op in [node.op] + [name for name in sp.func_attrs(node) if name not in library]:
         if op in HOST_OPS or (op in SAVE_OPS and not save_ok) or (op in RESTORE_OPS and not restore_ok):
             ops.add(op)
         elif op in ATTR_SAFE and op == node.op:
@@ -109,15 +109,6 @@ def _suspicious(node, library: dict, save_ok: bool, restore_ok: bool) -> set[str
             if value and not value.startswith(safe):
                 ops.add(f"{op}({attr}={value})")
     return ops
-
-
-def _func_attrs(node) -> list[str]:
-    names = []
-    for value in node.attr.values():
-        if value.HasField("func"):
-            names.append(value.func.name)
-        names.extend(f.name for f in value.list.func)
-    return names
 
 
 def _ancestors(nodes: dict, tensor: str) -> set[str]:

@@ -52,19 +52,30 @@ def meta_graph(proto):
     return proto.meta_graphs[0]
 
 
+def library(meta) -> dict:
+    """Function name -> FunctionDef, for every function in one meta graph's library."""
+    return {f.signature.name: f for f in meta.graph_def.library.function}
+
+
 def function_library(proto) -> dict:
-    """Function name -> FunctionDef, for every function in the meta graph's library."""
-    return {f.signature.name: f for f in meta_graph(proto).graph_def.library.function}
+    """The library of the meta graph tf.saved_model.load would pick."""
+    return library(meta_graph(proto))
+
+
+def func_attrs(node) -> list[str]:
+    """The names a NodeDef's func attrs hold (PartitionedCall f, While body, If branches): library
+    functions, or registered ops, which the runtime then runs."""
+    names = []
+    for value in node.attr.values():
+        if value.HasField("func"):
+            names.append(value.func.name)
+        names.extend(f.name for f in value.list.func)
+    return names
 
 
 def callees(node, library: dict) -> list[str]:
-    """Library functions a NodeDef calls: by op name, or through func attrs (PartitionedCall f, While body, If branches)."""
-    found = [node.op] if node.op in library else []
-    for value in node.attr.values():
-        if value.HasField("func"):
-            found.append(value.func.name)
-        found.extend(f.name for f in value.list.func)
-    return [name for name in found if name in library]
+    """Library functions a NodeDef calls: by op name, or through func attrs."""
+    return [name for name in [node.op] + func_attrs(node) if name in library]
 
 
 def _direct(nodes, library: dict) -> tuple[set, set]:
