@@ -118,10 +118,9 @@ def _output_verdict(name: str, ok: list[ProbeRecord], input_layout: Layout) -> O
     axis = layout.channel_axis
     channels = {s[axis] for s in shapes.values()} if axis is not None else set()
     size, example = next(iter(shapes.items()))
-    spatial_vary = any(len({s[a] for s in shapes.values()}) > 1 for a in layout.spatial_axes)
-    safe = None
+    safe = None  # pooled, is the feature size the same at every size seen? (needs two sizes to tell)
     if layout.spatial_axes and len(shapes) > 1:
-        safe = len(channels) == 1 and None not in channels and spatial_vary
+        safe = len(channels) == 1 and None not in channels
     return OutputVerdict(
         name=name,
         pooling=REQUIRED if layout.spatial_axes else APPLIED if layout is Layout.NC else UNKNOWN,
@@ -208,16 +207,20 @@ def describe(v: Verdict) -> str:
             f"Use {main.suggested_head}."
         )
         pool = main.pooling_layer
-        if main.pooling_makes_sizes_safe:
-            flat = " and ".join(f"{n} at {s}" for s, n in list(main.flatten_features.items())[:2])
+        flat = list(main.flatten_features.items())
+        if main.pooling_makes_sizes_safe and len({n for _, n in flat}) > 1:
+            flat = " and ".join(f"{n} at {s}" for s, n in flat[:2])
             parts.append(f"{pool} gives (N, {main.channels}) at every size; Flatten() would give {flat}.")
+        elif main.pooling_makes_sizes_safe:
+            parts.append(f"{pool} gives (N, {main.channels}) at every size; the map itself does not change with "
+                         "the input size here (the backbone resizes or crops internally).")
         elif main.pooling_makes_sizes_safe is False:
             parts.append(f"The feature size changes with the input, so {pool} alone does not make sizes safe.")
     elif main.pooling == APPLIED:
         parts.append(
             f"Pooling applied: the output is already a vector {shape_text(main.example_shape)}{at}. "
-            "Do not add GlobalAveragePooling2D or Flatten (Keras raises 'expected ndim=4, found ndim=2'); "
-            f"use {main.suggested_head}."
+            "Do not add GlobalAveragePooling2D (Keras raises 'expected ndim=4, found ndim=2'), and Flatten would "
+            f"do nothing; use {main.suggested_head}."
         )
     else:
         parts.append(f"Pooling unknown: the output {shape_text(main.example_shape)} has rank {main.rank}.")

@@ -69,3 +69,9 @@ def test_valid_padding_networks_still_get_their_output_stride():
     # InceptionV3 pads 'valid': 224 -> 5, 160 -> 3, 75 -> 1 is floor((in - k) / 32) + 1, not in / 32
     v = verdict(backbone({(224, 224): (1, 5, 5, 2048), (160, 160): (1, 3, 3, 2048), (75, 75): (1, 1, 1, 2048)}))
     assert v.primary.output_stride == 32
+
+
+def test_a_map_that_does_not_change_with_the_input_is_still_safe_to_pool():
+    v = verdict(backbone({(224, 224): (1, 7, 7, 64), (160, 160): (1, 7, 7, 64)}))
+    assert v.primary.pooling_makes_sizes_safe is True
+    assert "does not change with the input size here" in v.to_json()["text"]
