@@ -43,9 +43,9 @@ def main() -> None:
         task, text, options = message
         try:
             clear_session()
-            result = _resolve(task)(text, options).to_json()
+            result = resolve(task)(text, options).to_json()
         except BaseException as exc:  # SystemExit from a factory included: report it, keep serving
-            result = {"source": text, "error": f"{text}: {one_line(exc)}"}
+            result = failed(text, one_line(exc))
         _send(answers, {"result": result})
 
 
@@ -59,9 +59,15 @@ def _send(stream, message: dict) -> None:
     stream.flush()
 
 
-def _resolve(task: str):
+def resolve(task: str):
+    """"shapelint.run:probe_source" -> the function (runner.py's jobs=0 path resolves tasks the same way)."""
     module, _, name = task.partition(":")
     return getattr(importlib.import_module(module), name)
+
+
+def failed(text: str, why: str) -> dict:
+    """The SourceReport JSON of a source that produced no result: the worker's or the parent's one line."""
+    return {"source": text, "error": f"{text}: {why}"}
 
 
 def _cap_memory(limit: int) -> None:

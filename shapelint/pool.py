@@ -22,6 +22,8 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Callable
 
+from ._worker import failed
+
 STARTUP_TIMEOUT = 300.0  # importing TensorFlow on a busy machine; the per-source clock starts after it
 STARTUP_ATTEMPTS = 2  # workers that die before they are ready, before every remaining source is failed
 
@@ -164,7 +166,7 @@ class Pool:
         now = time.monotonic()
         for worker in list(self.workers):
             if worker.job and now - worker.since > self.timeout:
-                self._finish(worker, _error(worker.job, f"timed out after {self.timeout:g} s"))
+                self._finish(worker, failed(worker.job.text, f"timed out after {self.timeout:g} s"))
                 self._remove(worker)
             elif not worker.ready and now - worker.since > STARTUP_TIMEOUT:
                 self._remove(worker)
@@ -173,7 +175,7 @@ class Pool:
     def _died(self, worker: Worker) -> None:
         why = worker.death()
         if worker.job:
-            self._finish(worker, _error(worker.job, why))
+            self._finish(worker, failed(worker.job.text, why))
         elif not worker.ready:
             self._startup_failed(why)
         self._remove(worker)
@@ -183,7 +185,7 @@ class Pool:
         if self.startup_failures >= STARTUP_ATTEMPTS:
             while self.pending:
                 job = self.pending.popleft()
-                self.on_event("done", job, _error(job, f"could not start a worker: {why}"))
+                self.on_event("done", job, failed(job.text, f"could not start a worker: {why}"))
 
     def _finish(self, worker: Worker, result: dict) -> None:
         job, worker.job = worker.job, None
@@ -212,7 +214,3 @@ def worker_env(size: int) -> dict:
 def cpu_cores() -> int:
     """Cores this process may run on (CPU affinity, e.g. a container's share), not the machine's count."""
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-
-
-def _error(job: Job, why: str) -> dict:
-    return {"source": job.text, "error": f"{job.text}: {why}"}

@@ -22,6 +22,7 @@ import sys
 import threading
 from dataclasses import dataclass
 
+from ._worker import resolve
 from .cache import Cache, cache_key
 from .pool import Job, Pool, cpu_cores
 from .report import Report, SourceReport
@@ -130,12 +131,9 @@ def _execute(jobs: list[Job], options, schedule: Schedule, on_event) -> None:
 
 
 def _in_process(jobs: list[Job], options, on_event) -> None:
-    import importlib
-
     for job in jobs:
-        module, _, name = job.task.partition(":")
         on_event("start", job)
-        on_event("done", job, getattr(importlib.import_module(module), name)(job.text, options).to_json())
+        on_event("done", job, resolve(job.task)(job.text, options).to_json())
 
 
 class _sigterm_as_interrupt:
