@@ -90,6 +90,7 @@ class Inspection:
     usage: str = ""
     notes: tuple[str, ...] = ()
     error: str | None = None
+    suspicious: Suspicious | None = None  # opscan's findings (SL105); None: not a SavedModel, not scanned
 
     def to_json(self) -> dict:
         if self.error:
@@ -121,6 +122,7 @@ class Inspection:
             "fine_tune_reason": self.fine_tune_reason,
             "usage": self.usage,
             "notes": list(self.notes),
+            "suspicious": None if self.suspicious is None else [[where, list(ops)] for where, ops in self.suspicious],
             "error": None,
         }
 

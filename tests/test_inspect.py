@@ -329,6 +329,7 @@ def test_other_sources_by_what_their_adapter_says(fixtures_dir):
     assert keras_file.variables.parameters == 8 * 27 + 8 + 16 * 72 + 16
     h5 = inspect_ok(fixtures_dir / "tiny_pooled.h5")
     assert [(o.shape, o.pooling) for o in h5.outputs] == [((None, 16), "mean")]
+    assert keras_file.suspicious is None and h5.suspicious is None  # not SavedModels: nothing was scanned
 
 
 def test_ops_by_function_reaches_nested_calls(built):
@@ -376,9 +377,12 @@ def fixed_inspections() -> list:
     inspection = Inspection("hub/dict_outputs", "hub", endpoints, "__call__", "__inference__call_10",
                             InputSpec(height=224, width=224), (0.0, 1.0), analysed, Variables(4, 3, 1392, 1376),
                             True, "hub.KerasLayer(trainable=True) would train 3 variables (1,376 parameters)",
-                            notes=("read from saved_model.pb: nothing was loaded or executed",))
+                            notes=("read from saved_model.pb: nothing was loaded or executed",), suspicious=())
     inspection = replace(inspection, usage=usage_note(inspection, "hub/dict_outputs"))
-    return [inspection, Inspection("missing/module", error="missing/module: no such file or directory")]
+    hostile = Inspection("untrusted/module", "savedmodel", suspicious=(
+        ("__inference___call___12", ("PyFunc", "WriteFile")), ("graph", ("ReadFile",))))
+    keras_file = Inspection("model.keras", "keras3", input=InputSpec(), notes=("loaded by the keras3 adapter",))
+    return [inspection, hostile, keras_file, Inspection("missing/module", error="missing/module: no such file or directory")]
 
 
 @pytest.mark.parametrize("fmt, suffix", [("table", "txt"), ("json", "json")])

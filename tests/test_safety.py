@@ -5,6 +5,7 @@ unless the user opted in, and that the model files themselves are left unchanged
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import subprocess
 import sys
@@ -179,6 +180,27 @@ def test_names_the_function_holding_the_op(hostile):
     found = dict(opscan.scan_path(models["nested"]))
     assert [where for where, ops in found.items() if "WriteFile" in ops] == [
         next(w for w in found if "inner" in w)]
+
+
+def test_inspect_shows_the_host_access_ops(hostile, fixtures_dir):
+    """A user inspecting an untrusted module sees what SL105 would report, in a line and in JSON; nothing runs."""
+    from click.testing import CliRunner
+
+    from shapelint.cli import main
+
+    models, marker = hostile
+    found = opscan.scan_path(models["nested"])
+    table = CliRunner().invoke(main, ["inspect", str(models["nested"]), str(fixtures_dir / "hub_pooled_mean")])
+    assert table.exit_code == 0, table.output
+    hostile_line, clean_line = [line for line in table.output.splitlines() if line.startswith("host-access ops:")]
+    where = next(where for where, ops in found if "WriteFile" in ops)
+    assert f"WriteFile in {where}" in hostile_line and "--trust" in hostile_line
+    assert clean_line.startswith("host-access ops: none")
+    run = CliRunner().invoke(main, ["inspect", "--format", "json", str(models["nested"]), str(fixtures_dir / "hub_pooled_mean")])
+    hostile_json, clean_json = json.loads(run.output)["results"]
+    assert hostile_json["suspicious"] == [[where, list(ops)] for where, ops in found] != []
+    assert clean_json["suspicious"] == []
+    assert not written(marker)
 
 
 def written(marker: Path) -> list[Path]:

@@ -10,6 +10,7 @@ from ..errors import one_line
 from ..inner_pooling import analyse_output
 from ..inspection import Inspection, OutputAnalysis, Variables, probe_endpoint, usage_note
 from ..sources import Source, SourceError, parse_source
+from . import opscan
 from . import savedmodel_proto as sp
 from .keras3 import spec_from_shape
 from .traced_functions import plain_functions
@@ -49,7 +50,7 @@ def inspect_savedmodel(path: str, name: str, kind: str) -> Inspection:
         notes.append("no endpoint takes one image tensor (N, H, W, C); the probe cannot use this module")
     inspection = Inspection(name, kind, tuple(found), chosen.name if chosen else None,
                             chosen.function if chosen else None, spec, sp.declared_range(proto, path), outputs,
-                            counts, fine_tunable, reason, notes=tuple(notes))
+                            counts, fine_tunable, reason, notes=tuple(notes), suspicious=opscan.scan(proto))
     return _with_usage(inspection, name)
 
 

@@ -19,8 +19,10 @@ def inspect(sources, fmt, **options):
     SavedModel directories and TF Hub handles (from the TF Hub cache, no download) are read from
     saved_model.pb as data: nothing is loaded or executed. inner_pooling (mean, max, none, unknown)
     comes from walking each output back through the traced function graph, and tail_ops shows the
-    last ops the walk passed. Other sources (keras:NAME, .keras/.h5 files, module:factory) are loaded
-    by their adapter and described by what it can say.
+    last ops the walk passed. host-access ops are what the probe's scan before loading finds (SL105):
+    ops that can reach files, Python or the network, and the functions that hold them. Other sources
+    (keras:NAME, .keras/.h5 files, module:factory) are loaded by their adapter and described by what
+    it can say.
 
     Exit codes: 0 inspected, 2 a source could not be read (the others are still reported).
     """

@@ -6,7 +6,7 @@ import json
 
 from tabulate import tabulate
 
-from ..inspection import Inspection
+from ..inspection import Inspection, describe_suspicious
 from .table import shape_cell
 
 JSON_VERSION = 1
@@ -30,10 +30,20 @@ def _input_line(inspection: Inspection) -> str:
     return f"input: {spec.dtype}, {spec.channels} channels, {spec.layout.value}, {size}; value range {value_range}"
 
 
+def _suspicious_line(found) -> str:
+    """What the scan `shapelint probe` makes before loading found: ops that reach files, Python or the network."""
+    if not found:
+        return "host-access ops: none found"
+    return (f"host-access ops: {describe_suspicious(found, limit=len(found))} "
+            "(SL105: `shapelint probe` will not load it without --trust)")
+
+
 def format_one(inspection: Inspection) -> str:
     if inspection.error:
         return f"{inspection.source}\n  error: {inspection.error}\n"
     lines = [f"{inspection.source}  ({inspection.kind})"]
+    if inspection.suspicious is not None:
+        lines.append(_suspicious_line(inspection.suspicious))
     if inspection.endpoints:
         rows = [["*" if e.function == inspection.probe_function else "", e.name, e.kind,
                  _tensors(e.inputs) + ("\n" + " ".join(e.arguments) if e.arguments else ""), _tensors(e.outputs)]
