@@ -44,10 +44,11 @@ def settings(config, markers) -> dict:
 @pytest.fixture
 def shapelint(request):
     """Probe or check Keras models in a test: `shapelint.check(model, num_classes=5).assert_clean()`."""
+    from .report import SEVERITIES
     from .testing import ShapeLint, as_sizes, patterns
 
     chosen = settings(request.config, request.node.iter_markers("shapelint"))
-    if chosen["fail_on"] not in ("error", "warning", "info"):
+    if chosen["fail_on"] not in SEVERITIES:
         raise pytest.UsageError(f"shapelint fail_on must be error, warning or info, got {chosen['fail_on']!r}")
     return ShapeLint(
         sizes=as_sizes(chosen["sizes"]),

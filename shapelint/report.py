@@ -14,6 +14,12 @@ def severity_rank(severity: str) -> int:
     return SEVERITIES.index(severity)
 
 
+def at_or_above(findings, fail_on: str) -> list[Finding]:
+    """The findings whose severity is fail_on or worse: what --fail-on and assert_clean() fail on."""
+    threshold = severity_rank(fail_on)
+    return [f for f in findings if severity_rank(f.severity) >= threshold]
+
+
 @dataclass(frozen=True)
 class Finding:
     rule: str  # kebab-case name, e.g. dense-on-feature-map
@@ -88,5 +94,4 @@ class Report:
         """0 clean, 1 findings at or above fail_on, 2 a source could not be loaded."""
         if self.load_failed:
             return 2
-        threshold = severity_rank(fail_on)
-        return 1 if any(severity_rank(f.severity) >= threshold for f in self.findings) else 0
+        return 1 if at_or_above(self.findings, fail_on) else 0

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .report import SEVERITIES, Finding, SourceReport, severity_rank
+from .report import SEVERITIES, Finding, SourceReport, at_or_above
 from .sources import parse_sizes
 
 
@@ -63,8 +63,7 @@ class LintResult:
         return self.report.error
 
     def failing(self, fail_on: str | None = None) -> list[Finding]:
-        threshold = severity_rank(fail_on or self.fail_on)
-        return [f for f in self.findings if severity_rank(f.severity) >= threshold]
+        return at_or_above(self.findings, fail_on or self.fail_on)
 
     def assert_clean(self, fail_on: str | None = None) -> None:
         """Fail with the findings printed as `shapelint check` prints them (rule, message, fix)."""
