@@ -116,6 +116,11 @@ def describe(op: Op, fn: Function) -> str:
     return op.type
 
 
+def unpooled(shape) -> str:
+    """The pooling of an output with no spatial reduction at its end: 'none' for a rank-4 map, else 'unknown'."""
+    return "none" if shape is not None and len(shape) == 4 else "unknown"
+
+
 def analyse_output(functions: dict, function: str, index: int, name: str, dtype: str, shape) -> OutputAnalysis:
     """inner_pooling and tail_ops of one output of a traced function."""
     pooling, tail, deciding = None, [], True
@@ -129,6 +134,4 @@ def analyse_output(functions: dict, function: str, index: int, name: str, dtype:
             tail.append(describe(op, fn))
         if len(tail) >= TAIL_LENGTH:
             break
-    if pooling is None:
-        pooling = "none" if shape is not None and len(shape) == 4 else "unknown"
-    return OutputAnalysis(name, dtype, shape, pooling, tuple(reversed(tail)))
+    return OutputAnalysis(name, dtype, shape, pooling or unpooled(shape), tuple(reversed(tail)))

@@ -7,7 +7,7 @@ import math
 from dataclasses import replace
 
 from ..errors import one_line
-from ..inner_pooling import analyse_output
+from ..inner_pooling import TAIL_LENGTH, analyse_output, unpooled
 from ..inspection import Inspection, OutputAnalysis, Variables, probe_endpoint, usage_note
 from ..sources import Source, SourceError, parse_source
 from . import opscan
@@ -43,7 +43,7 @@ def inspect_savedmodel(path: str, name: str, kind: str) -> Inspection:
         outputs = tuple(analyse_output(functions, chosen.function, i, t.name, t.dtype, t.shape)
                         for i, t in enumerate(chosen.outputs))
     saved = sp.variables(proto)
-    counts = _count(saved.variables)
+    counts = _count([v.shape for v in saved.variables], [v.shape for v in saved.variables if v.trainable])
     fine_tunable, reason = _fine_tuning(found, saved)
     notes = ["read from saved_model.pb: nothing was loaded or executed"]
     if chosen is None:
@@ -51,21 +51,16 @@ def inspect_savedmodel(path: str, name: str, kind: str) -> Inspection:
     inspection = Inspection(name, kind, tuple(found), chosen.name if chosen else None,
                             chosen.function if chosen else None, spec, sp.declared_range(proto, path), outputs,
                             counts, fine_tunable, reason, notes=tuple(notes), suspicious=opscan.scan(proto))
-    return _with_usage(inspection, name)
-
-
-def _with_usage(inspection: Inspection, handle: str) -> Inspection:
-    return replace(inspection, usage=usage_note(inspection, handle))
+    return replace(inspection, usage=usage_note(inspection, name))
 
 
 def _params(shape) -> int:
     return math.prod(d for d in shape if d is not None) if shape else 1
 
 
-def _count(variables) -> Variables:
-    trainable = [v for v in variables if v[2]]
-    return Variables(len(variables), len(trainable), sum(_params(v[1]) for v in variables),
-                     sum(_params(v[1]) for v in trainable))
+def _count(shapes, trainable_shapes) -> Variables:
+    """Variables and parameters from the shapes of all variables and of the trainable ones."""
+    return Variables(len(shapes), len(trainable_shapes), sum(map(_params, shapes)), sum(map(_params, trainable_shapes)))
 
 
 def _fine_tuning(found, saved: sp.SavedVariables) -> tuple[bool, str]:
@@ -83,7 +78,7 @@ def _fine_tuning(found, saved: sp.SavedVariables) -> tuple[bool, str]:
     listed = [by_id[i] for i in saved.root_trainable if i in by_id]
     if not listed:
         return False, "the root object's trainable_variables list is empty"
-    parameters = sum(_params(v[1]) for v in listed)
+    parameters = sum(_params(v.shape) for v in listed)
     return True, f"hub.KerasLayer(trainable=True) would train {len(listed)} variables ({parameters:,} parameters)"
 
 
@@ -98,16 +93,14 @@ def inspect_loaded(source: Source, unsafe: bool) -> Inspection:
     model = backbone.model
     layers = list(getattr(model, "layers", []) or [])
     last = type(layers[-1]).__name__ if layers else ""
-    tail = tuple(type(layer).__name__ for layer in layers[-5:])
+    tail = tuple(type(layer).__name__ for layer in layers[-TAIL_LENGTH:])
     outputs = []
     for key, shape in shapes.items():
         shape = (None, *shape[1:]) if shape else shape  # the batch is the probe's, not the model's
         pooling = KERAS_POOLING.get(last) if len(shapes) == 1 else None
-        outputs.append(OutputAnalysis(key, spec.dtype, shape, pooling or ("none" if len(shape) == 4 else "unknown"), tail))
-    weights = getattr(model, "weights", []) or []
-    trainable = getattr(model, "trainable_weights", []) or []
-    counts = Variables(len(weights), len(trainable), sum(_params(tuple(w.shape)) for w in weights),
-                       sum(_params(tuple(w.shape)) for w in trainable))
+        outputs.append(OutputAnalysis(key, spec.dtype, shape, pooling or unpooled(shape), tail))
+    counts = _count([tuple(w.shape) for w in getattr(model, "weights", []) or []],
+                    [tuple(w.shape) for w in getattr(model, "trainable_weights", []) or []])
     notes = (f"loaded by the {backbone.kind} adapter; output shapes inferred at {size[0]}x{size[1]}",
              "inner_pooling from the last layer's class (GlobalAveragePooling2D/GlobalMaxPooling2D) or the output rank")
     return Inspection(source.text, backbone.kind, input=spec, outputs=tuple(outputs), variables=counts, notes=notes)

@@ -238,8 +238,14 @@ def graph_signatures(proto) -> list[Endpoint]:
             for name, sig in sorted(signature_defs.items()) if not name.startswith("__")]
 
 
+class Variable(NamedTuple):
+    name: str
+    shape: tuple  # () for a scalar or an unknown shape
+    trainable: bool
+
+
 class SavedVariables(NamedTuple):
-    variables: list  # (name, shape, trainable) per variable
+    variables: list[Variable]
     ids: list  # their object-graph node ids
     root_variables: list | None  # node ids the root object lists as `variables`, None without such a list
     root_trainable: list | None  # node ids the root lists as `trainable_variables`, None without such a list
@@ -262,20 +268,19 @@ def variables(proto) -> SavedVariables:
     ids = root_variables if root_variables is not None else [
         i for i, node in enumerate(graph.nodes) if node.WhichOneof("kind") == "variable"]
     ids = list(dict.fromkeys(ids))
-    found = [(graph.nodes[i].variable.name, shape_of(graph.nodes[i].variable.shape) or (), graph.nodes[i].variable.trainable)
-             for i in ids]
+    found = [Variable(v.name, shape_of(v.shape) or (), v.trainable) for v in (graph.nodes[i].variable for i in ids)]
     return SavedVariables(found, ids, root_variables, listed("trainable_variables"))
 
 
-def graph_variables(proto) -> list:
-    """(name, shape, trainable) of the variable nodes of a graph without an object graph (TF1), trainable
+def graph_variables(proto) -> list[Variable]:
+    """The variable nodes of a graph without an object graph (TF1), trainable
     when the graph's trainable_variables collection lists them."""
     from tensorflow.core.framework import variable_pb2
 
     graph = meta_graph(proto)
     listed = graph.collection_def["trainable_variables"].bytes_list.value if "trainable_variables" in graph.collection_def else []
     trainable = {variable_pb2.VariableDef.FromString(raw).variable_name.split(":")[0] for raw in listed}
-    return [(node.name, shape_of(node.attr["shape"].shape) or (), node.name in trainable)
+    return [Variable(node.name, shape_of(node.attr["shape"].shape) or (), node.name in trainable)
             for node in graph.graph_def.node if node.op in VARIABLE_OPS]
 
 
