@@ -66,9 +66,8 @@ def pytest_assertrepr_compare(op, left, right):
     from .report import Finding
     from .testing import finding_lines
 
-    if not any(isinstance(item, Finding) for item in (*left, *right)):
-        return None
-    if not all(isinstance(item, Finding) for item in (*left, *right)):
+    items = (*left, *right)
+    if not items or not all(isinstance(item, Finding) for item in items):
         return None
     return ["shapelint findings differ", "left:", *(finding_lines(left) or ["(none)"]),
             "right:", *(finding_lines(right) or ["(none)"])]

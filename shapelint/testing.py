@@ -101,10 +101,7 @@ class ShapeLint:
         """Probe a backbone (a model object or a SOURCE string) at the given or configured sizes."""
         from .run import probe_object, probe_source
 
-        options = self._options(sizes)
-        if isinstance(model_or_source, str):
-            return LintResult(probe_source(model_or_source, options), self.fail_on)
-        return LintResult(probe_object(model_or_source, _name(model_or_source), options), self.fail_on)
+        return self._lint(probe_source, probe_object, model_or_source, self._options(sizes))
 
     def check(self, model_or_source, num_classes=None, select=None, ignore=None, sizes=None) -> LintResult:
         """Lint a whole model's head (backbone rules included) the way `shapelint check` does."""
@@ -113,9 +110,12 @@ class ShapeLint:
         options = self._options(sizes, num_classes=num_classes or self.num_classes,
                                 select=patterns(select if select is not None else self.select),
                                 ignore=patterns(ignore if ignore is not None else self.ignore))
+        return self._lint(check_source, check_object, model_or_source, options)
+
+    def _lint(self, by_source, by_object, model_or_source, options) -> LintResult:
         if isinstance(model_or_source, str):
-            return LintResult(check_source(model_or_source, options), self.fail_on)
-        return LintResult(check_object(model_or_source, _name(model_or_source), options), self.fail_on)
+            return LintResult(by_source(model_or_source, options), self.fail_on)
+        return LintResult(by_object(model_or_source, _name(model_or_source), options), self.fail_on)
 
     def _options(self, sizes, **changes):
         from .run import Options

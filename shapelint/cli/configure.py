@@ -34,16 +34,11 @@ def run_configured(run_all, sources, options):
         return run_all(sources, options)
     explicit = tuple(p.name for p in ctx.command.params
                      if ctx.get_parameter_source(p.name) is click.core.ParameterSource.COMMANDLINE)
-    groups: list[tuple[object, list[int]]] = []
+    groups: dict[object, list[int]] = {}  # options -> indices of the sources that get them
     for i, source in enumerate(sources):
-        chosen = options_for(source, options, config, explicit)
-        group = next((g for g in groups if g[0] == chosen), None)
-        if group is None:
-            groups.append((chosen, [i]))
-        else:
-            group[1].append(i)
+        groups.setdefault(options_for(source, options, config, explicit), []).append(i)
     results = [None] * len(sources)
-    for chosen, indices in groups:
+    for chosen, indices in groups.items():
         for i, result in zip(indices, run_all([sources[i] for i in indices], chosen).results):
             results[i] = result
     return Report(tuple(results))
