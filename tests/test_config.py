@@ -257,3 +257,12 @@ def test_ci_formats_point_configured_sources_without_a_file_at_the_config(tmp_pa
         "logicalLocations": [{"fullyQualifiedName": "zoo_heads:bad", "kind": "module"}]}]
     # json and table report what was checked, not where annotations go
     assert json.loads((tmp_path / "out.json").read_text())["results"][0].get("path") is None
+
+
+def test_fail_on_choices_agree_with_the_file_and_the_severities():
+    """shapelint.cli spells --fail-on's choices out (start-up); the file accepts the same, most severe first."""
+    from shapelint.cli import FAIL_ON
+    from shapelint.config import FAIL_ON as FILE_FAIL_ON
+    from shapelint.report import SEVERITIES
+
+    assert tuple(FAIL_ON) == FILE_FAIL_ON == SEVERITIES[::-1]

@@ -297,3 +297,10 @@ def test_anchors_point_sources_without_a_file_at_one(tmp_path):
     ))
     paths = [r.path for r in anchored(report, config, ["keras:MobileNetV2"], root=tmp_path).results]
     assert paths == ["models/a.keras", "src/zoo/heads.py", "pyproject.toml", None, None]
+
+
+def test_cli_formats_are_the_formatters():
+    """shapelint.cli spells the format names out (start-up); they must be exactly the formatters."""
+    from shapelint.cli import FORMATS
+
+    assert FORMATS == list(FORMATTERS)

@@ -179,3 +179,12 @@ def test_sources_sharing_a_worker_do_not_see_each_other(tmp_path):
     report = run_sources("shapelint.check:check_source", sources, OPTIONS, Schedule(jobs=1, cache=False))
     layers = [[f.layer for f in result.findings if f.layer] for result in report.results]
     assert layers[0] and layers[0] == layers[1], layers
+
+
+def test_cli_run_options_default_to_the_runners_defaults():
+    """The CLI spells the defaults out so --help does not import the scheduler; they must stay the runner's."""
+    from shapelint.cli.probe import probe
+    from shapelint.runner import DEFAULT_MEMORY_LIMIT_GIB, DEFAULT_TIMEOUT
+
+    defaults = {param.name: param.default for param in probe.params}
+    assert defaults["timeout"] == DEFAULT_TIMEOUT and defaults["memory_limit"] == DEFAULT_MEMORY_LIMIT_GIB

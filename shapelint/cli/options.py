@@ -13,6 +13,8 @@ import click
 
 from ..sources import DEFAULT_MAX_SIZE, DEFAULT_SIZES, SourceError, format_size, parse_sizes
 
+# formatters.FORMATTERS by name, spelled out so that --help imports neither tabulate nor the rule registry
+# (tests/test_formatters.py checks that they agree)
 FORMATS = ["table", "json", "sarif", "github"]
 
 
@@ -56,6 +58,8 @@ def run_options(f):
             click.echo("shapelint: interrupted; every worker stopped", err=True)
             sys.exit(130)
 
+    # the defaults are runner.DEFAULT_TIMEOUT and DEFAULT_MEMORY_LIMIT_GIB, spelled out so that --help does not
+    # import the scheduler (tests/test_runner.py checks that they agree)
     for option in reversed([
         click.option("-j", "--jobs", type=click.IntRange(0), default=None,
                      help="Worker processes [default: one per core, capped by memory]; 0 runs in this process "

@@ -9,6 +9,7 @@ import click
 
 from .options import FORMATS, CommandError
 
+# config.FAIL_ON, spelled out so that --help does not import config (tests/test_config.py checks that they agree)
 FAIL_ON = ["error", "warning", "info"]
 ANCHORED_FORMATS = ("sarif", "github")  # formats that point at files: see anchors.py
 
