@@ -81,9 +81,9 @@ def _scan_meta_graph(meta) -> dict[str, set[str]]:
     for name, node in nodes.items():
         if name not in save_nodes and name not in restore_nodes:
             other_roots.update(sp.callees(node, library))
-    run_anyway = _reach(other_roots, library)
-    save_path = _reach(_called(nodes, save_nodes, library), library) - run_anyway
-    restore_path = _reach(_called(nodes, restore_nodes, library), library) - run_anyway - save_path
+    run_anyway = sp.reachable(other_roots, library)
+    save_path = sp.reachable(_called(nodes, save_nodes, library), library) - run_anyway
+    restore_path = sp.reachable(_called(nodes, restore_nodes, library), library) - run_anyway - save_path
     found = {}
     graph_ops = set()
     for name, node in nodes.items():
@@ -126,15 +126,3 @@ def _ancestors(nodes: dict, tensor: str) -> set[str]:
 
 def _called(nodes: dict, names: set[str], library: dict) -> set[str]:
     return {callee for name in names for callee in sp.callees(nodes[name], library)}
-
-
-def _reach(roots: set[str], library: dict) -> set[str]:
-    seen, todo = set(), list(roots)
-    while todo:
-        name = todo.pop()
-        if name in seen or name not in library:
-            continue
-        seen.add(name)
-        for node in library[name].node_def:
-            todo.extend(sp.callees(node, library))
-    return seen

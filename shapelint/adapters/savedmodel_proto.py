@@ -78,45 +78,37 @@ def callees(node, library: dict) -> list[str]:
     return [name for name in [node.op] + func_attrs(node) if name in library]
 
 
-def _direct(nodes, library: dict) -> tuple[set, set]:
-    ops, called = set(), set()
-    for node in nodes:
-        if node.op not in library:
-            ops.add(node.op)
-        called.update(callees(node, library))
-    return ops, called
+def reachable(roots, library: dict) -> set[str]:
+    """The library functions `roots` name, and every function they call, however deeply."""
+    seen, todo = set(), list(roots)
+    while todo:
+        name = todo.pop()
+        if name in seen or name not in library:
+            continue
+        seen.add(name)
+        for node in library[name].node_def:
+            todo.extend(callees(node, library))
+    return seen
+
+
+def _ops_of(functions, library: dict) -> set[str]:
+    """Op types the nodes of these library functions run themselves (calls to functions not counted)."""
+    return {node.op for name in functions for node in library[name].node_def if node.op not in library}
 
 
 def ops_by_function(proto) -> dict[str, set[str]]:
     """Function name -> op types it runs, including those of every function it calls, however deeply."""
     library = function_library(proto)
-    direct = {name: _direct(f.node_def, library) for name, f in library.items()}
-    done: dict[str, set[str]] = {}
-
-    def reach(name: str, path: frozenset) -> set[str]:
-        if name in done:
-            return done[name]
-        ops, called = direct[name]
-        ops = set(ops)
-        for callee in called - path - {name}:  # recursion never happens in TF graphs; guard anyway
-            ops |= reach(callee, path | {name})
-        done[name] = ops
-        return ops
-
-    for name in library:
-        reach(name, frozenset())
-    return done
+    return {name: _ops_of(reachable([name], library), library) for name in library}
 
 
 def graph_ops(proto) -> set[str]:
     """Op types of the meta graph's own nodes (placeholders, variable handles, the calls signatures make),
     plus everything the functions they call reach."""
     library = function_library(proto)
-    nested = ops_by_function(proto)
-    ops, called = _direct(meta_graph(proto).graph_def.node, library)
-    for name in called:
-        ops |= nested[name]
-    return ops
+    nodes = meta_graph(proto).graph_def.node
+    called = [name for node in nodes for name in callees(node, library)]
+    return {node.op for node in nodes if node.op not in library} | _ops_of(reachable(called, library), library)
 
 
 # --- signatures, endpoints and variables from the object graph ----------------------------------------

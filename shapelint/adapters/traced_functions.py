@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from ..inner_pooling import Function, Op
 from ._quiet import import_tensorflow
-from .savedmodel_proto import CALL_OPS, GRAPH, callees, function_library, meta_graph
+from .savedmodel_proto import CALL_OPS, GRAPH, function_library, meta_graph, reachable
 
 
 def _small_ints(node):
@@ -23,27 +23,21 @@ def _small_ints(node):
 def plain_functions(proto, roots) -> dict[str, Function]:
     """The library functions reachable from `roots`, converted to inner_pooling.Function records."""
     library = function_library(proto)
-    done: dict[str, Function] = {}
-    todo = [name for name in roots if name in library]
-    for root in roots:
-        if root.startswith(GRAPH):
-            done[root] = _graph_function(proto, root, library)
-            todo.extend(done[root].calls())
-    while todo:
-        name = todo.pop()
-        if name in done:
-            continue
-        fdef = library[name]
-        ops = {}
-        for node in fdef.node_def:
-            called = callees(node, library)
-            todo.extend(called)
-            inputs = tuple(i for i in node.input if not i.startswith("^"))  # "^name": control edge, no data
-            ops[node.name] = Op(node.name, node.op, inputs, _call_target(node, library), _small_ints(node))
-        out_names = tuple(arg.name for arg in fdef.signature.output_arg)
-        done[name] = Function(name, tuple(arg.name for arg in fdef.signature.input_arg),
-                              tuple(fdef.ret[n] for n in out_names), out_names, ops)
-    return done
+    graphs = {root: _graph_function(proto, root, library) for root in roots if root.startswith(GRAPH)}
+    called = [name for graph in graphs.values() for name in graph.calls()]
+    return {**graphs, **{name: _function(library[name], library) for name in reachable([*roots, *called], library)}}
+
+
+def _function(fdef, library: dict) -> Function:
+    ops = {node.name: _op(node, tuple(i for i in node.input if not i.startswith("^")), library)  # "^": control edge
+           for node in fdef.node_def}
+    out_names = tuple(arg.name for arg in fdef.signature.output_arg)
+    return Function(fdef.signature.name, tuple(arg.name for arg in fdef.signature.input_arg),
+                    tuple(fdef.ret[n] for n in out_names), out_names, ops)
+
+
+def _op(node, inputs: tuple[str, ...], library: dict) -> Op:
+    return Op(node.name, node.op, inputs, _call_target(node, library), _small_ints(node))
 
 
 def _graph_function(proto, name: str, library: dict) -> Function:
@@ -56,8 +50,7 @@ def _graph_function(proto, name: str, library: dict) -> Function:
         node, _, index = text.partition(":")
         return f"{node}:output:{index or 0}"
 
-    ops = {node.name: Op(node.name, node.op, tuple(ref(i) for i in node.input if not i.startswith("^")),
-                         _call_target(node, library), _small_ints(node))
+    ops = {node.name: _op(node, tuple(ref(i) for i in node.input if not i.startswith("^")), library)
            for node in graph.graph_def.node}
     return Function(name, (), tuple(ref(outputs[key].name) for key in sorted(outputs)), tuple(sorted(outputs)), ops)
 
