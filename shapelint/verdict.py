@@ -129,7 +129,7 @@ def _output_verdict(name: str, ok: list[ProbeRecord], input_layout: Layout) -> O
         layout=layout,
         output_stride=_stride(shapes, layout),
         pooling_makes_sizes_safe=safe,
-        flatten_features={format_size(s): _features(shape) for s, shape in shapes.items()} if layout.spatial_axes else {},
+        flatten_features={format_size(s): flat_features(shape) for s, shape in shapes.items()} if layout.spatial_axes else {},
         example_shape=example,
         example_size=size,
     )
@@ -177,7 +177,8 @@ def _stride(shapes: dict, layout: Layout) -> int | None:
     return None
 
 
-def _features(shape: Shape) -> int | None:
+def flat_features(shape: Shape) -> int | None:
+    """How many features Flatten() makes of one sample of this shape; None when a dimension is unknown."""
     rest = shape[1:]
     return None if None in rest else prod(rest)
 

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import re
-from math import prod
 
 from ..layers import PASS_THROUGH, LayerRecord, ModelRecord
 from ..records import Layout
 from ..sources import format_size
-from ..verdict import shape_text, verdict
+from ..verdict import flat_features, shape_text, verdict
 from .registry import rule
 
 CROSSENTROPIES = ("BinaryCrossentropy", "CategoricalCrossentropy", "SparseCategoricalCrossentropy",
@@ -114,7 +113,7 @@ def flatten_fixes_input_size(model: ModelRecord, **_):
         shape, out, alt = layer.input_shape, layer.output_shape, layer.alt_output_shape
         if layer.class_name != "Flatten" or not shape or len(shape) < 3 or not out or not alt:
             continue
-        features, alt_features = _features(out), _features(alt)
+        features, alt_features = flat_features(out), flat_features(alt)
         if features is None or alt_features is None or features == alt_features:
             continue
         channels = shape[1] if channels_first(model, shape) else shape[-1]
@@ -125,10 +124,6 @@ def flatten_fixes_input_size(model: ModelRecord, **_):
             f"Replace Flatten '{layer.name}' with {pool_for(model, shape)} ({channels} features at every size)",
             layer.name,
         )
-
-
-def _features(shape) -> int | None:
-    return None if None in shape[1:] else prod(shape[1:])
 
 
 @rule("SL203", "double-pooling", "error", "head")
