@@ -55,12 +55,8 @@ def content_hash(source: Source) -> str | None:
     """A digest of what the source's model is made of; None when shapelint cannot tell (never cached)."""
     if source.kind == "keras-app":
         return "keras-app"  # name and options are in the source text; the code is in the keras version
-    if source.kind in ("keras-file", "savedmodel", "hub"):
-        return _hash_path(Path(source.location))
-    if source.kind == "factory":
-        module = factory_file(source.location.rpartition(":")[0])
-        return _hash_path(module) if module else None
-    return None
+    path = factory_file(source.location.rpartition(":")[0]) if source.kind == "factory" else source.path
+    return _hash_path(path) if path else None
 
 
 def factory_file(module: str) -> Path | None:
