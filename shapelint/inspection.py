@@ -134,19 +134,27 @@ ENDPOINTS = ("__call__", "serve", "serving_default")
 FUNCTIONS = ENDPOINTS[:2]  # the object-graph functions the probe calls; it calls no other root function
 
 
-def probe_endpoint(endpoints) -> Endpoint | None:
-    """The trace the probe calls, one rule whether the endpoints were read from saved_model.pb (inspect, a
-    module not loaded) or from a loaded object (the probe): the functions `__call__` and `serve` and every
-    signature, a function hiding a signature of its name, in ENDPOINTS order and then by name; the first
-    with exactly one rank-4 tensor input, its training=False trace if it has one (the probe passes it)."""
+def callable_endpoints(endpoints) -> dict[str, list[Endpoint]]:
+    """The traces the probe may call, by endpoint name in the order it tries them: the functions `__call__`
+    and `serve` and every signature, a function hiding a signature of its name; ENDPOINTS first, then by name."""
     candidates = [e for e in endpoints if e.kind == "signature" or e.name in FUNCTIONS]
     functions = {e.name for e in candidates if e.kind == "function"}
     names = {e.name for e in candidates}
+    found = {}
     for name in [n for n in ENDPOINTS if n in names] + sorted(names - set(ENDPOINTS)):
         kind = "function" if name in functions else "signature"
-        traces = [e for e in candidates if e.name == name and e.kind == kind and e.image_input is not None]
-        if traces:
-            return next((e for e in traces if "training=False" in e.arguments), traces[0])
+        found[name] = [e for e in candidates if e.name == name and e.kind == kind]
+    return found
+
+
+def probe_endpoint(endpoints) -> Endpoint | None:
+    """The trace the probe calls, one rule whether the endpoints were read from saved_model.pb (inspect, a
+    module not loaded) or from a loaded object (the probe): of callable_endpoints, the first with exactly
+    one rank-4 tensor input, its training=False trace if it has one (the probe passes training=False)."""
+    for traces in callable_endpoints(endpoints).values():
+        images = [e for e in traces if e.image_input is not None]
+        if images:
+            return next((e for e in images if "training=False" in e.arguments), images[0])
     return None
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Callable, NamedTuple
 
 from ..errors import one_line
-from ..inspection import ENDPOINTS, FUNCTIONS, Endpoint, TensorInfo, describe_suspicious, probe_endpoint
+from ..inspection import FUNCTIONS, Endpoint, TensorInfo, callable_endpoints, describe_suspicious, probe_endpoint
 from ..records import InputSpec
 from ..sources import SourceError
 from . import opscan, savedmodel_proto, tfcall
@@ -131,19 +131,14 @@ def _choose(obj, name: str) -> Trace:
     chosen = probe_endpoint(t.endpoint for t in found)
     if chosen is not None:
         return next(t for t in found if t.endpoint is chosen)
-    functions = {t.endpoint.name for t in found if t.endpoint.kind == "function"}
-    reasons = {}
-    for t in found:  # per endpoint, what its last trace takes; a function hides a signature of its name
-        if t.endpoint.kind == "function" or t.endpoint.name not in functions:
-            tensors = ", ".join(f"{i.name} {_shape_text(i.shape)} {i.dtype}" for i in t.endpoint.inputs)
-            reasons[t.endpoint.name] = f"{t.endpoint.name} takes {tensors or 'no tensor'}"
-    ordered = [key for key in ENDPOINTS if key in reasons] + sorted(set(reasons) - set(ENDPOINTS))
-    detail = "; ".join(reasons[key] for key in ordered) or "no callable endpoints"
+    reasons = [f"{key} takes {_tensors_text(traces[-1].inputs) or 'no tensor'}"  # what its last trace takes
+               for key, traces in callable_endpoints(t.endpoint for t in found).items()]
+    detail = "; ".join(reasons) or "no callable endpoints"
     raise SourceError(f"{name}: no endpoint takes one image tensor (N, H, W, C) ({detail})")
 
 
-def _shape_text(shape) -> str:
-    return "<unknown>" if shape is None else str(tuple(shape))
+def _tensors_text(tensors) -> str:
+    return ", ".join(f"{t.name} {'<unknown>' if t.shape is None else tuple(t.shape)} {t.dtype}" for t in tensors)
 
 
 def choose_endpoint(obj, name: str):
