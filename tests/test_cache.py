@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import textwrap
 from importlib import metadata
 
 import pytest
@@ -121,11 +120,9 @@ print(json.dumps({"report": report.to_json(), "tensorflow": "tensorflow" in sys.
 """
 
 
-def test_warm_run_reuses_results_without_tensorflow(tmp_path, cache_dir):
-    factory = tmp_path / "net.py"
-    factory.write_text(textwrap.dedent(FACTORY))
+def test_warm_run_reuses_results_without_tensorflow(tmp_path, cache_dir, factory_file):
+    sources = [factory_file(FACTORY, filename="net.py"), "keras:NoSuchNet"]
     calls = tmp_path / "net.calls"
-    sources = [f"{factory}:build", "keras:NoSuchNet"]
 
     cold = probe(sources)
     assert cold.returncode == 2 and calls.read_text().count("called") == 1

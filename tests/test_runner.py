@@ -7,7 +7,6 @@ import pty
 import signal
 import subprocess
 import sys
-import textwrap
 import time
 from pathlib import Path
 
@@ -54,14 +53,8 @@ def build():
 OPTIONS = Options(sizes=((32, 32), (48, 48)))
 
 
-def write(tmp_path: Path, name: str, code: str) -> str:
-    path = tmp_path / f"{name}.py"
-    path.write_text(textwrap.dedent(code))
-    return f"{path}:build"
-
-
-def test_hang_crash_and_memory_are_errors_next_to_a_good_source(tmp_path):
-    sources = [write(tmp_path, name, code) for name, code in
+def test_hang_crash_and_memory_are_errors_next_to_a_good_source(tmp_path, factory_file):
+    sources = [factory_file(code, filename=f"{name}.py") for name, code in
                [("good", GOOD), ("hang", HANG), ("abort", ABORT), ("segfault", SEGFAULT), ("greedy", GREEDY),
                 ("rude", RUDE)]]
     # the hang's 10 s overlap the other worker's three TensorFlow imports (crashed workers are replaced)
@@ -118,8 +111,8 @@ def children(pid: int) -> list[int]:
     lambda pid: os.killpg(pid, signal.SIGINT),  # what a terminal does on Ctrl-C
     lambda pid: os.kill(pid, signal.SIGTERM),  # what a CI runner does when a job is cancelled
 ], ids=["ctrl-c", "sigterm"])
-def test_interrupt_stops_every_worker_and_keeps_finished_results(tmp_path, interrupt):
-    sources = [write(tmp_path, "good", GOOD)] + [write(tmp_path, f"hang{i}", HANG) for i in range(2)]
+def test_interrupt_stops_every_worker_and_keeps_finished_results(tmp_path, factory_file, interrupt):
+    sources = [factory_file(GOOD, filename="good.py")] + [factory_file(HANG, filename=f"hang{i}.py") for i in range(2)]
     cli = subprocess.Popen([sys.executable, "-m", "shapelint", "probe", *sources, "--jobs", "2", "--sizes", "32"],
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
                            env={**os.environ, "SHAPELINT_CACHE_DIR": str(tmp_path / "cache")})
@@ -142,8 +135,8 @@ def test_interrupt_stops_every_worker_and_keeps_finished_results(tmp_path, inter
     assert len(list((tmp_path / "cache").rglob("*.json"))) == 1  # cached when it finished, not at the end
 
 
-def test_progress_on_a_terminal_only(tmp_path):
-    source = write(tmp_path, "good", GOOD)
+def test_progress_on_a_terminal_only(factory_file):
+    source = factory_file(GOOD, filename="good.py")
     leader, follower = pty.openpty()
     command = [sys.executable, "-m", "shapelint", "probe", source, "--sizes", "32", "--no-cache"]
     subprocess.run(command, stdout=subprocess.DEVNULL, stderr=follower, check=True, timeout=180)
@@ -173,9 +166,9 @@ def build():
 """
 
 
-def test_sources_sharing_a_worker_do_not_see_each_other(tmp_path):
+def test_sources_sharing_a_worker_do_not_see_each_other(factory_file):
     """Keras numbers unnamed layers per session: the second model must not get 'dense_1' from the first."""
-    sources = [write(tmp_path, name, DENSE_ON_MAP) for name in ("first", "second")]
+    sources = [factory_file(DENSE_ON_MAP, filename=f"{name}.py") for name in ("first", "second")]
     report = run_sources("shapelint.check:check_source", sources, OPTIONS, Schedule(jobs=1, cache=False))
     layers = [[f.layer for f in result.findings if f.layer] for result in report.results]
     assert layers[0] and layers[0] == layers[1], layers
