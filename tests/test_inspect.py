@@ -212,12 +212,16 @@ def test_keras3_export_probe_uses_serve_and_hub_needs_a_signature(built, tf):
 
 
 def test_tf_keras_saved_model_walks_nested_layer_functions(built, tf):
-    from shapelint.adapters.savedmodel import choose_endpoint
+    from shapelint.adapters.savedmodel import choose_endpoint, traces
+    from shapelint.inspection import probe_endpoint
 
     result = inspect_ok(built / "tf_keras_saved")
     chosen = next(e for e in result.endpoints if e.function == result.probe_function)
     assert (chosen.name, chosen.arguments) == ("__call__", ("training=False", "mask=None"))
-    assert choose_endpoint(tf.saved_model.load(str(built / "tf_keras_saved")), "x")[0] == "__call__"
+    loaded = tf.saved_model.load(str(built / "tf_keras_saved"))
+    assert choose_endpoint(loaded, "x")[0] == "__call__"
+    live = probe_endpoint(t.endpoint for t in traces(loaded))  # the same rule, on the loaded object's traces
+    assert (live.name, live.kind, live.inputs, live.arguments) == (chosen.name, chosen.kind, chosen.inputs, chosen.arguments)
     (output,) = result.outputs
     assert output.pooling == "mean"
     assert output.tail_ops[-3:] == ("BiasAdd", "FusedBatchNormV3", "Mean(axes=[1, 2])")
