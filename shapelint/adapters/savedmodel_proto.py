@@ -265,8 +265,8 @@ def variables(proto) -> SavedVariables:
 
 
 def graph_variables(proto) -> list[Variable]:
-    """The variable nodes of a graph without an object graph (TF1), trainable
-    when the graph's trainable_variables collection lists them."""
+    """The variable nodes of a graph without an object graph (TF1), trainable when the graph's
+    trainable_variables collection lists them."""
     from tensorflow.core.framework import variable_pb2
 
     graph = meta_graph(proto)
