@@ -241,6 +241,16 @@ def action_script() -> str:
     return "\n".join(block) + "\n"
 
 
+def run_action(tmp_path: Path, **inputs: str):
+    """The action's script run as the runner runs it, in tmp_path: (the run, the step summary, the step outputs)."""
+    summary, outputs = tmp_path / "summary.md", tmp_path / "outputs.txt"
+    env = dict(os.environ, **inputs, RUNNER_TEMP=str(tmp_path), GITHUB_STEP_SUMMARY=str(summary),
+               GITHUB_OUTPUT=str(outputs), TF_CPP_MIN_LOG_LEVEL="3",
+               PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    run = subprocess.run(["bash", "-e", "-c", action_script()], cwd=tmp_path, env=env, capture_output=True, text=True)
+    return run, summary, outputs
+
+
 def test_action_script_writes_annotations_sarif_summary_and_passes_the_exit_code(tmp_path):
     """The composite action's script, run as the runner would run it, on a bad head from a factory file."""
     (tmp_path / "heads.py").write_text(textwrap.dedent('''
@@ -251,12 +261,9 @@ def test_action_script_writes_annotations_sarif_summary_and_passes_the_exit_code
             x = keras.layers.Conv2D(8, 3, strides=4, padding="same")(inputs)
             return keras.Model(inputs, keras.layers.Dense(5)(x), name="bad")
     '''))
-    summary, outputs = tmp_path / "summary.md", tmp_path / "outputs.txt"
-    env = dict(os.environ, SOURCES="heads.py:bad", ARGS="-j 0 --sizes 32", SARIF="out/shapelint.sarif",
-               RUNNER_TEMP=str(tmp_path), GITHUB_STEP_SUMMARY=str(summary), GITHUB_OUTPUT=str(outputs),
-               PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}", TF_CPP_MIN_LOG_LEVEL="3")
     (tmp_path / "out").mkdir()
-    run = subprocess.run(["bash", "-e", "-c", action_script()], cwd=tmp_path, env=env, capture_output=True, text=True)
+    run, summary, outputs = run_action(tmp_path, SOURCES="heads.py:bad", ARGS="-j 0 --sizes 32",
+                                       SARIF="out/shapelint.sarif")
     assert run.returncode == 1, run.stderr
     assert "::error title=shapelint SL201 dense-on-feature-map,file=heads.py::" in run.stdout
     assert "SL201" in summary.read_text() and "```text" in summary.read_text()
@@ -267,11 +274,7 @@ def test_action_script_writes_annotations_sarif_summary_and_passes_the_exit_code
 
 
 def test_action_script_passes_a_load_error_through(tmp_path):
-    summary, outputs = tmp_path / "summary.md", tmp_path / "outputs.txt"
-    env = dict(os.environ, SOURCES="missing.keras", ARGS="", SARIF="shapelint.sarif", RUNNER_TEMP=str(tmp_path),
-               GITHUB_STEP_SUMMARY=str(summary), GITHUB_OUTPUT=str(outputs))
-    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"
-    run = subprocess.run(["bash", "-e", "-c", action_script()], cwd=tmp_path, env=env, capture_output=True, text=True)
+    run, summary, outputs = run_action(tmp_path, SOURCES="missing.keras", ARGS="", SARIF="shapelint.sarif")
     assert run.returncode == 2
     assert run.stdout.startswith("::error title=shapelint load error::missing.keras: no such file")
     assert "could not run on every source (exit 2)" in summary.read_text()
