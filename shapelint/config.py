@@ -19,7 +19,6 @@ Nothing here imports a framework.
 from __future__ import annotations
 
 import fnmatch
-import sys
 import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -77,11 +76,6 @@ def load_config(path: Path | None = None) -> Config:
         overrides.append(override)
         unknown += more
     return Config(path, values, tuple(overrides), tuple(unknown))
-
-
-def warn_unknown(config: Config) -> None:
-    for where in config.unknown:
-        print(f"shapelint: warning: {where} ignored", file=sys.stderr)
 
 
 def _read(path: Path) -> dict:

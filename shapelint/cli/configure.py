@@ -9,13 +9,14 @@ from .options import CommandError
 
 def configure(ctx, path) -> None:
     """Lay [tool.shapelint] under every command as click's default_map (black's way); keep it for overrides."""
-    from ..config import ConfigError, default_map, load_config, warn_unknown
+    from ..config import ConfigError, default_map, load_config
 
     try:
         config = load_config(path)
     except ConfigError as exc:
         raise CommandError(str(exc)) from None
-    warn_unknown(config)
+    for where in config.unknown:
+        click.echo(f"shapelint: warning: {where} ignored", err=True)
     ctx.meta["shapelint.config"] = config
     # probe reports and does not judge: fail-on from the file applies to check, not to probe
     ctx.default_map = {name: default_map(config, command.params, skip=("fail_on",) if name == "probe" else ())
