@@ -74,37 +74,34 @@ def test_hang_crash_and_memory_are_errors_next_to_a_good_source(tmp_path, factor
     assert not alive(int((tmp_path / "hang.started").read_text()))
 
 
+def stat(pid) -> list[str] | None:
+    """/proc/PID/stat after the command name: [state, ppid, pgrp, ...]; None once the process is gone."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+
+
+def processes():
+    """(pid, stat) of every process in /proc, zombies included."""
+    for entry in Path("/proc").iterdir():
+        fields = stat(entry.name) if entry.name.isdigit() else None
+        if fields:
+            yield int(entry.name), fields
+
+
 def alive(pid: int) -> bool:
     """Running or sleeping; a zombie (dead, not yet reaped by init) does not count."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+    fields = stat(pid)
+    return fields is not None and fields[0] != "Z"
 
 
 def group_members(pgid: int) -> list[int]:
-    members = []
-    for entry in Path("/proc").iterdir():
-        try:
-            stat = (entry / "stat").read_text()
-        except (OSError, ValueError):
-            continue
-        fields = stat.rsplit(")", 1)[1].split()
-        if entry.name.isdigit() and int(fields[2]) == pgid and fields[0] != "Z":
-            members.append(int(entry.name))
-    return members
+    return [pid for pid, fields in processes() if int(fields[2]) == pgid and fields[0] != "Z"]
 
 
 def children(pid: int) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        try:
-            if entry.name.isdigit() and int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
-                found.append(int(entry.name))
-        except (OSError, ValueError):
-            continue
-    return found
+    return [child for child, fields in processes() if int(fields[1]) == pid]
 
 
 @pytest.mark.parametrize("interrupt", [
