@@ -13,6 +13,7 @@ from ._quiet import import_tensorflow
 from .base import Backbone, dims
 from .keras3 import spec_from_shape
 
+
 def load(path: str, name: str, kind: str = "savedmodel", trust: bool = False) -> Backbone:
     tf = import_tensorflow()
     # Scan before tf.saved_model.load: loading already runs the restore function and resource initialisers.
