@@ -23,11 +23,19 @@ def imported(args: list[str], **kwargs) -> set[str]:
     return {line.strip().split(".")[0] for line in lines} | {line.strip() for line in lines}
 
 
-@pytest.mark.parametrize("command", [["--help"], ["probe", "--help"], ["check", "--help"], ["rules"],
-                                     ["explain", "SL101"], ["--version"]])
+@pytest.mark.parametrize("command", [["--help"], ["probe", "--help"], ["check", "--help"], ["inspect", "--help"],
+                                     ["rules"], ["explain", "SL101"], ["--version"]])
 def test_cli_commands_import_no_framework(command):
     modules = imported(["-m", "shapelint", *command])
     assert "shapelint.cli" in modules
+    assert not modules & set(HEAVY)
+
+
+def test_reading_the_config_imports_no_framework(tmp_path):
+    """Every command first lays [tool.shapelint] under itself; checking select/ignore reads the rule registry."""
+    (tmp_path / "pyproject.toml").write_text('[tool.shapelint]\nselect = ["SL1"]\nignore = ["SL103"]\nsizes = [96]\n')
+    modules = imported(["-m", "shapelint", "rules"], cwd=tmp_path)
+    assert "shapelint.config" in modules and "shapelint.rules.registry" in modules
     assert not modules & set(HEAVY)
 
 
