@@ -292,3 +292,25 @@ def test_hub_layer_with_a_fixed_signature_fails_other_sizes_in_one_line(fixtures
     failed = [r for r in result.backbone.records if r.error]
     assert failed and all(r.error == f"ValueError: input {r.input_shape} does not fit the declared input (None, 224, 224, 3)"
                           for r in failed)
+
+
+TF_OBJECTS = """
+import tensorflow as tf
+
+class Pool(tf.Module):
+    @tf.function(input_signature=[tf.TensorSpec([None, None, None, 3], tf.float32)])
+    def __call__(self, images):
+        return tf.reduce_max(tf.nn.relu(images), axis=[1, 2])
+
+def module():
+    return Pool()
+
+def loaded():
+    return tf.saved_model.load({path!r})
+"""
+
+
+@pytest.mark.parametrize("factory, channels", [("module", 3), ("loaded", 16)])
+def test_factories_returning_tensorflow_objects(fixtures_dir, factory_file, factory, channels):
+    result = run(factory_file(TF_OBJECTS.format(path=str(fixtures_dir / "hub_pooled_mean")), factory))
+    assert (result.verdict["pooling"], result.verdict["channels"]) == ("applied", channels)

@@ -31,7 +31,7 @@ def load(source: Source, unsafe: bool = False, trust: bool = False) -> Backbone:
 
 
 def from_object(obj, name: str) -> Backbone:
-    """A model object of any supported framework: Keras 3, tf_keras, hub.KerasLayer, tf.Module."""
+    """A model object of any supported framework: Keras 3, tf_keras, hub.KerasLayer, a loaded SavedModel, tf.Module."""
     if keras3.is_keras3(obj):
         return keras3.backbone(obj, name)
     import tf_keras
@@ -42,12 +42,20 @@ def from_object(obj, name: str) -> Backbone:
     if isinstance(obj, tf_keras.layers.Layer):  # e.g. hub.KerasLayer on its own
         spec = _layer_spec(obj) or keras3.InputSpec()
         return tfcall.backbone(lambda x: obj(x, training=False), spec, name, "tf_keras", model=obj)
-    if callable(obj):
-        tf = import_tensorflow()
-        if isinstance(obj, tf.Module):
-            endpoint, call, spec = savedmodel.choose_endpoint(obj, name)
-            return tfcall.backbone(call, spec, name, "tf.Module", model=obj)
+    if savedmodel.traces(obj):  # a loaded SavedModel: tf.saved_model.load(...) or hub.load(...)
+        endpoint, call, spec = savedmodel.choose_endpoint(obj, name)
+        return tfcall.backbone(call, spec, name, "savedmodel", model=obj)
+    tf = import_tensorflow()
+    if isinstance(obj, tf.Module) and callable(obj):  # a live module, shaped by its __call__'s input_signature
+        return tfcall.backbone(obj, _module_spec(obj) or keras3.InputSpec(), name, "tf.Module", model=obj)
     raise SourceError(f"{name}: expected a Keras model, a tf_keras model or a hub.KerasLayer, got {type(obj).__name__}")
+
+
+def _module_spec(module):
+    signature = getattr(module.__call__, "input_signature", None)
+    if signature and len(signature) == 1:
+        return savedmodel.spec_for(module.__call__.get_concrete_function())
+    return None
 
 
 def _layer_spec(layer):
