@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import importlib.util
 import textwrap
 
 import pytest
 
 pytest_plugins = ["pytester"]
-
-HAS_CHECK = importlib.util.find_spec("shapelint.check") is not None
 
 MODELS = '''
 import keras
@@ -103,9 +100,7 @@ def test_ignore_from_marker(shapelint, bad_head):
 def suite(pytester):
     pytester.makeini("[pytest]\nshapelint_sizes = 32,64\n")
     pytester.makeconftest(MODELS)
-    pytester.makepyfile(test_probe=PROBE_TESTS)
-    if HAS_CHECK:
-        pytester.makepyfile(test_check=CHECK_TESTS)
+    pytester.makepyfile(test_probe=PROBE_TESTS, test_check=CHECK_TESTS)
     return pytester
 
 
@@ -144,8 +139,7 @@ def test_bad_marker_is_a_usage_error(pytester):
 def test_fixture_on_real_models_under_xdist(suite):
     """One run over two workers: passing and failing tests, readable failures, no plugin frames."""
     result = suite.runpytest_subprocess("-n", "2")
-    expected = {"passed": 3, "failed": 3} if not HAS_CHECK else {"passed": 6, "failed": 5}
-    result.assert_outcomes(**expected)
+    result.assert_outcomes(passed=6, failed=5)
     out = result.stdout.str()
     # workers finish in any order: match each failure's lines as a group
     for group in (
@@ -157,9 +151,8 @@ def test_fixture_on_real_models_under_xdist(suite):
         ["*shapelint could not load keras:NoSuchNet: unknown keras.applications name 'NoSuchNet'*"],
     ):
         result.stdout.fnmatch_lines(group)
-    if HAS_CHECK:
-        for name in ("test_bad_head_fails", "test_assert_valid_head_bad"):
-            result.stdout.fnmatch_lines([f"*_ {name} _*", "*at or above warning in bad_head*",
-                                         "*error*SL201 dense-on-feature-map*", "*fix: Add GlobalAveragePooling2D()*"])
+    for name in ("test_bad_head_fails", "test_assert_valid_head_bad"):
+        result.stdout.fnmatch_lines([f"*_ {name} _*", "*at or above warning in bad_head*",
+                                     "*error*SL201 dense-on-feature-map*", "*fix: Add GlobalAveragePooling2D()*"])
     assert "shapelint/testing.py" not in out and "pytest_plugin.py" not in out
     assert "Traceback" not in out
