@@ -6,6 +6,8 @@ import click
 
 from .options import CommandError
 
+META_KEY = "shapelint.config"  # where configure() keeps the Config in click's context for the command
+
 
 def configure(ctx, path) -> None:
     """Lay [tool.shapelint] under every command as click's default_map (black's way); keep it for overrides."""
@@ -17,10 +19,16 @@ def configure(ctx, path) -> None:
         raise CommandError(str(exc)) from None
     for where in config.unknown:
         click.echo(f"shapelint: warning: {where} ignored", err=True)
-    ctx.meta["shapelint.config"] = config
+    ctx.meta[META_KEY] = config
     # probe reports and does not judge: fail-on from the file applies to check, not to probe
     ctx.default_map = {name: default_map(config, command.params, skip=("fail_on",) if name == "probe" else ())
                        for name, command in ctx.command.commands.items()}
+
+
+def current_config():
+    """The Config the running command was configured with; None outside a command (finish() called directly)."""
+    ctx = click.get_current_context(silent=True)
+    return ctx.meta.get(META_KEY) if ctx else None
 
 
 def run_configured(run_all, sources, options):
@@ -29,10 +37,10 @@ def run_configured(run_all, sources, options):
     from ..config import options_for
     from ..report import Report
 
-    ctx = click.get_current_context()
-    config = ctx.meta.get("shapelint.config")
+    config = current_config()
     if config is None or not config.overrides:
         return run_all(sources, options)
+    ctx = click.get_current_context()
     explicit = tuple(p.name for p in ctx.command.params
                      if ctx.get_parameter_source(p.name) is click.core.ParameterSource.COMMANDLINE)
     groups: dict[object, list[int]] = {}  # options -> indices of the sources that get them

@@ -7,6 +7,7 @@ import sys
 
 import click
 
+from .configure import current_config
 from .options import FORMATS, CommandError
 
 # config.FAIL_ON, spelled out so that --help does not import config (tests/test_config.py checks that they agree)
@@ -61,8 +62,7 @@ def _anchored(report):
     """The report as the CI formats see it: every source pointed at a file in the tree where one can be found."""
     from ..anchors import anchored
 
-    ctx = click.get_current_context(silent=True)
-    config = ctx.meta.get("shapelint.config") if ctx else None
+    config = current_config()
     if config is None:
         return anchored(report)
     return anchored(report, config.path, config.values.get("sources", ()))
