@@ -86,6 +86,12 @@ class Worker:
             except OSError:
                 pass
 
+    def deadline(self, timeout: float) -> float | None:
+        """When its source (or, before it is ready, its start-up) runs out of time; None while it waits idle."""
+        if self.job:
+            return self.since + timeout
+        return None if self.ready else self.since + STARTUP_TIMEOUT
+
     def death(self) -> str:
         """Why the worker ended, in a few words, with the last line it wrote to stderr if any."""
         if self.garbled:
@@ -147,9 +153,8 @@ class Pool:
             self.selector.register(worker.fd, selectors.EVENT_READ, worker)
 
     def _wait(self) -> None:
-        now = time.monotonic()
-        deadlines = [w.since + (self.timeout if w.job else STARTUP_TIMEOUT) for w in self.workers if w.job or not w.ready]
-        timeout = max(0.0, min(deadlines) - now) if deadlines else None
+        deadlines = [d for d in (w.deadline(self.timeout) for w in self.workers) if d is not None]
+        timeout = max(0.0, min(deadlines) - time.monotonic()) if deadlines else None
         for key, _ in self.selector.select(timeout):
             worker = key.data
             messages = worker.receive()
@@ -165,10 +170,13 @@ class Pool:
     def _enforce_deadlines(self) -> None:
         now = time.monotonic()
         for worker in list(self.workers):
-            if worker.job and now - worker.since > self.timeout:
+            deadline = worker.deadline(self.timeout)
+            if deadline is None or now <= deadline:
+                continue
+            if worker.job:
                 self._finish(worker, failed(worker.job.text, f"timed out after {self.timeout:g} s"))
                 self._remove(worker)
-            elif not worker.ready and now - worker.since > STARTUP_TIMEOUT:
+            else:
                 self._remove(worker)
                 self._startup_failed(f"worker did not start within {STARTUP_TIMEOUT:g} s")
 
