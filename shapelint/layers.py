@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .records import BackboneRecord, InputSpec, ProbeRecord, Shape
+from .records import BackboneRecord, Shape
 
 PASS_THROUGH = ("Dropout", "SpatialDropout1D", "SpatialDropout2D", "GaussianNoise", "GaussianDropout",
                 "AlphaDropout", "Identity", "ActivityRegularization")
@@ -139,7 +139,7 @@ class ModelRecord:
             "alt_size": list(self.alt_size) if self.alt_size else None,
             "loss": self.loss,
             "from_logits": self.from_logits,
-            "backbone": _backbone_json(self.backbone),
+            "backbone": self.backbone.to_json() if self.backbone else None,
             "backbone_layer": self.backbone_layer,
             "build_error": self.build_error,
             "notes": list(self.notes),
@@ -155,7 +155,7 @@ class ModelRecord:
             alt_size=tuple(data["alt_size"]) if data["alt_size"] else None,
             loss=data["loss"],
             from_logits=data["from_logits"],
-            backbone=_backbone_from_json(data["backbone"]),
+            backbone=BackboneRecord.from_json(data["backbone"]) if data["backbone"] else None,
             backbone_layer=data["backbone_layer"],
             build_error=data["build_error"],
             notes=tuple(data.get("notes", ())),
@@ -168,19 +168,3 @@ def _shapes_json(shapes):
 
 def _shapes_from_json(data):
     return None if data is None else tuple(tuple(s) for s in data)
-
-
-def _backbone_json(backbone: BackboneRecord | None):
-    if backbone is None:
-        return None
-    return {"source": backbone.source, "kind": backbone.kind, "input": backbone.input.to_json(),
-            "records": [r.to_json() for r in backbone.records],
-            "suspicious": [[where, list(ops)] for where, ops in backbone.suspicious]}
-
-
-def _backbone_from_json(data):
-    if data is None:
-        return None
-    records = tuple(ProbeRecord.from_json(r) for r in data["records"])
-    suspicious = tuple((where, tuple(ops)) for where, ops in data.get("suspicious", ()))
-    return BackboneRecord(data["source"], InputSpec.from_json(data["input"]), records, data["kind"], suspicious)

@@ -64,7 +64,7 @@ def pytest_assertrepr_compare(op, left, right):
     if op != "==" or not all(isinstance(side, (tuple, list)) for side in (left, right)):
         return None
     from .report import Finding
-    from .testing import finding_lines
+    from .formatters.table import finding_lines
 
     items = (*left, *right)
     if not items or not all(isinstance(item, Finding) for item in items):

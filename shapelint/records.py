@@ -113,3 +113,14 @@ class BackboneRecord:
             if record.outputs:
                 return list(record.outputs)
         return []
+
+    def to_json(self) -> dict:
+        return {"source": self.source, "kind": self.kind, "input": self.input.to_json(),
+                "records": [r.to_json() for r in self.records],
+                "suspicious": [[where, list(ops)] for where, ops in self.suspicious]}
+
+    @classmethod
+    def from_json(cls, data: dict) -> BackboneRecord:
+        records = tuple(ProbeRecord.from_json(r) for r in data["records"])
+        suspicious = tuple((where, tuple(ops)) for where, ops in data.get("suspicious", ()))
+        return cls(data["source"], InputSpec.from_json(data["input"]), records, data.get("kind") or "", suspicious)

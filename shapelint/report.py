@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .records import BackboneRecord, InputSpec, ProbeRecord
+from .records import BackboneRecord
 
 SEVERITIES = ("info", "warning", "error")
 JSON_VERSION = 1
@@ -50,15 +50,17 @@ class SourceReport:
     path: str | None = None  # a file behind the source, for formats that point at files
 
     def to_json(self) -> dict:
+        probed = self.backbone.to_json() if self.backbone else {}
         return {
             "source": self.source,
-            "records": [r.to_json() for r in self.backbone.records] if self.backbone else [],
+            "records": probed.get("records", []),
             "verdict": self.verdict,
             "findings": [f.to_json() for f in self.findings],
             "error": self.error,
-            "input": self.backbone.input.to_json() if self.backbone else None,
-            "kind": self.backbone.kind if self.backbone else None,
-            "suspicious": [[where, list(ops)] for where, ops in self.backbone.suspicious] if self.backbone else [],
+            "backbone": probed.get("source"),  # what was probed: the source, or the backbone inside a model
+            "input": probed.get("input"),
+            "kind": probed.get("kind"),
+            "suspicious": probed.get("suspicious", []),
             "path": self.path,
         }
 
@@ -67,10 +69,7 @@ class SourceReport:
         """The inverse of to_json: results cross process boundaries and sit in the cache as JSON."""
         backbone = None
         if data.get("input"):
-            records = tuple(ProbeRecord.from_json(r) for r in data["records"])
-            suspicious = tuple((where, tuple(ops)) for where, ops in data.get("suspicious", ()))
-            backbone = BackboneRecord(data["source"], InputSpec.from_json(data["input"]), records,
-                                      data.get("kind") or "", suspicious)
+            backbone = BackboneRecord.from_json(dict(data, source=data.get("backbone") or data["source"]))
         findings = tuple(Finding.from_json(f) for f in data.get("findings", ()))
         return cls(data["source"], backbone, data.get("verdict"), findings, data.get("error"), data.get("path"))
 

@@ -16,15 +16,6 @@ from .report import SEVERITIES, Finding, SourceReport, at_or_above
 from .sources import parse_sizes
 
 
-def finding_lines(findings) -> list[str]:
-    """Findings as the table format prints them: severity, code, rule, layer, message; the fix beneath."""
-    lines = []
-    for f in findings:
-        where = f" [{f.layer}]" if f.layer else ""
-        lines += [f"{f.severity:<7} {f.code} {f.rule}{where}: {f.message}", f"        fix: {f.fix}"]
-    return lines
-
-
 def as_sizes(value) -> tuple[tuple[int, int], ...] | None:
     """224, "224,160", [224, (96, 128), "192x256"] -> ((224, 224), ...); None stays None."""
     if value is None or value == "":

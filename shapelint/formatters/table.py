@@ -22,10 +22,17 @@ def format_source(result: SourceReport) -> str:
     if result.verdict:
         lines.append(result.verdict["text"])
         lines += [f"note: {note}" for note in result.verdict.get("notes", ())]
-    for f in result.findings:
-        where = f" [{f.layer}]" if f.layer else ""
-        lines.append(f"{f.severity:<7} {f.code} {f.rule}{where}: {f.message}\n        fix: {f.fix}")
+    lines += finding_lines(result.findings)
     return "\n".join(lines) + "\n"
+
+
+def finding_lines(findings) -> list[str]:
+    """Each finding as two lines: severity, code, rule, [layer] and message; the fix beneath."""
+    lines = []
+    for f in findings:
+        where = f" [{f.layer}]" if f.layer else ""
+        lines += [f"{f.severity:<7} {f.code} {f.rule}{where}: {f.message}", f"        fix: {f.fix}"]
+    return lines
 
 
 def _records_table(backbone) -> str:
