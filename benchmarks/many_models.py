@@ -13,9 +13,8 @@ import argparse
 import sys
 import tempfile
 
-from tabulate import tabulate
-
 from _measure import measure, median, shapelint_command
+from tabulate import tabulate
 
 BACKBONES = ("MobileNetV2", "MobileNetV3Small", "MobileNetV3Large", "EfficientNetB0", "EfficientNetV2B0",
              "ResNet50", "ResNet50V2", "DenseNet121", "InceptionV3", "Xception", "VGG16", "ConvNeXtTiny")

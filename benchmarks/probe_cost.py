@@ -16,9 +16,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from tabulate import tabulate
-
 from _measure import interleaved, median, shapelint_command
+from tabulate import tabulate
 
 TARGET = 0.4
 HAND_LOOP = """
@@ -95,7 +94,8 @@ def main() -> None:
     print(tabulate(rows, headers=["command", "wall s", "wall ratio", "CPU s", "CPU ratio", "peak RSS MiB"],
                    tablefmt="github"))
     ratio = median(r[0] for r in runs[f"shapelint probe --sizes {args.sizes}"]) / wall
-    print(f"\nshapelint / hand-written loop = {ratio:.2f}× wall time (target ≤ {TARGET}×): {'met' if ratio <= TARGET else 'MISSED'}")
+    verdict = "met" if ratio <= TARGET else "MISSED"
+    print(f"\nshapelint / hand-written loop = {ratio:.2f}× wall time (target ≤ {TARGET}×): {verdict}")
 
 
 if __name__ == "__main__":

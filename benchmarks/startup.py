@@ -11,9 +11,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from tabulate import tabulate
-
 from _measure import interleaved, median, shapelint_command
+from tabulate import tabulate
 
 TARGET = 1.5
 

@@ -19,9 +19,10 @@ Nothing here imports a framework.
 from __future__ import annotations
 
 import fnmatch
-import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+
+import tomllib
 
 from .sources import SourceError, format_size, parse_sizes
 

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 
 from .records import InputSpec, Shape
 
-
 # opscan's findings, as BackboneRecord.suspicious holds them: ((function or "graph", (op, ...)), ...)
 Suspicious = tuple
 
@@ -178,7 +177,8 @@ def hub_endpoint(endpoints) -> tuple[Endpoint | None, str]:
 
 def _pooling_advice(name: str, pooling: str) -> str:
     if pooling in ("mean", "max"):
-        return f"{name} is already pooled ({pooling} over height and width): do not add GlobalAveragePooling2D; Dense goes right after it."
+        return (f"{name} is already pooled ({pooling} over height and width): "
+                "do not add GlobalAveragePooling2D; Dense goes right after it.")
     if pooling == "none":
         return f"{name} is a feature map: add tf_keras.layers.GlobalAveragePooling2D() before Dense."
     return f"{name}: how it pools could not be read from the graph; `shapelint probe` shows its shapes."

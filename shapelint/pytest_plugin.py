@@ -63,8 +63,8 @@ def pytest_assertrepr_compare(op, left, right):
     """`assert result.findings == ()` explains itself: the findings as the CLI prints them."""
     if op != "==" or not all(isinstance(side, (tuple, list)) for side in (left, right)):
         return None
-    from .report import Finding
     from .formatters.table import finding_lines
+    from .report import Finding
 
     items = (*left, *right)
     if not items or not all(isinstance(item, Finding) for item in items):

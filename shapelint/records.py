@@ -42,6 +42,14 @@ class InputSpec:
             return (self.height, self.width)
         return None
 
+    @classmethod
+    def from_shape(cls, shape, dtype: str) -> InputSpec:
+        """From a rank-4 input shape; channels_first when axis 1 looks like channels and the last does not."""
+        _, a, b, c = shape
+        if a in (1, 3, 4) and c not in (1, 3, 4):
+            return cls(dtype=dtype, layout=Layout.NCHW, channels=a, height=b, width=c)
+        return cls(dtype=dtype, layout=Layout.NHWC, channels=c or 3, height=a, width=b)
+
     def to_json(self) -> dict:
         return {"dtype": self.dtype, "layout": self.layout.value, "channels": self.channels,
                 "height": self.height, "width": self.width}

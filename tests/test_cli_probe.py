@@ -29,14 +29,16 @@ def test_json_document(fixtures_dir):
     }
     assert item["findings"] == [{
         "rule": "pooling-required", "code": "SL101", "severity": "info",
-        "message": f"{fixtures_dir / 'hub_feature_map'} returns a channels_last output (N, 56, 56, 16) at 224; the head must pool it",
+        "message": f"{fixtures_dir / 'hub_feature_map'} returns a channels_last output (N, 56, 56, 16) at 224; "
+                   "the head must pool it",
         "fix": "Add GlobalAveragePooling2D() before the classifier (or build the backbone with pooling='avg')",
         "layer": None,
     }]
 
 
 def test_table_side_by_side_answers_the_motivating_question(fixtures_dir):
-    result = invoke("probe", "keras:MobileNetV2?alpha=0.35", str(fixtures_dir / "mobilenet_v2_035_feature_vector"), "--sizes", "224,160")
+    hub_module = str(fixtures_dir / "mobilenet_v2_035_feature_vector")
+    result = invoke("probe", "keras:MobileNetV2?alpha=0.35", hub_module, "--sizes", "224,160")
     assert result.exit_code == 0
     out = result.stdout
     assert "(1, 7, 7, 1280)" in out and "(1, 1280)" in out

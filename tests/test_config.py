@@ -7,7 +7,8 @@ import textwrap
 
 import pytest
 from click.testing import CliRunner
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from shapelint.cli import main
 from shapelint.cli.probe import probe

@@ -6,8 +6,7 @@ from __future__ import annotations
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from shapelint.sources import (DEFAULT_MAX_SIZE, HUB_PREFIXES, Source, SourceError, format_size, parse_sizes,
-                               parse_source)
+from shapelint.sources import DEFAULT_MAX_SIZE, HUB_PREFIXES, Source, SourceError, format_size, parse_sizes, parse_source
 
 # Every code point, surrogates included: undecodable bytes on a command line arrive as lone surrogates.
 ANY_TEXT = st.text(st.characters(codec=None, exclude_categories=()), max_size=80)

@@ -46,7 +46,8 @@ def test_nothing_working_gives_an_unknown_verdict():
 
 
 dims = st.integers(1, 64)
-record_sets = st.dictionaries(st.tuples(dims, dims), st.tuples(st.just(1), dims, dims, st.sampled_from([8, 16])), min_size=1, max_size=5)
+maps = st.tuples(st.just(1), dims, dims, st.sampled_from([8, 16]))
+record_sets = st.dictionaries(st.tuples(dims, dims), maps, min_size=1, max_size=5)
 
 
 @given(record_sets, st.randoms())
@@ -59,7 +60,10 @@ def test_order_of_records_never_changes_the_findings(outputs, rnd):
     assert verdict(first).primary.pooling == verdict(second).primary.pooling
 
 
-@given(st.tuples(dims, dims), st.dictionaries(st.text(min_size=1, max_size=8), st.lists(st.one_of(st.none(), dims), max_size=5), max_size=3), st.one_of(st.none(), st.text(max_size=20)), st.booleans())
+named_shapes = st.dictionaries(st.text(min_size=1, max_size=8), st.lists(st.one_of(st.none(), dims), max_size=5), max_size=3)
+
+
+@given(st.tuples(dims, dims), named_shapes, st.one_of(st.none(), st.text(max_size=20)), st.booleans())
 def test_probe_records_round_trip_through_json(size, outputs, error, executed):
     record = ProbeRecord(size, (1, *size, 3), {k: tuple(v) for k, v in outputs.items()}, error, executed)
     assert ProbeRecord.from_json(record.to_json()) == record

@@ -36,8 +36,8 @@ def import_tensorflow():
         os.environ.setdefault("KERAS_BACKEND", "tensorflow")
         with stderr_silenced(), warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            import tensorflow as tf
             import keras  # noqa: F401  (Keras 3 registers itself with tf.keras on import)
+            import tensorflow as tf
         tf.get_logger().setLevel(logging.ERROR)
         logging.getLogger("absl").setLevel(logging.ERROR)
         warnings.filterwarnings("ignore", module=r"(keras|tf_keras|tensorflow|tensorflow_hub)(\.|$)")

@@ -9,10 +9,10 @@ from dataclasses import replace
 from ..errors import one_line
 from ..inner_pooling import TAIL_LENGTH, analyse_output, unpooled
 from ..inspection import Inspection, OutputAnalysis, Variables, probe_endpoint, usage_note
+from ..records import InputSpec
 from ..sources import Source, SourceError, parse_source
 from . import opscan
 from . import savedmodel_proto as sp
-from .keras3 import spec_from_shape
 from .traced_functions import plain_functions
 
 KERAS_POOLING = {"GlobalAveragePooling2D": "mean", "GlobalMaxPooling2D": "max"}
@@ -38,7 +38,7 @@ def inspect_savedmodel(path: str, name: str, kind: str) -> Inspection:
     spec, outputs = None, ()
     if chosen is not None:
         image = chosen.image_input
-        spec = spec_from_shape(image.shape, image.dtype)
+        spec = InputSpec.from_shape(image.shape, image.dtype)
         functions = plain_functions(proto, [chosen.function])
         outputs = tuple(analyse_output(functions, chosen.function, i, t.name, t.dtype, t.shape)
                         for i, t in enumerate(chosen.outputs))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..records import InputSpec, Layout
+from ..records import InputSpec
 from ..sources import SourceError
 from ._quiet import import_tensorflow
 from .base import Backbone, dims, host_limits, output_shapes
@@ -72,12 +72,4 @@ def input_spec(inputs, name: str) -> InputSpec:
     if len(inputs) > 1 or not images:
         shapes = ", ".join(str(tuple(t.shape)) for t in inputs)
         raise SourceError(f"{name}: expected one image input (N, H, W, C), found {shapes}")
-    return spec_from_shape(dims(images[0].shape), str(getattr(images[0].dtype, "name", images[0].dtype)))
-
-
-def spec_from_shape(shape, dtype: str) -> InputSpec:
-    """InputSpec from a rank-4 input shape; channels_first when axis 1 looks like channels and the last does not."""
-    _, a, b, c = shape
-    if a in (1, 3, 4) and c not in (1, 3, 4):
-        return InputSpec(dtype=dtype, layout=Layout.NCHW, channels=a, height=b, width=c)
-    return InputSpec(dtype=dtype, layout=Layout.NHWC, channels=c or 3, height=a, width=b)
+    return InputSpec.from_shape(dims(images[0].shape), str(getattr(images[0].dtype, "name", images[0].dtype)))

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from ..errors import one_line
+from ..records import InputSpec
 from ..sources import FactoryError, Source, SourceError
 from . import keras3, kerasscan, savedmodel, tfcall
 from ._quiet import import_tensorflow
@@ -40,14 +41,14 @@ def from_object(obj, name: str) -> Backbone:
         spec = keras3.input_spec(obj.inputs or [], name)
         return tfcall.backbone(lambda x: obj(x, training=False), spec, name, "tf_keras", model=obj)
     if isinstance(obj, tf_keras.layers.Layer):  # e.g. hub.KerasLayer on its own
-        spec = _layer_spec(obj) or keras3.InputSpec()
+        spec = _layer_spec(obj) or InputSpec()
         return tfcall.backbone(lambda x: obj(x, training=False), spec, name, "tf_keras", model=obj)
     if savedmodel.traces(obj):  # a loaded SavedModel: tf.saved_model.load(...) or hub.load(...)
         endpoint, call, spec = savedmodel.choose_endpoint(obj, name)
         return tfcall.backbone(call, spec, name, "savedmodel", model=obj)
     tf = import_tensorflow()
     if isinstance(obj, tf.Module) and callable(obj):  # a live module, shaped by its __call__'s input_signature
-        return tfcall.backbone(obj, _module_spec(obj) or keras3.InputSpec(), name, "tf.Module", model=obj)
+        return tfcall.backbone(obj, _module_spec(obj) or InputSpec(), name, "tf.Module", model=obj)
     raise SourceError(f"{name}: expected a Keras model, a tf_keras model or a hub.KerasLayer, got {type(obj).__name__}")
 
 
@@ -62,7 +63,7 @@ def _layer_spec(layer):
     """A tf_keras layer's image input: its declared input shape, else (hub.KerasLayer) what its module takes."""
     shape = getattr(layer, "_batch_input_shape", None)
     if shape and len(shape) == 4:
-        return keras3.spec_from_shape(tuple(shape), "float32")
+        return InputSpec.from_shape(tuple(shape), "float32")
     func = getattr(layer, "_func", None)  # the restored module, or one of its signatures
     for candidate in (getattr(func, "__call__", None), func):
         if getattr(candidate, "concrete_functions", None) or hasattr(candidate, "structured_input_signature"):

@@ -11,7 +11,6 @@ from ..sources import SourceError
 from . import opscan, savedmodel_proto, tfcall
 from ._quiet import import_tensorflow
 from .base import Backbone, dims
-from .keras3 import spec_from_shape
 
 
 def load(path: str, name: str, kind: str = "savedmodel", trust: bool = False) -> Backbone:
@@ -29,7 +28,7 @@ def load(path: str, name: str, kind: str = "savedmodel", trust: bool = False) ->
         raise SourceError(f"{name}: cannot load SavedModel: {one_line(exc)}") from None
     trace = _choose(obj, name)
     image = trace.endpoint.image_input
-    result = tfcall.backbone(trace.call(), spec_from_shape(image.shape, image.dtype), name, kind, model=obj,
+    result = tfcall.backbone(trace.call(), InputSpec.from_shape(image.shape, image.dtype), name, kind, model=obj,
                              declared=image.shape)
     result.notes.append(f"probed through the SavedModel endpoint {trace.endpoint.name}")
     result.suspicious = suspicious
@@ -59,7 +58,7 @@ def unloaded(proto, name: str, kind: str, suspicious) -> Backbone:
         raise SourceError(f"{name}: not executed: {describe_suspicious(suspicious)}")
 
     reason = f"not loaded or executed: {describe_suspicious(suspicious)} (pass --trust to run it)"
-    result = Backbone(name, kind, spec_from_shape(image.shape, image.dtype), symbolic, execute,
+    result = Backbone(name, kind, InputSpec.from_shape(image.shape, image.dtype), symbolic, execute,
                       blocked=reason, notes=[f"endpoint: {chosen.name}", reason])
     result.suspicious = suspicious
     return result
@@ -146,7 +145,7 @@ def choose_endpoint(obj, name: str):
     """(endpoint name, call(x), InputSpec) for the endpoint inspection.probe_endpoint picks."""
     trace = _choose(obj, name)
     image = trace.endpoint.image_input
-    return trace.endpoint.name, trace.call(), spec_from_shape(image.shape, image.dtype)
+    return trace.endpoint.name, trace.call(), InputSpec.from_shape(image.shape, image.dtype)
 
 
 def _accepts_training(fn) -> bool:
@@ -160,4 +159,4 @@ def _accepts_training(fn) -> bool:
 def spec_for(fn) -> InputSpec | None:
     """The image input of one loaded function or signature, or None if it takes no single image tensor."""
     image = next((t.endpoint.image_input for t in _traces_of("", "function", fn) if t.endpoint.image_input), None)
-    return spec_from_shape(image.shape, image.dtype) if image else None
+    return InputSpec.from_shape(image.shape, image.dtype) if image else None

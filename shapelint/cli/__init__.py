@@ -39,6 +39,8 @@ def main(ctx, config_path):
     configure(ctx, config_path)
 
 
-from . import probe as _probe  # noqa: E402,F401  (registers the command)
-from . import check as _check, rules as _rules  # noqa: E402,F401  (register check, rules, explain)
+# Importing a command module registers its commands on `main`.
+from . import check as _check  # noqa: E402,F401
 from . import inspect as _inspect  # noqa: E402,F401
+from . import probe as _probe  # noqa: E402,F401
+from . import rules as _rules  # noqa: E402,F401  (rules and explain)

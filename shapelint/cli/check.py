@@ -2,8 +2,7 @@ from __future__ import annotations
 
 import click
 
-from . import (finish, format_option, load_options, main, output_options, read_sizes, run_configured, run_options,
-               sizes_option)
+from . import finish, format_option, load_options, main, output_options, read_sizes, run_configured, run_options, sizes_option
 
 
 def read_patterns(ctx, param, value) -> tuple[str, ...]:

@@ -59,7 +59,8 @@ def format_one(inspection: Inspection) -> str:
     lines.append(f"variables: {v.count} ({v.trainable} trainable); parameters: {v.parameters:,} "
                  f"({v.trainable_parameters:,} trainable, {v.parameters - v.trainable_parameters:,} not)")
     if inspection.fine_tunable is not None:
-        lines.append(f"fine-tune with hub.KerasLayer: {'yes' if inspection.fine_tunable else 'no'}: {inspection.fine_tune_reason}")
+        answer = "yes" if inspection.fine_tunable else "no"
+        lines.append(f"fine-tune with hub.KerasLayer: {answer}: {inspection.fine_tune_reason}")
     lines.extend(f"note: {note}" for note in inspection.notes)
     if inspection.usage:
         lines.append("usage:\n" + "\n".join("  " + line for line in inspection.usage.splitlines()))

@@ -70,7 +70,7 @@ def pooling_applied(backbone: BackboneRecord, **_):
     if main and main.pooling == APPLIED:
         yield (
             f"{backbone.source} already returns a vector {shape_text(main.example_shape)}; pooling was applied inside it",
-            f"Put Dense(num_classes) directly after it; do not add GlobalAveragePooling2D or Flatten",
+            "Put Dense(num_classes) directly after it; do not add GlobalAveragePooling2D or Flatten",
         )
 
 
