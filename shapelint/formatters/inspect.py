@@ -53,7 +53,7 @@ def format_one(inspection: Inspection) -> str:
     if inspection.outputs:
         rows = [[o.name, shape_text(o.shape), o.pooling, " > ".join(o.tail_ops) or "-"] for o in inspection.outputs]
         lines.append(tabulate(rows, headers=["output", "shape", "inner_pooling", "tail_ops (last ops, in order)"],
-                              tablefmt="simple", maxcolwidths=[None, None, None, 70]))
+                              tablefmt="simple", maxcolwidths=[None, None, None, 100]))
     v = inspection.variables
     lines.append(_input_line(inspection))
     lines.append(f"variables: {v.count} ({v.trainable} trainable); parameters: {v.parameters:,} "
