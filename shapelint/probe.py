@@ -6,15 +6,19 @@ from .adapters.base import Backbone, CannotExecuteHere
 from .errors import one_line
 from .records import BackboneRecord, ProbeRecord
 
-# Sizes at or under this many pixels may be executed for ground truth when shape inference fails.
+# Sizes at or under this many pixels may be executed; larger ones only ever get shape inference, so
+# memory does not grow with the probed size.
 EXECUTE_LIMIT = 512 * 512
+SMALL_SIZE = (224, 224)  # where the one real batch runs when every probed size is larger than the limit
 
 
 def probe(backbone: Backbone, sizes, batch: int = 1, execute: bool = True) -> BackboneRecord:
     """Shapes at every size by inference; one real batch at the smallest working size settles the truth.
 
     Where inference fails, a small size is executed too (inference can refuse what runs, and the
-    reverse); where inference and execution disagree, execution wins.
+    reverse); where inference and execution disagree, execution wins. Nothing larger than
+    EXECUTE_LIMIT is ever executed: when every size that works is larger, the real batch runs at
+    SMALL_SIZE, added as a row of its own.
     """
     sizes = list(sizes)
     fixed = backbone.input.fixed_size
@@ -24,6 +28,10 @@ def probe(backbone: Backbone, sizes, batch: int = 1, execute: bool = True) -> Ba
     if execute and not backbone.blocked:
         working = [s for s, r in records.items() if r.ok]
         to_run = {min(working, key=_area)} if working else set()
+        if working and _area(min(to_run)) > EXECUTE_LIMIT and not fixed:
+            to_run = {SMALL_SIZE}  # every size that works is large: check inference against a small real batch
+            if SMALL_SIZE not in records:
+                sizes.append(SMALL_SIZE)
         to_run |= {s for s, r in records.items() if not r.ok and _area(s) <= EXECUTE_LIMIT}
         for size in sorted(to_run, key=_area):
             try:
@@ -55,7 +63,7 @@ def _min_size_boundary(backbone: Backbone, records: dict, batch: int, execute: b
     while hi - lo > 1:
         mid = (lo + hi) // 2
         found[mid] = _run(backbone.symbolic, backbone, (mid, mid), batch, False)
-        if execute and not backbone.blocked:
+        if execute and not backbone.blocked and mid * mid <= EXECUTE_LIMIT:
             try:
                 found[mid] = _run(backbone.execute, backbone, (mid, mid), batch, True)
             except CannotExecuteHere:

@@ -314,3 +314,13 @@ def loaded():
 def test_factories_returning_tensorflow_objects(fixtures_dir, factory_file, factory, channels):
     result = run(factory_file(TF_OBJECTS.format(path=str(fixtures_dir / "hub_pooled_mean")), factory))
     assert (result.verdict["pooling"], result.verdict["channels"]) == ("applied", channels)
+
+
+def test_large_sizes_are_only_inferred_and_the_real_batch_runs_small(fixtures_dir):
+    # memory must not grow with the probed size: 1024 and 2048 get shape inference, 224 gets the real batch
+    result = run(str(fixtures_dir / "hub_feature_map"), sizes=((1024, 1024), (2048, 2048)))
+    assert [(r.size, r.executed, r.outputs["output"]) for r in result.backbone.records] == [
+        ((1024, 1024), False, (1, 256, 256, 16)),
+        ((2048, 2048), False, (1, 512, 512, 16)),
+        ((224, 224), True, (1, 56, 56, 16)),
+    ]
