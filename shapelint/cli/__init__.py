@@ -15,11 +15,11 @@ import click
 
 from .. import __version__
 from .configure import configure, run_configured
-from .options import FORMATS, format_option, load_options, read_sizes, run_options, sizes_option
+from .options import FORMATS, format_option, load_options, load_settings, read_sizes, run_options, sizes_option
 from .output import FAIL_ON, finish, output_options
 
-__all__ = ["FAIL_ON", "FORMATS", "finish", "format_option", "load_options", "main", "output_options", "read_sizes",
-           "run_configured", "run_options", "sizes_option"]
+__all__ = ["FAIL_ON", "FORMATS", "finish", "format_option", "load_options", "load_settings", "main", "output_options",
+           "read_sizes", "run_configured", "run_options", "sizes_option"]
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

@@ -2,7 +2,18 @@ from __future__ import annotations
 
 import click
 
-from . import finish, format_option, load_options, main, output_options, read_sizes, run_configured, run_options, sizes_option
+from . import (
+    finish,
+    format_option,
+    load_options,
+    load_settings,
+    main,
+    output_options,
+    read_sizes,
+    run_configured,
+    run_options,
+    sizes_option,
+)
 
 
 def read_patterns(ctx, param, value) -> tuple[str, ...]:
@@ -47,6 +58,6 @@ def check(sources, num_classes, select, ignore, sizes, max_size, fmt, **options)
     from ..run import Options
 
     settings = Options(sizes=read_sizes(sizes, max_size), select=select, ignore=ignore, num_classes=num_classes,
-                       unsafe_load=options.get("unsafe_load", False), trust=options.get("trust", False))
+                       **load_settings(options))
     report = run_configured(check_all, sources, settings)
     finish(report, fmt, None, **options)

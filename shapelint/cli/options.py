@@ -38,6 +38,11 @@ def load_options(f):
                         help="Allow model files to run code while loading (Lambda layers).")(f)
 
 
+def load_settings(options: dict) -> dict:
+    """The Options fields load_options sets, read from a command's keyword arguments."""
+    return {"unsafe_load": options.get("unsafe_load", False), "trust": options.get("trust", False)}
+
+
 def run_options(f):
     """--jobs, --timeout, --memory-limit, --no-cache, --quiet: how sources run, never what they report.
 

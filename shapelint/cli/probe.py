@@ -2,7 +2,18 @@ from __future__ import annotations
 
 import click
 
-from . import finish, format_option, load_options, main, output_options, read_sizes, run_configured, run_options, sizes_option
+from . import (
+    finish,
+    format_option,
+    load_options,
+    load_settings,
+    main,
+    output_options,
+    read_sizes,
+    run_configured,
+    run_options,
+    sizes_option,
+)
 
 
 @main.command()
@@ -30,7 +41,6 @@ def probe(sources, sizes, max_size, batch, fmt, **options):
     """
     from ..run import Options, probe_all
 
-    report = run_configured(probe_all, sources, Options(sizes=read_sizes(sizes, max_size), batch=batch,
-                                                        unsafe_load=options.get("unsafe_load", False),
-                                                        trust=options.get("trust", False)))
+    settings = Options(sizes=read_sizes(sizes, max_size), batch=batch, **load_settings(options))
+    report = run_configured(probe_all, sources, settings)
     finish(report, fmt, 2 if report.load_failed else 0, **options)
