@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from .errors import one_line
 from .records import BackboneRecord
@@ -21,7 +21,6 @@ class Options:
     num_classes: int | None = None
     unsafe_load: bool = False
     trust: bool = False
-    extra: dict = field(default_factory=dict, hash=False, compare=False)
 
 
 def probe_source(text: str, options: Options) -> SourceReport:
