@@ -33,11 +33,11 @@ for size in map(int, filter(None, sys.argv[2].split(","))):
 PHASES = """
 import json, sys, time
 start = time.perf_counter()
-from shapelint.adapters._quiet import import_tensorflow
+from shapelint.adapters.tensorflow.runtime import import_tensorflow
 import_tensorflow()
 import keras
 import numpy as np
-from shapelint.adapters.keras3 import backbone
+from shapelint.adapters.tensorflow.keras3 import backbone
 phases = [["import TensorFlow + Keras", time.perf_counter() - start]]
 start = time.perf_counter()
 model = getattr(keras.applications, sys.argv[1])(include_top=False, weights=None, input_shape=(None, None, 3))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .records import BackboneRecord
+from .records.backbone import BackboneRecord
 
 SEVERITIES = ("info", "warning", "error")
 JSON_VERSION = 1

@@ -90,13 +90,13 @@ class ShapeLint:
 
     def probe(self, model_or_source, sizes=None) -> LintResult:
         """Probe a backbone (a model object or a SOURCE string) at the given or configured sizes."""
-        from .run import probe_object, probe_source
+        from .engine.run import probe_object, probe_source
 
         return self._lint(probe_source, probe_object, model_or_source, self._options(sizes))
 
     def check(self, model_or_source, num_classes=None, select=None, ignore=None, sizes=None) -> LintResult:
         """Lint a whole model's head (backbone rules included) the way `shapelint check` does."""
-        from .check import check_object, check_source
+        from .engine.check import check_object, check_source
 
         options = self._options(sizes, num_classes=num_classes or self.num_classes,
                                 select=patterns(select if select is not None else self.select),
@@ -109,7 +109,7 @@ class ShapeLint:
         return LintResult(by_object(model_or_source, _name(model_or_source), options), self.fail_on)
 
     def _options(self, sizes, **changes):
-        from .run import Options
+        from .engine.run import Options
 
         sizes = as_sizes(sizes) or self.sizes
         return Options(**({"sizes": sizes} if sizes else {}), **changes)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from shapelint.run import Options, probe_source
+from shapelint.engine.run import Options, probe_source
 
 SHAPELINT = [sys.executable, "-m", "shapelint"]
 SIZES = ((32, 32),)
@@ -25,7 +25,7 @@ ENV = {key: value for key, value in os.environ.items() if not key.startswith(("T
 @pytest.fixture(scope="session")
 def bad(tmp_path_factory, fixtures_dir):
     """Source text -> a fragment its one-line error must contain."""
-    from shapelint.adapters._quiet import import_tensorflow
+    from shapelint.adapters.tensorflow.runtime import import_tensorflow
 
     tf = import_tensorflow()
     import keras

@@ -9,12 +9,12 @@ from importlib import metadata
 
 import pytest
 
-from shapelint import cache
-from shapelint.cache import Cache, cache_key, factory_file, versions
-from shapelint.run import Options
+from shapelint.engine import cache
+from shapelint.engine.cache import Cache, cache_key, factory_file, versions
+from shapelint.engine.run import Options
 from shapelint.sources import parse_source
 
-TASK = "shapelint.run:probe_source"
+TASK = "shapelint.engine.run:probe_source"
 FACTORY = """
 from pathlib import Path
 
@@ -46,7 +46,7 @@ def test_key_follows_file_content_and_options(tmp_path):
     assert key(str(model), sizes=((64, 64),)) != first
     assert key(str(model), batch=2) != first
     assert key(str(model), select=("SL1",)) != first
-    assert cache_key("shapelint.check:check_source", parse_source(str(model)), Options()) != first
+    assert cache_key("shapelint.engine.check:check_source", parse_source(str(model)), Options()) != first
     model.write_bytes(b"second")
     assert key(str(model)) != first
 
@@ -114,7 +114,7 @@ def probe(sources, *flags) -> subprocess.CompletedProcess:
 
 WARM_RUN = """
 import json, sys
-from shapelint.run import Options, probe_all
+from shapelint.engine.run import Options, probe_all
 report = probe_all(sys.argv[1:], Options(sizes=((32, 32), (48, 48))))
 print(json.dumps({"report": report.to_json(), "tensorflow": "tensorflow" in sys.modules}))
 """
@@ -143,7 +143,7 @@ def test_reports_round_trip_through_json_with_every_field():
     """Workers and the cache hand reports over as JSON: nothing may be lost on the way."""
     from dataclasses import fields
 
-    from shapelint.records import BackboneRecord, InputSpec, Layout, ProbeRecord
+    from shapelint.records.backbone import BackboneRecord, InputSpec, Layout, ProbeRecord
     from shapelint.report import Finding, SourceReport
 
     records = (ProbeRecord((224, 224), (1, 224, 224, 3), {"output": (1, 7, 7, 8)}, None, True),

@@ -203,7 +203,7 @@ def test_readme_rules_section_is_generated_from_the_rule_docs():
 
 def test_saved_keras_files(fixtures_dir, tmp_path):
     """A saved model with a head is linted; a saved model with no classifier is probed as a backbone."""
-    from shapelint.adapters._quiet import import_tensorflow
+    from shapelint.adapters.tensorflow.runtime import import_tensorflow
 
     import_tensorflow()
     import keras

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from shapelint.cli import main
 from shapelint.cli.probe import probe
 from shapelint.config import Config, ConfigError, default_map, find_pyproject, load_config, options_for
-from shapelint.run import Options
+from shapelint.engine.run import Options
 
 
 def write(folder, body: str):

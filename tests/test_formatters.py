@@ -16,7 +16,7 @@ from click.testing import CliRunner
 from shapelint.cli import finish, format_option, main, output_options
 from shapelint.formatters import FORMATTERS
 from shapelint.formatters.github import escape_data, escape_property
-from shapelint.records import BackboneRecord, InputSpec, Layout, ProbeRecord
+from shapelint.records.backbone import BackboneRecord, InputSpec, Layout, ProbeRecord
 from shapelint.report import Finding, Report, SourceReport
 
 GOLDEN = Path(__file__).parent / "golden"

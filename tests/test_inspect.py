@@ -15,20 +15,20 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from shapelint.adapters import savedmodel_proto as sp
-from shapelint.adapters.inspector import inspect_source
+from shapelint.adapters.tensorflow import savedmodel_proto as sp
+from shapelint.adapters.tensorflow.inspector import inspect_source
 from shapelint.cli import main
 from shapelint.formatters.inspect import INSPECT_FORMATTERS
-from shapelint.inner_pooling import Function, Op, analyse_output, walk_back
-from shapelint.inspection import Endpoint, Inspection, OutputAnalysis, TensorInfo, Variables, usage_note
-from shapelint.records import InputSpec
+from shapelint.records.backbone import InputSpec
+from shapelint.records.inner_pooling import Function, Op, analyse_output, walk_back
+from shapelint.records.inspection import Endpoint, Inspection, OutputAnalysis, TensorInfo, Variables, usage_note
 
 HANDLE = "https://tfhub.dev/example/tiny_feature_vector/1"
 
 
 @pytest.fixture(scope="session")
 def tf():
-    from shapelint.adapters._quiet import import_tensorflow
+    from shapelint.adapters.tensorflow.runtime import import_tensorflow
 
     return import_tensorflow()
 
@@ -199,7 +199,7 @@ def test_only_a_spatial_reduction_at_the_end_counts(built, name, pooling, tail_e
 
 
 def test_keras3_export_probe_uses_serve_and_hub_needs_a_signature(built, tf):
-    from shapelint.adapters.savedmodel import choose_endpoint
+    from shapelint.adapters.tensorflow.savedmodel import choose_endpoint
 
     result = inspect_ok(built / "keras3_export")
     assert result.outputs[0].pooling == "max"
@@ -212,8 +212,8 @@ def test_keras3_export_probe_uses_serve_and_hub_needs_a_signature(built, tf):
 
 
 def test_tf_keras_saved_model_walks_nested_layer_functions(built, tf):
-    from shapelint.adapters.savedmodel import choose_endpoint, traces
-    from shapelint.inspection import probe_endpoint
+    from shapelint.adapters.tensorflow.savedmodel import choose_endpoint, traces
+    from shapelint.records.inspection import probe_endpoint
 
     result = inspect_ok(built / "tf_keras_saved")
     chosen = next(e for e in result.endpoints if e.function == result.probe_function)
@@ -230,7 +230,7 @@ def test_tf_keras_saved_model_walks_nested_layer_functions(built, tf):
 
 
 def test_tf1_saved_model_is_walked_in_its_graph(built, tf):
-    from shapelint.adapters.savedmodel import choose_endpoint
+    from shapelint.adapters.tensorflow.savedmodel import choose_endpoint
 
     result = inspect_ok(built / "tf1")
     assert [(e.name, e.kind) for e in result.endpoints] == [("default", "signature")]
@@ -244,7 +244,7 @@ def test_tf1_saved_model_is_walked_in_its_graph(built, tf):
 def test_only_the_endpoints_the_probe_calls_count(built, tf):
     """inspect marks the endpoint the probe would call, by the same rule: a root function other than
     __call__ and serve is listed but never chosen, even when it takes images."""
-    from shapelint.adapters.savedmodel import choose_endpoint
+    from shapelint.adapters.tensorflow.savedmodel import choose_endpoint
     from shapelint.sources import SourceError
 
     result = inspect_ok(built / "extra_function")

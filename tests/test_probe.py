@@ -7,7 +7,7 @@ import shutil
 
 import pytest
 
-from shapelint.run import Options, probe_source
+from shapelint.engine.run import Options, probe_source
 from shapelint.sources import SourceError, parse_source
 
 SIZES = ((224, 224), (160, 160), (192, 256))

@@ -10,10 +10,10 @@ from dataclasses import dataclass
 
 import pytest
 
-from shapelint.check import check_source
-from shapelint.layers import LayerRecord, ModelRecord
+from shapelint.engine.check import check_source
+from shapelint.engine.run import Options
+from shapelint.records.layers import LayerRecord, ModelRecord
 from shapelint.rules import REGISTRY, run_rules
-from shapelint.run import Options
 
 SIZES = ((64, 64), (32, 32))
 
@@ -175,7 +175,7 @@ CASES = [
 @pytest.fixture(scope="session")
 def hub_dirs(tmp_path_factory):
     """Two tiny TF2 SavedModels, as hub.KerasLayer loads them: a feature map and a pooled vector."""
-    from shapelint.adapters._quiet import import_tensorflow
+    from shapelint.adapters.tensorflow.runtime import import_tensorflow
 
     tf = import_tensorflow()
 
@@ -313,14 +313,15 @@ def test_backbone_rules_apply_to_the_backbone_inside(write_example):
 
 
 def test_model_record_round_trips_through_json(write_example, hub_dirs):
-    from shapelint.adapters.graph import model_record
-    from shapelint.adapters.load import call_factory, from_object
+    from shapelint.adapters.tensorflow.graph import model_record
+    from shapelint.adapters.tensorflow.load import call_factory, from_object
+    from shapelint.engine.probe import probe
     from shapelint.sources import parse_source
 
     example = Example(TF_HUB_MAP + "T.Conv2D(4, 1), T.GlobalAveragePooling2D(), T.Dense(3, activation='softmax')])\n"
                       "model.compile(loss='categorical_crossentropy')")
     model = call_factory(parse_source(write_example(example)))
-    record = model_record(from_object(model, "hub-head"), SIZES)
+    record = model_record(from_object(model, "hub-head"), SIZES, probe)
     assert [layer.class_name for layer in record.layers] == ["KerasLayer", "Conv2D", "GlobalAveragePooling2D", "Dense"]
     assert record.layers[0].opaque and record.backbone_layer == record.layers[0].name
     assert record.layers[0].output_shapes == ((None, 16, 16, 8),) and record.layers[0].alt_output_shapes == ((None, 8, 8, 8),)
@@ -409,7 +410,7 @@ def test_rules_are_total_and_survive_json(record, num_classes):
 
 
 def test_channels_first_backbones_get_a_channels_first_pooling_fix():
-    from shapelint.records import BackboneRecord, InputSpec, Layout, ProbeRecord
+    from shapelint.records.backbone import BackboneRecord, InputSpec, Layout, ProbeRecord
 
     spec = InputSpec(layout=Layout.NCHW)
     probes = tuple(ProbeRecord((n, n), (1, 3, n, n), {"output": (1, 16, n // 32, n // 32)}) for n in (224, 160))

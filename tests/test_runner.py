@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from shapelint.run import Options
-from shapelint.runner import Schedule, run_sources
+from shapelint.engine.run import Options
+from shapelint.engine.runner import Schedule, run_sources
 
 GOOD = """
 def build():
@@ -59,7 +59,7 @@ def test_hang_crash_and_memory_are_errors_next_to_a_good_source(tmp_path, factor
                 ("rude", RUDE)]]
     # the hang's 10 s overlap the other worker's three TensorFlow imports (crashed workers are replaced)
     schedule = Schedule(jobs=2, timeout=10, memory_limit_gib=3, cache=False)
-    results = run_sources("shapelint.run:probe_source", sources, OPTIONS, schedule).results
+    results = run_sources("shapelint.engine.run:probe_source", sources, OPTIONS, schedule).results
     good, hang, abort, segfault, greedy, rude = results
     errors = "\n".join(str(r.error) for r in results)
 
@@ -166,7 +166,7 @@ def build():
 def test_sources_sharing_a_worker_do_not_see_each_other(factory_file):
     """Keras numbers unnamed layers per session: the second model must not get 'dense_1' from the first."""
     sources = [factory_file(DENSE_ON_MAP, filename=f"{name}.py") for name in ("first", "second")]
-    report = run_sources("shapelint.check:check_source", sources, OPTIONS, Schedule(jobs=1, cache=False))
+    report = run_sources("shapelint.engine.check:check_source", sources, OPTIONS, Schedule(jobs=1, cache=False))
     layers = [[f.layer for f in result.findings if f.layer] for result in report.results]
     assert layers[0] and layers[0] == layers[1], layers
 
@@ -174,7 +174,7 @@ def test_sources_sharing_a_worker_do_not_see_each_other(factory_file):
 def test_cli_run_options_default_to_the_runners_defaults():
     """The CLI spells the defaults out so --help does not import the scheduler; they must stay the runner's."""
     from shapelint.cli.probe import probe
-    from shapelint.runner import DEFAULT_MEMORY_LIMIT_GIB, DEFAULT_TIMEOUT
+    from shapelint.engine.runner import DEFAULT_MEMORY_LIMIT_GIB, DEFAULT_TIMEOUT
 
     defaults = {param.name: param.default for param in probe.params}
     assert defaults["timeout"] == DEFAULT_TIMEOUT and defaults["memory_limit"] == DEFAULT_MEMORY_LIMIT_GIB

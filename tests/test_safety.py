@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from shapelint.adapters import kerasscan, opscan
-from shapelint.run import Options, probe_source
+from shapelint.adapters.tensorflow import kerasscan, opscan
+from shapelint.engine.run import Options, probe_source
 
 SIZES = ((8, 8),)
 SHAPELINT = [sys.executable, "-m", "shapelint"]
@@ -28,7 +28,7 @@ def digest(path: Path) -> str:
 @pytest.fixture(scope="session")
 def hostile(tmp_path_factory):
     """Models whose every payload creates `marker`; built once, the marker removed after building."""
-    from shapelint.adapters._quiet import import_tensorflow
+    from shapelint.adapters.tensorflow.runtime import import_tensorflow
 
     tf = import_tensorflow()
     import keras
@@ -263,7 +263,7 @@ def test_unsafe_load_runs_the_lambda(hostile, name):
 def test_clean_models_are_not_suspicious(fixtures_dir, tmp_path):
     """No false alarms: the bundled fixtures, a Keras 3 export, a tf_keras SavedModel and a TF1 SavedModel
     with its saver all keep their checkpoint ops on the save/restore path."""
-    from shapelint.adapters._quiet import import_tensorflow
+    from shapelint.adapters.tensorflow.runtime import import_tensorflow
 
     tf = import_tensorflow()
     import keras
@@ -307,7 +307,7 @@ def test_clean_models_are_not_suspicious(fixtures_dir, tmp_path):
 
 def _with_node(path, op: str, **func_attr):
     """(proto at path with one more node in the function its __call__ endpoint runs, that function's name)."""
-    from shapelint.adapters import savedmodel_proto
+    from shapelint.adapters.tensorflow import savedmodel_proto
 
     proto = savedmodel_proto.read(path)
     name = next(e.function for e in savedmodel_proto.endpoints(proto) if e.name == "__call__")
@@ -333,7 +333,7 @@ def test_a_call_naming_an_op_instead_of_a_function(fixtures_dir):
 
 def test_op_names_are_real_ops():
     """A typo in the op lists would silently let that op through."""
-    from shapelint.adapters._quiet import import_tensorflow
+    from shapelint.adapters.tensorflow.runtime import import_tensorflow
 
     import_tensorflow()
     from tensorflow.python.framework import op_def_registry
@@ -378,7 +378,7 @@ def test_oversized_config_is_refused_unread(tmp_path):
 
 def test_rule_examples():
     """suspicious-op fires on a record with suspicious ops, and only then; the message names them."""
-    from shapelint.records import BackboneRecord, InputSpec, ProbeRecord
+    from shapelint.records.backbone import BackboneRecord, InputSpec, ProbeRecord
     from shapelint.rules import run_rules
 
     records = (ProbeRecord((8, 8), (1, 8, 8, 3), {"output": (1, 3)}),)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from shapelint.records import BackboneRecord, InputSpec, Layout, ProbeRecord
+from shapelint.records.backbone import BackboneRecord, InputSpec, Layout, ProbeRecord
 from shapelint.rules import run_rules
-from shapelint.verdict import verdict
+from shapelint.rules.verdict import verdict
 
 
 def backbone(outputs_by_size: dict, spec=InputSpec(), errors: dict = {}) -> BackboneRecord:

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from ..records import InputSpec, Shape
+from ..records.backbone import InputSpec, Shape
 
 ShapeFn = Callable[[Shape], "dict[str, Shape]"]
 
@@ -63,17 +62,3 @@ def dims(shape) -> Shape:
     if getattr(shape, "rank", 0) is None:  # tf.TensorShape of unknown rank
         return ()
     return tuple(None if d is None else int(d) for d in shape)
-
-
-@contextlib.contextmanager
-def host_limits():
-    """Turn 'this machine cannot run that op' into CannotExecuteHere, so a model is not blamed for the host."""
-    from ._quiet import import_tensorflow
-
-    tf = import_tensorflow()
-    try:
-        yield
-    except tf.errors.UnimplementedError as exc:
-        from ..errors import one_line
-
-        raise CannotExecuteHere(one_line(exc)) from None

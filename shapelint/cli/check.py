@@ -54,8 +54,8 @@ def check(sources, num_classes, select, ignore, sizes, max_size, fmt, **options)
     Exit codes: 0 nothing at or above --fail-on (default warning), 1 findings, 2 a source could not
     be loaded. 'shapelint rules' lists the rules; 'shapelint explain CODE' documents one.
     """
-    from ..check import check_all
-    from ..run import Options
+    from ..engine.check import check_all
+    from ..engine.run import Options
 
     settings = Options(sizes=read_sizes(sizes, max_size), select=select, ignore=ignore, num_classes=num_classes,
                        **load_settings(options))

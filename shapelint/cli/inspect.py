@@ -26,7 +26,7 @@ def inspect(sources, fmt, **options):
 
     Exit codes: 0 inspected, 2 a source could not be read (the others are still reported).
     """
-    from ..adapters.inspector import inspect_source
+    from ..adapters.tensorflow.inspector import inspect_source
     from ..formatters.inspect import INSPECT_FORMATTERS
 
     results = [inspect_source(text, unsafe=options.get("unsafe_load", False)) for text in sources]

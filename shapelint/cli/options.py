@@ -52,7 +52,7 @@ def run_options(f):
 
     @functools.wraps(f)
     def command(*args, jobs, timeout, memory_limit, no_cache, quiet, **kwargs):
-        from ..runner import Schedule, scheduled
+        from ..engine.runner import Schedule, scheduled
 
         schedule = Schedule(jobs=jobs, timeout=timeout, memory_limit_gib=memory_limit or None,
                             cache=not no_cache, progress=not quiet and sys.stderr.isatty())

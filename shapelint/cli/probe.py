@@ -39,7 +39,7 @@ def probe(sources, sizes, max_size, batch, fmt, **options):
     probe reports and does not judge: findings change the exit code only with an explicit
     --fail-on (then 1 when one is at or above it), as `shapelint check` does by default.
     """
-    from ..run import Options, probe_all
+    from ..engine.run import Options, probe_all
 
     settings = Options(sizes=read_sizes(sizes, max_size), batch=batch, **load_settings(options))
     report = run_configured(probe_all, sources, settings)

@@ -6,7 +6,7 @@ import json
 
 from tabulate import tabulate
 
-from ..inspection import Inspection, describe_suspicious
+from ..records.inspection import Inspection, describe_suspicious
 from .table import shape_cell
 
 JSON_VERSION = 1

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from ..records import BackboneRecord
+from ..records.backbone import BackboneRecord
 from ..sources import format_size
-from ..verdict import APPLIED, REQUIRED, shape_text, verdict
 from .registry import rule
+from .verdict import APPLIED, REQUIRED, shape_text, verdict
 
 
 @rule("SL101", "pooling-required", "info", "backbone")

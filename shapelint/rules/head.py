@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import re
 
-from ..layers import PASS_THROUGH, LayerRecord, ModelRecord
-from ..records import Layout
+from ..records.backbone import Layout
+from ..records.layers import PASS_THROUGH, LayerRecord, ModelRecord
 from ..sources import format_size
-from ..verdict import flat_features, shape_text, verdict
 from .registry import rule
+from .verdict import flat_features, shape_text, verdict
 
 CROSSENTROPIES = ("BinaryCrossentropy", "CategoricalCrossentropy", "SparseCategoricalCrossentropy",
                   "BinaryFocalCrossentropy", "CategoricalFocalCrossentropy")

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from ..inspection import describe_suspicious
-from ..records import BackboneRecord
+from ..records.backbone import BackboneRecord
+from ..records.inspection import describe_suspicious
 from .registry import rule
 
 PLACES = 3  # functions named in the message; the JSON record keeps them all

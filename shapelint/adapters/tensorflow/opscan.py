@@ -10,7 +10,7 @@ tf.data map functions).
 
 from __future__ import annotations
 
-from ..inspection import Suspicious
+from ...records.inspection import Suspicious
 from . import savedmodel_proto as sp
 
 # Ops that read or write files, call back into Python, or talk to other processes or machines.

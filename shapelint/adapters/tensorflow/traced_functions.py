@@ -3,8 +3,8 @@ reaches, or the meta graph itself for SavedModels without an object graph (TF1).
 
 from __future__ import annotations
 
-from ..inner_pooling import Function, Op
-from ._quiet import import_tensorflow
+from ...records.inner_pooling import Function, Op
+from .runtime import import_tensorflow
 from .savedmodel_proto import CALL_OPS, GRAPH, function_library, meta_graph, reachable
 
 

@@ -6,26 +6,27 @@ sources like probe_all does, so sources share the TensorFlow start-up of the pro
 
 from __future__ import annotations
 
-from .layers import ModelRecord
-from .report import Report, SourceReport
-from .rules import run_rules
+from ..records.layers import ModelRecord
+from ..report import Report, SourceReport
+from ..rules import run_rules
+from ..sources import FactoryError, parse_source
+from .probe import probe
 from .run import Options, failed, judged
-from .sources import FactoryError, parse_source
 
 
 def check_source(text: str, options: Options) -> SourceReport:
     """Load SOURCE, record its layer graph and run the rules; a source that cannot load is SourceReport(error=...)."""
 
     def record():
-        from .adapters.graph import model_record
-        from .adapters.load import load
+        from ..adapters.tensorflow.graph import model_record
+        from ..adapters.tensorflow.load import load
 
         source = parse_source(text)
         try:
             backbone = load(source, unsafe=options.unsafe_load, trust=options.trust)
         except FactoryError as exc:  # a head that cannot even be built may be a rule's finding
             return ModelRecord(text, build_error=exc.cause), source.path, str(exc)
-        return model_record(backbone, options.sizes, whole_is_backbone=source.kind == "keras-app"), source.path, None
+        return model_record(backbone, options.sizes, probe, whole_is_backbone=source.kind == "keras-app"), source.path, None
 
     return _guarded(text, record, options)
 
@@ -34,10 +35,10 @@ def check_object(model, name: str, options: Options) -> SourceReport:
     """Check a model object the caller already holds (pytest plugin, notebooks)."""
 
     def record():
-        from .adapters.graph import model_record
-        from .adapters.load import from_object
+        from ..adapters.tensorflow.graph import model_record
+        from ..adapters.tensorflow.load import from_object
 
-        return model_record(from_object(model, name), options.sizes), None, None
+        return model_record(from_object(model, name), options.sizes, probe), None, None
 
     return _guarded(name, record, options)
 
@@ -54,7 +55,7 @@ def check_all(sources, options: Options, schedule=None) -> Report:
     schedule=None takes the CLI's --jobs etc., and jobs=0 runs them all in this process."""
     from .runner import run_sources
 
-    return run_sources("shapelint.check:check_source", sources, options, schedule)
+    return run_sources("shapelint.engine.check:check_source", sources, options, schedule)
 
 
 def _guarded(name: str, record, options: Options) -> SourceReport:

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from typing import Callable
 
-from ..records import InputSpec
-from ._quiet import import_tensorflow
-from .base import Backbone, host_limits, output_shapes
+from ...records.backbone import InputSpec
+from ..base import Backbone, output_shapes
+from .runtime import host_limits, import_tensorflow
 
 
 def backbone(call: Callable, spec: InputSpec, name: str, kind: str, model=None, declared=None) -> Backbone:

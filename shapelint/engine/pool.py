@@ -22,7 +22,7 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Callable
 
-from ._worker import failed
+from .worker import failed
 
 STARTUP_TIMEOUT = 300.0  # importing TensorFlow on a busy machine; the per-source clock starts after it
 STARTUP_ATTEMPTS = 2  # workers that die before they are ready, before every remaining source is failed
@@ -39,7 +39,7 @@ class Worker:
     def __init__(self, settings: dict, env: dict):
         self.stderr = tempfile.TemporaryFile()
         # its own process group, so killing it also kills whatever a model's code started
-        self.proc = subprocess.Popen([sys.executable, "-m", "shapelint._worker"], stdin=subprocess.PIPE,
+        self.proc = subprocess.Popen([sys.executable, "-m", "shapelint.engine.worker"], stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, stderr=self.stderr, env=env, start_new_session=True)
         self.fd = self.proc.stdout.fileno()
         self.buffer = b""

@@ -10,11 +10,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import NamedTuple
 
-from ..errors import one_line
-from ..inspection import Endpoint, TensorInfo
-from ..sources import SourceError
-from ._quiet import import_tensorflow
-from .base import flatten_outputs
+from ...errors import one_line
+from ...records.inspection import Endpoint, TensorInfo
+from ...sources import SourceError
+from ..base import flatten_outputs
+from .runtime import import_tensorflow
 
 SERVE_TAG = "serve"
 CALL_OPS = ("PartitionedCall", "StatefulPartitionedCall")

@@ -1,4 +1,4 @@
-"""Import TensorFlow and Keras without their start-up chatter on the terminal."""
+"""TensorFlow at run time: imported without its start-up chatter, sessions cleared, host limits named."""
 
 from __future__ import annotations
 
@@ -7,6 +7,9 @@ import logging
 import os
 import sys
 import warnings
+
+from ...errors import one_line
+from ..base import CannotExecuteHere
 
 _done = False
 
@@ -55,3 +58,13 @@ def clear_session() -> None:
     keras.backend.clear_session()
     if "tf_keras" in sys.modules:
         sys.modules["tf_keras"].backend.clear_session()
+
+
+@contextlib.contextmanager
+def host_limits():
+    """Turn 'this machine cannot run that op' into CannotExecuteHere, so a model is not blamed for the host."""
+    tf = import_tensorflow()
+    try:
+        yield
+    except tf.errors.UnimplementedError as exc:
+        raise CannotExecuteHere(one_line(exc)) from None

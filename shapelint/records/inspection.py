@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .records import InputSpec, Shape
+from .backbone import InputSpec, Shape
 
 # opscan's findings, as BackboneRecord.suspicious holds them: ((function or "graph", (op, ...)), ...)
 Suspicious = tuple

@@ -14,8 +14,8 @@ import sys
 from importlib import machinery, metadata
 from pathlib import Path
 
-from . import __version__
-from .sources import Source
+from .. import __version__
+from ..sources import Source
 
 CACHE_ENV = "SHAPELINT_CACHE_DIR"
 # Distributions whose version can change what a model looks like; missing ones count as "absent".

@@ -31,7 +31,7 @@ def main() -> None:
     sys.path[:] = settings["sys_path"]  # resolve module:factory sources exactly as the parent would
     if settings["memory_limit"]:
         _cap_memory(settings["memory_limit"])
-    from shapelint.adapters._quiet import clear_session, import_tensorflow
+    from shapelint.adapters.tensorflow.runtime import clear_session, import_tensorflow
     from shapelint.errors import one_line
 
     import_tensorflow()
@@ -60,7 +60,7 @@ def _send(stream, message: dict) -> None:
 
 
 def resolve(task: str):
-    """"shapelint.run:probe_source" -> the function (runner.py's jobs=0 path resolves tasks the same way)."""
+    """"shapelint.engine.run:probe_source" -> the function (runner.py's jobs=0 path resolves tasks the same way)."""
     module, _, name = task.partition(":")
     return getattr(importlib.import_module(module), name)
 

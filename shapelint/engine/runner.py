@@ -1,9 +1,9 @@
 """Schedule many sources: parse them, answer what the cache knows, run the rest in worker processes.
 
 Any per-source function `fn(text, options) -> SourceReport` can be scheduled by its "module:function"
-name (probe: "shapelint.run:probe_source", check: "shapelint.check:check_source"):
+name (probe: "shapelint.engine.run:probe_source", check: "shapelint.engine.check:check_source"):
 
-    report = run_sources("shapelint.run:probe_source", sources, options, Schedule(jobs=2))
+    report = run_sources("shapelint.engine.run:probe_source", sources, options, Schedule(jobs=2))
 
 Isolation is the default, also for one job: a model that crashes the interpreter must not take the
 command with it, and only a separate process can be stopped when it hangs. The parent never imports
@@ -22,11 +22,11 @@ import sys
 import threading
 from dataclasses import dataclass
 
-from ._worker import resolve
+from ..report import Report, SourceReport
+from ..sources import SourceError, parse_source
 from .cache import Cache, cache_key
 from .pool import Job, Pool, cpu_cores
-from .report import Report, SourceReport
-from .sources import SourceError, parse_source
+from .worker import resolve
 
 GIB = 1 << 30
 DEFAULT_TIMEOUT = 120.0

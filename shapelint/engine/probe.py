@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from .adapters.base import Backbone, CannotExecuteHere
-from .errors import one_line
-from .records import BackboneRecord, ProbeRecord
+from ..adapters.base import Backbone, CannotExecuteHere
+from ..errors import one_line
+from ..records.backbone import BackboneRecord, ProbeRecord
 
 # Sizes at or under this many pixels may be executed; larger ones only ever get shape inference, so
 # memory does not grow with the probed size.

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from ..records import InputSpec
-from ..sources import SourceError
-from ._quiet import import_tensorflow
-from .base import Backbone, dims, host_limits, output_shapes
+from ...records.backbone import InputSpec
+from ...sources import SourceError
+from ..base import Backbone, dims, output_shapes
+from .runtime import host_limits, import_tensorflow
 
 
 def is_keras3(obj) -> bool:

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from .backbone import Layout
 from .inspection import OutputAnalysis
-from .records import Layout
 
 # Ops an output passes through without changing what it is: walked past when looking for the reduction.
 PASS_THROUGH = frozenset({

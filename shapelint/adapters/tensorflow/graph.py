@@ -3,7 +3,7 @@
 Shapes are propagated layer by layer from a concrete input (compute_output_spec in Keras 3,
 compute_output_shape in tf_keras), so nothing runs on data and the model is not changed, except that
 an unbuilt model is built the way Keras would build it on its first call. The backbone inside (a
-nested Model or an opaque hub.KerasLayer) is probed with shapelint.probe so the SL1xx rules apply
+nested Model or an opaque hub.KerasLayer) is probed with the engine's probe so the SL1xx rules apply
 to it. Walking a graph needs Keras internals (`_nodes_by_depth`); they are confined to this module.
 """
 
@@ -12,30 +12,30 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from ..errors import one_line
-from ..layers import LayerRecord, ModelRecord
-from ..probe import probe
-from ..records import InputSpec
-from ..sources import SourceError
+from ...errors import one_line
+from ...records.backbone import InputSpec
+from ...records.layers import LayerRecord, ModelRecord
+from ...sources import SourceError
+from ..base import Backbone, dims
 from . import keras3
-from ._quiet import import_tensorflow
-from .base import Backbone, dims
+from .runtime import import_tensorflow
 
 GLOBAL_POOL = re.compile(r"Global(Average|Avg|Max)Pool(?:ing)?([123])D")
 LOSS_NAMES = {"bce": "BinaryCrossentropy", "cce": "CategoricalCrossentropy"}
 
 
-def model_record(backbone: Backbone, sizes, whole_is_backbone: bool = False) -> ModelRecord:
+def model_record(backbone: Backbone, sizes, probe, whole_is_backbone: bool = False) -> ModelRecord:
     """The layer graph of backbone.model; a model without a layer graph (SavedModel, hub.KerasLayer alone,
     subclassed Model) is recorded as an opaque backbone, with no layers for the head rules.
 
     The backbone is the heaviest nested Model or hub.KerasLayer that takes images; other nested models
     (heads, augmentation) are opened. Without a backbone inside, the whole model is probed as the
-    backbone when it is a keras.applications model or has no Dense layer.
+    backbone when it is a keras.applications model or has no Dense layer. probe(backbone, sizes) is the
+    engine's probe, passed in so that this adapter does not call back up into the engine.
     """
     model, name, framework = backbone.model, backbone.name, _framework(backbone.model)
     if framework is None or not _has_graph(model):  # nothing to walk: a subclassed Model's call() is code
-        probed, notes = _probe(backbone, sizes)
+        probed, notes = _probe(probe, backbone, sizes)
         return ModelRecord(name, backbone=probed, notes=notes)
     error = _ensure_built(model, framework, name)
     if error:
@@ -45,7 +45,7 @@ def model_record(backbone: Backbone, sizes, whole_is_backbone: bool = False) -> 
     size, alt = _two_sizes(spec, sizes)
     inner, inner_layer, probes, notes = None, None, {}, ()
     for layer in _backbone_candidates(_nodes(graph, framework), framework):
-        inner, notes = _probe_layer(layer, (*sizes, size, alt))
+        inner, notes = _probe_layer(probe, layer, (*sizes, size, alt))
         if inner is not None:
             inner_layer, probes = layer, {r.size: r for r in inner.records if r.ok}
             break
@@ -53,13 +53,13 @@ def model_record(backbone: Backbone, sizes, whole_is_backbone: bool = False) -> 
                          probes, inner_layer))
     inner_name = inner_layer.name if inner_layer is not None else None
     if inner is None and (whole_is_backbone or not any(layer.class_name == "Dense" for layer in layers)):
-        inner, notes = _probe(backbone, sizes)  # no backbone inside and no classifier on top: the model is a backbone
+        inner, notes = _probe(probe, backbone, sizes)  # no backbone inside and no classifier on top: the model is a backbone
     loss, from_logits = _loss(model)
     outputs = tuple(dict.fromkeys(_producer(graph, t, framework) for t in graph.outputs))
     return ModelRecord(name, layers, outputs, size, alt, loss, from_logits, inner, inner_name, notes=notes)
 
 
-def _probe(backbone: Backbone, sizes) -> tuple:
+def _probe(probe, backbone: Backbone, sizes) -> tuple:
     """(BackboneRecord, notes): the notes are read after probing, which adds its own."""
     record = probe(backbone, sizes)
     return record, tuple(backbone.notes)
@@ -307,12 +307,12 @@ def _is_opaque(layer) -> bool:
     return type(layer).__module__.startswith("tensorflow_hub") or type(layer).__name__ == "TFSMLayer"
 
 
-def _probe_layer(layer, sizes) -> tuple:
+def _probe_layer(probe, layer, sizes) -> tuple:
     """(BackboneRecord, notes) of a nested model or hub layer; (None, ()) when it is not an image backbone."""
     from .load import from_object
 
     try:
-        return _probe(from_object(layer, layer.name), tuple(dict.fromkeys(sizes)))
+        return _probe(probe, from_object(layer, layer.name), tuple(dict.fromkeys(sizes)))
     except SourceError:  # a nested model that is not an image backbone (e.g. a sub-head)
         return None, ()
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .errors import one_line
-from .records import BackboneRecord
-from .report import Report, SourceReport
-from .rules import run_rules
-from .sources import DEFAULT_SIZES, SourceError, parse_source
-from .verdict import verdict
+from ..errors import one_line
+from ..records.backbone import BackboneRecord
+from ..report import Report, SourceReport
+from ..rules import run_rules
+from ..rules.verdict import verdict
+from ..sources import DEFAULT_SIZES, SourceError, parse_source
 
 
 @dataclass(frozen=True)
@@ -25,7 +25,7 @@ class Options:
 
 def probe_source(text: str, options: Options) -> SourceReport:
     def load():
-        from .adapters.load import load  # the first framework import happens here, not at CLI start-up
+        from ..adapters.tensorflow.load import load  # the first framework import happens here, not at CLI start-up
 
         source = parse_source(text)
         return load(source, unsafe=options.unsafe_load, trust=options.trust), source.path
@@ -37,7 +37,7 @@ def probe_object(model, name: str, options: Options) -> SourceReport:
     """Probe a model object the caller already holds (pytest plugin, notebooks)."""
 
     def load():
-        from .adapters.load import from_object
+        from ..adapters.tensorflow.load import from_object
 
         return from_object(model, name), None
 
@@ -78,4 +78,4 @@ def probe_all(sources, options: Options, schedule=None) -> Report:
     """Every source in worker processes (runner.py), cached; schedule=None takes the CLI's --jobs etc."""
     from .runner import run_sources
 
-    return run_sources("shapelint.run:probe_source", sources, options, schedule)
+    return run_sources("shapelint.engine.run:probe_source", sources, options, schedule)

@@ -6,11 +6,11 @@ from __future__ import annotations
 import math
 from dataclasses import replace
 
-from ..errors import one_line
-from ..inner_pooling import TAIL_LENGTH, analyse_output, unpooled
-from ..inspection import Inspection, OutputAnalysis, Variables, probe_endpoint, usage_note
-from ..records import InputSpec
-from ..sources import Source, SourceError, parse_source
+from ...errors import one_line
+from ...records.backbone import InputSpec
+from ...records.inner_pooling import TAIL_LENGTH, analyse_output, unpooled
+from ...records.inspection import Inspection, OutputAnalysis, Variables, probe_endpoint, usage_note
+from ...sources import Source, SourceError, parse_source
 from . import opscan
 from . import savedmodel_proto as sp
 from .traced_functions import plain_functions

@@ -9,12 +9,12 @@ import inspect
 import sys
 from pathlib import Path
 
-from ..errors import one_line
-from ..records import InputSpec
-from ..sources import FactoryError, Source, SourceError
+from ...errors import one_line
+from ...records.backbone import InputSpec
+from ...sources import FactoryError, Source, SourceError
+from ..base import Backbone
 from . import keras3, kerasscan, savedmodel, tfcall
-from ._quiet import import_tensorflow
-from .base import Backbone
+from .runtime import import_tensorflow
 
 
 def load(source: Source, unsafe: bool = False, trust: bool = False) -> Backbone:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Callable, NamedTuple
 
-from ..errors import one_line
-from ..inspection import FUNCTIONS, Endpoint, TensorInfo, callable_endpoints, describe_suspicious, probe_endpoint
-from ..records import InputSpec
-from ..sources import SourceError
+from ...errors import one_line
+from ...records.backbone import InputSpec
+from ...records.inspection import FUNCTIONS, Endpoint, TensorInfo, callable_endpoints, describe_suspicious, probe_endpoint
+from ...sources import SourceError
+from ..base import Backbone, dims
 from . import opscan, savedmodel_proto, tfcall
-from ._quiet import import_tensorflow
-from .base import Backbone, dims
+from .runtime import import_tensorflow
 
 
 def load(path: str, name: str, kind: str = "savedmodel", trust: bool = False) -> Backbone:

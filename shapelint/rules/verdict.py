@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from math import prod
 
-from .records import BackboneRecord, Layout, ProbeRecord, Shape
-from .sources import format_size
+from ..records.backbone import BackboneRecord, Layout, ProbeRecord, Shape
+from ..sources import format_size
 
 REQUIRED, APPLIED, UNKNOWN = "required", "applied", "unknown"
 
