@@ -40,7 +40,8 @@ def test_reading_the_config_imports_no_framework(tmp_path):
 
 
 def test_scheduler_imports_no_framework():
-    modules = imported(["-c", "import shapelint.engine.run, shapelint.engine.runner, shapelint.engine.pool, shapelint.engine.cache"])
+    engine = "shapelint.engine"
+    modules = imported(["-c", f"import {engine}.run, {engine}.runner, {engine}.pool, {engine}.cache"])
     assert "shapelint.engine.pool" in modules
     assert not modules & set(HEAVY)
 
