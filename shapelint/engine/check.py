@@ -18,11 +18,14 @@ def check_source(text: str, options: Options) -> SourceReport:
     """Load SOURCE, record its layer graph and run the rules; a source that cannot load is SourceReport(error=...)."""
 
     def record():
-        from ..adapters.tensorflow.graph import model_record
-        from ..adapters.tensorflow.load import load
+        from ..adapters.tensorflow.graph import model_record, object_record
+        from ..adapters.tensorflow.load import load, load_object
 
         source = parse_source(text)
         try:
+            if source.kind in ("keras-file", "factory"):  # any model graph, whatever its inputs
+                return object_record(load_object(source, unsafe=options.unsafe_load), text, options.sizes, probe), \
+                    source.path, None
             backbone = load(source, unsafe=options.unsafe_load, trust=options.trust)
         except FactoryError as exc:  # a head that cannot even be built may be a rule's finding
             return ModelRecord(text, build_error=exc.cause), source.path, str(exc)
@@ -35,10 +38,9 @@ def check_object(model, name: str, options: Options) -> SourceReport:
     """Check a model object the caller already holds (pytest plugin, notebooks)."""
 
     def record():
-        from ..adapters.tensorflow.graph import model_record
-        from ..adapters.tensorflow.load import from_object
+        from ..adapters.tensorflow.graph import object_record
 
-        return model_record(from_object(model, name), options.sizes, probe), None, None
+        return object_record(model, name, options.sizes, probe), None, None
 
     return _guarded(name, record, options)
 
