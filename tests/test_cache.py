@@ -144,6 +144,7 @@ def test_reports_round_trip_through_json_with_every_field():
     from dataclasses import fields
 
     from shapelint.records.backbone import BackboneRecord, InputSpec, Layout, ProbeRecord
+    from shapelint.records.layers import LayerRecord, ModelRecord
     from shapelint.report import Finding, SourceReport
 
     records = (ProbeRecord((224, 224), (1, 224, 224, 3), {"output": (1, 7, 7, 8)}, None, True),
@@ -154,7 +155,9 @@ def test_reports_round_trip_through_json_with_every_field():
         assert getattr(backbone, field.name) != field.default, field.name
     report = SourceReport("m.keras", backbone, {"pooling": "required", "notes": ["n"]},
                           (Finding("pooling-required", "SL101", "info", "message", "fix", "conv"),), "m.keras: partly",
-                          "m.keras")
+                          "m.keras",
+                          ModelRecord("m.keras", (LayerRecord("conv", "Conv2D", ((None, 7, 7, 8),), ((None, 7, 7, 4),),
+                                                              origin=("models/m.py", 12)),), ("conv",), backbone=backbone))
     for field in fields(SourceReport):
         assert getattr(report, field.name) != field.default, field.name
     assert SourceReport.from_json(json.loads(json.dumps(report.to_json()))) == report

@@ -66,4 +66,4 @@ def _guarded(name: str, record, options: Options) -> SourceReport:
     findings = check_record(model, options)
     if model.build_error and not findings:  # no rule explains why the model could not be built
         return SourceReport(name, error=load_error or f"{name}: cannot build: {model.build_error}")
-    return judged(name, model.backbone, findings, model.notes, path)
+    return judged(name, model.backbone, findings, model.notes, path, model)

@@ -67,11 +67,11 @@ def failed(name: str, exc: Exception) -> SourceReport:
     return SourceReport(name, error=f"{name}: {one_line(exc)}")
 
 
-def judged(name: str, backbone: BackboneRecord | None, findings: tuple, notes, path) -> SourceReport:
+def judged(name: str, backbone: BackboneRecord | None, findings: tuple, notes, path, model=None) -> SourceReport:
     """The report of a source that loaded (probe and check): the verdict on its backbone, with the notes
     loading and probing it left, and the findings."""
     judgement = dict(verdict(backbone).to_json(), notes=list(notes)) if backbone else None
-    return SourceReport(name, backbone, judgement, findings, None, str(path) if path else None)
+    return SourceReport(name, backbone, judgement, findings, None, str(path) if path else None, model)
 
 
 def probe_all(sources, options: Options, schedule=None) -> Report:

@@ -32,6 +32,7 @@ class LayerRecord:
     expanded: bool = False  # a nested model whose layers are recorded before it; inbound are its inner outputs
     opaque: bool = False  # a layer shapelint cannot look into (hub.KerasLayer)
     error: str | None = None  # why the output shape could not be computed
+    origin: tuple[str, int] | None = None  # (file, line) in the user's code that created the layer
 
     @property
     def input_shape(self) -> Shape | None:
@@ -72,6 +73,7 @@ class LayerRecord:
             "expanded": self.expanded,
             "opaque": self.opaque,
             "error": self.error,
+            "origin": list(self.origin) if self.origin else None,
         }
 
     @classmethod
@@ -91,6 +93,7 @@ class LayerRecord:
             expanded=data.get("expanded", False),
             opaque=data["opaque"],
             error=data["error"],
+            origin=tuple(data["origin"]) if data.get("origin") else None,
         )
 
 

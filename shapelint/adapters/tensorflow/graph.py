@@ -18,6 +18,7 @@ from ...records.layers import LayerRecord, ModelRecord
 from ...sources import SourceError
 from ..base import Backbone, dims
 from . import keras3
+from .origins import origin_of
 from .runtime import import_tensorflow
 
 GLOBAL_POOL = re.compile(r"Global(Average|Avg|Max)Pool(?:ing)?([123])D")
@@ -273,6 +274,7 @@ def _record(node: _Node, framework: str, main: dict, other: dict, probes: dict) 
         is_model=_is_model(layer, framework),
         opaque=opaque,
         error=error,
+        origin=origin_of(layer),
     )
 
 
