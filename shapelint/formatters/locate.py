@@ -1,4 +1,5 @@
-"""What the CI formats (sarif, github) share: where a result points, and one finding as annotation text."""
+"""Where a finding points (the line that built its layer, else the source's file), shared by every format,
+and one finding as annotation text for the CI formats (sarif, github)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,24 @@ from ..report import Finding, SourceReport
 # SARIF and GitHub both say "note"/"notice" for what shapelint calls info.
 SARIF_LEVELS = {"error": "error", "warning": "warning", "info": "note"}
 GITHUB_LEVELS = {"error": "error", "warning": "warning", "info": "notice"}
+
+
+def origin(result: SourceReport, finding: Finding) -> tuple[str, int] | None:
+    """(file, line) of the code that created the finding's layer; a backbone finding (SL1xx) without a
+    layer points at the line that built the backbone. None when no factory code made it (saved files)."""
+    model = result.model
+    if model is None:
+        return None
+    layer = model.layer(finding.layer) if finding.layer else None
+    if layer is None and model.backbone_layer and finding.code.startswith("SL1"):
+        layer = model.layer(model.backbone_layer)
+    return layer.origin if layer is not None else None
+
+
+def where(result: SourceReport, finding: Finding) -> tuple[str | None, int | None]:
+    """(file, line): the origin when known, else the source's own file with no line, else (None, None)."""
+    found = origin(result, finding)
+    return found if found else (result.path, None)
 
 
 def annotation_text(result: SourceReport, finding: Finding) -> str:
@@ -19,6 +38,6 @@ def annotation_text(result: SourceReport, finding: Finding) -> str:
     text = finding.message
     if finding.layer and not any(f"{q}{finding.layer}{q}" in text for q in "'\""):
         text = f"Layer {finding.layer}: {text}"
-    if not result.path and result.source not in finding.message:
+    if not where(result, finding)[0] and result.source not in finding.message:
         text = f"{result.source}: {text}"
     return f"{text}\nFix: {finding.fix}" if finding.fix else text

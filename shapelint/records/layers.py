@@ -133,6 +133,26 @@ class ModelRecord:
                 todo += [layer.name for layer in self.consumers(current)]
         return [layer for layer in self.output_layers() if layer.name in seen]
 
+    def head_layers(self, limit: int = 12) -> list[LayerRecord]:
+        """The backbone's layer (first) to the first output, following first inputs back; an opened nested
+        model is represented by its own layers. Without a backbone, the last `limit` layers."""
+        by_name = {layer.name: layer for layer in self.layers}
+        current = self.layer(self.outputs[0]) if self.outputs else None
+        path, seen = [], set()
+        while current is not None and current.name not in seen and len(path) < limit:
+            seen.add(current.name)
+            if not current.expanded:
+                path.append(current)
+            if current.name == self.backbone_layer:
+                break
+            current = by_name.get(current.inbound[0]) if current.inbound else None
+        return path[::-1]
+
+    def head_pools(self) -> bool:
+        """A global pooling or Flatten layer follows the backbone on the way to the output."""
+        return any(layer.pooling or layer.class_name == "Flatten" for layer in self.head_layers()
+                   if layer.name != self.backbone_layer)
+
     def to_json(self) -> dict:
         return {
             "source": self.source,
