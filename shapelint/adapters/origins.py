@@ -20,7 +20,7 @@ _ORIGINS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _SHAPELINT = str(Path(__file__).resolve().parent.parent) + os.sep
 
 
-def _library_roots() -> tuple[str, ...]:
+def library_roots() -> tuple[str, ...]:
     paths = sysconfig.get_paths()
     roots = {paths.get(key) for key in ("stdlib", "platstdlib", "purelib", "platlib")}
     roots |= {sys.prefix, sys.base_prefix, sys.exec_prefix}
@@ -34,7 +34,7 @@ def is_user_file(filename: str, libraries: tuple[str, ...] | None = None) -> boo
     path = str(Path(filename).resolve())
     if path.startswith(_SHAPELINT) or "site-packages" in path or "dist-packages" in path:
         return False
-    return not path.startswith(libraries if libraries is not None else _library_roots())
+    return not path.startswith(libraries if libraries is not None else library_roots())
 
 
 def user_frame(frame, libraries: tuple[str, ...]) -> tuple[str, int] | None:
@@ -58,7 +58,7 @@ def shown_path(filename: str, root: Path | None = None) -> str:
 @contextlib.contextmanager
 def recording(classes):
     """Record the creator of every instance of `classes` built inside the block; originals restored after."""
-    libraries = _library_roots()
+    libraries = library_roots()
     originals = {cls: cls.__dict__["__init__"] for cls in classes if "__init__" in cls.__dict__}
 
     def wrap(init):

@@ -40,6 +40,7 @@ def main(ctx, config_path):
 
 
 # Importing a command module registers its commands on `main`.
+from . import cache as _cache  # noqa: E402,F401  (cache info, cache clear)
 from . import check as _check  # noqa: E402,F401
 from . import inspect as _inspect  # noqa: E402,F401
 from . import probe as _probe  # noqa: E402,F401
