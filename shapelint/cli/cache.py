@@ -7,7 +7,7 @@ import click
 from . import main
 
 
-@main.group("cache")
+@main.group("cache", short_help="See or clear cached results.")
 def cache_group():
     """See or clear cached results ($SHAPELINT_CACHE_DIR, else $XDG_CACHE_HOME/shapelint, else ~/.cache/shapelint).
 

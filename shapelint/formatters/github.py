@@ -32,6 +32,6 @@ def format_github(report: Report) -> str:
             lines.append(command("error", "shapelint load error", result.error, result.path))
         for finding in result.findings:
             title = f"shapelint {finding.code} {finding.rule}"
-            file, line = where(result, finding)
+            file, line = where(result, finding, in_tree=True)
             lines.append(command(GITHUB_LEVELS[finding.severity], title, annotation_text(result, finding), file, line))
     return "".join(line + "\n" for line in lines)

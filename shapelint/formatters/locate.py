@@ -3,6 +3,8 @@ and one finding as annotation text for the CI formats (sarif, github)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from ..report import Finding, SourceReport
 
 # SARIF and GitHub both say "note"/"notice" for what shapelint calls info.
@@ -22,10 +24,16 @@ def origin(result: SourceReport, finding: Finding) -> tuple[str, int] | None:
     return layer.origin if layer is not None else None
 
 
-def where(result: SourceReport, finding: Finding) -> tuple[str | None, int | None]:
-    """(file, line): the origin when known, else the source's own file with no line, else (None, None)."""
+def where(result: SourceReport, finding: Finding, in_tree: bool = False) -> tuple[str | None, int | None]:
+    """(file, line): the origin when known, else the source's own file with no line, else (None, None).
+
+    in_tree: only an origin inside the working directory (a relative path) counts, as the CI formats need:
+    an annotation on a file outside the repository goes nowhere, so they fall back to the anchored file.
+    """
     found = origin(result, finding)
-    return found if found else (result.path, None)
+    if found and not (in_tree and Path(found[0]).is_absolute()):
+        return found
+    return result.path, None
 
 
 def annotation_text(result: SourceReport, finding: Finding) -> str:
@@ -38,6 +46,6 @@ def annotation_text(result: SourceReport, finding: Finding) -> str:
     text = finding.message
     if finding.layer and not any(f"{q}{finding.layer}{q}" in text for q in "'\""):
         text = f"Layer {finding.layer}: {text}"
-    if not where(result, finding)[0] and result.source not in finding.message:
+    if not where(result, finding, in_tree=True)[0] and result.source not in finding.message:
         text = f"{result.source}: {text}"
     return f"{text}\nFix: {finding.fix}" if finding.fix else text

@@ -45,7 +45,7 @@ def artifact(file: str, root: Path | None = None) -> dict:
 def location(result: SourceReport, finding: Finding) -> dict:
     """The line that built the finding's layer (a region), else the source's file; the source, when it is not
     that file (keras:Name, pkg.module:factory), and the layer as logical locations."""
-    file, line = where(result, finding)
+    file, line = where(result, finding, in_tree=True)
     physical = {"artifactLocation": artifact(file)}
     if line:
         physical["region"] = {"startLine": line}
@@ -74,7 +74,7 @@ def format_sarif(report: Report) -> str:
         for finding in result.findings:
             level, text = SARIF_LEVELS[finding.severity], annotation_text(result, finding)
             rule = {"id": finding.code, "index": index[finding.code]}
-            if not where(result, finding)[0]:
+            if not where(result, finding, in_tree=True)[0]:
                 notifications.append({"level": level, "message": {"text": text}, "associatedRule": rule})
                 continue
             results.append({
