@@ -312,12 +312,34 @@ def test_action_script_writes_annotations_sarif_summary_and_passes_the_exit_code
     assert "exit-code=1" in outputs.read_text().splitlines()
 
 
-def test_action_script_passes_a_load_error_through(tmp_path):
+def test_action_script_passes_a_load_error_through_with_its_reason(tmp_path):
     run, summary, outputs = run_action(tmp_path, SOURCES="missing.keras", ARGS="", SARIF="shapelint.sarif")
     assert run.returncode == 2
     assert run.stdout.startswith("::error title=shapelint load error::missing.keras: no such file")
     assert "could not run on every source (exit 2)" in summary.read_text()
+    assert "shapelint: missing.keras: no such file" in summary.read_text()  # the reason, not just "see the log"
     assert "exit-code=2" in outputs.read_text()
+    assert f"sarif-file={tmp_path}/shapelint.sarif" in outputs.read_text()  # the report was written: upload it
+
+
+def test_action_script_sets_no_sarif_output_when_none_was_written(tmp_path):
+    (tmp_path / "shapelint.sarif").write_text("{}")  # left by an earlier step: must not pass for this run's
+    run, summary, outputs = run_action(tmp_path, SOURCES="missing.keras", ARGS="--sizes 0", SARIF="shapelint.sarif")
+    assert run.returncode == 2
+    assert "--sizes: " in summary.read_text()
+    assert "sarif-file=" not in outputs.read_text() and not (tmp_path / "shapelint.sarif").exists()
+
+
+def test_action_script_neither_globs_nor_evaluates_its_inputs(tmp_path):
+    (tmp_path / "a.keras").write_text("")
+    (tmp_path / "b c.keras").write_text("")
+    run, summary, outputs = run_action(tmp_path, SOURCES="*.keras 'b c.keras' $(touch pwned)",
+                                       ARGS="--format json", SARIF="s.sarif")
+    assert run.returncode == 2
+    errors = run.stderr.splitlines()
+    assert "shapelint: *.keras: no such file" in errors[0]  # the literal word, not a.keras
+    assert errors[1] == "shapelint: b c.keras: empty file"  # quotes keep a space inside one SOURCE
+    assert not (tmp_path / "pwned").exists()
 
 
 def test_anchors_point_sources_without_a_file_at_one(tmp_path):
