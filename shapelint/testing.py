@@ -75,8 +75,15 @@ class LintResult:
                                              *finding_lines(failing, self.report), "", context]))
 
     def __repr__(self) -> str:
-        codes = ", ".join(f.code for f in self.findings) or "no findings"
-        return f"<LintResult {self.source}: {self.error or codes}>"
+        """The table `shapelint probe` / `check` prints: what a notebook shows without HTML."""
+        from .formatters.table import format_source
+
+        return format_source(self.report).rstrip()
+
+    def _repr_html_(self) -> str:
+        from .formatters.html import format_html
+
+        return format_html(self.report)
 
 
 @dataclass(frozen=True)
