@@ -63,6 +63,7 @@ class SourceReport:
             "input": probed.get("input"),
             "kind": probed.get("kind"),
             "suspicious": probed.get("suspicious", []),
+            "framework": probed.get("framework"),
             "path": self.path,
             "model": self.model.to_json() if self.model else None,
         }

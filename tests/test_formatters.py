@@ -86,11 +86,12 @@ def checked_report() -> SourceReport:
     )
     layers = (
         LayerRecord("backbone", "Functional", ((None, 224, 224, 3),), ((None, 7, 7, 1280),), ((None, 5, 5, 1280),),
-                    is_model=True, origin=("models/classifier.py", 9)),
+                    is_model=True, kind="model", call="Functional", origin=("models/classifier.py", 9)),
         LayerRecord("dropout", "Dropout", ((None, 7, 7, 1280),), ((None, 7, 7, 1280),), ((None, 5, 5, 1280),),
-                    inbound=("backbone",), origin=("models/heads.py", 14)),
+                    inbound=("backbone",), kind="dropout", call="Dropout(0.2)", origin=("models/heads.py", 14)),
         LayerRecord("logits", "Dense", ((None, 7, 7, 1280),), ((None, 7, 7, 5),), ((None, 5, 5, 5),), units=5,
-                    activation="linear", inbound=("dropout",), origin=("models/heads.py", 15)),
+                    activation="linear", inbound=("dropout",), kind="dense", call="Dense(5)",
+                    origin=("models/heads.py", 15)),
     )
     model = ModelRecord("models/classifier.py:build", layers, ("logits",), (224, 224), (160, 160),
                         "SparseCategoricalCrossentropy", True, backbone, "backbone")

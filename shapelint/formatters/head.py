@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from math import prod
 
-from ..records.layers import PASS_THROUGH, LayerRecord, ModelRecord
+from ..records.layers import LayerRecord, ModelRecord
 from ..report import SourceReport
 from ..sources import format_size
 
@@ -89,22 +89,22 @@ def _does(layer: LayerRecord, model: ModelRecord, is_backbone: bool, last: bool)
         return f"backbone, probed: returns a {_map(shape)} map of {shape[-1]} channels"
     if layer.error:
         return f"cannot run here: {layer.error}"
-    if layer.pooling:
+    if layer.kind == "global_pool":
         if inp is not None and len(inp) == 2:
             return "pools a vector that is already pooled"
-        return f"{'averages' if layer.pooling == 'average' else 'takes the max of'} the {_map(inp)} map"
-    if layer.class_name == "Flatten" and inp is not None and len(inp) > 2:
+        return f"{'takes the max of' if layer.pooling == 'max' else 'averages'} the {_map(inp)} map"
+    if layer.kind == "flatten" and inp is not None and len(inp) > 2:
         size = prod(d for d in inp[1:] if d is not None)
         return f"flattens the {_map(inp)} map into {size} features (the size depends on the input size)"
-    if layer.class_name in PASS_THROUGH:
+    if layer.kind == "dropout":
         return "passes the shape through (active in training only)"
-    if layer.class_name == "Dense":
+    if layer.kind == "dense":
         if inp is not None and len(inp) > 2:
             return f"applied at each position of the {_map(inp)} map, not to the image as a whole"
         if last:
             return _into_loss(layer, model)
         return f"{layer.units} features"
-    if layer.class_name in ("Activation", "Softmax") and last:
+    if layer.kind == "activation" and last:
         return _into_loss(layer, model)
     return ""
 
