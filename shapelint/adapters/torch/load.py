@@ -101,11 +101,15 @@ def hf_backbone(source: Source) -> Backbone:
         raise SourceError(f"{source.text}: cannot read config.json: {one_line(exc)}") from None
     model = _build(source, lambda: transformers.AutoModel.from_config(config, trust_remote_code=False))
     keyword = getattr(model, "main_input_name", "pixel_values")
-    channels = getattr(config, "num_channels", 3)
-    found = module.backbone(model, source.text, "hf", InputSpec(layout=Layout.NCHW, channels=channels), keyword=keyword)
-    if hasattr(config, "image_size") and "interpolate_pos_encoding" in _parameters(model.forward):
-        found.notes.append("transformers: call the model with interpolate_pos_encoding=True to accept input sizes "
-                           f"other than {config.image_size}")
+    spec = InputSpec(layout=Layout.NCHW, channels=getattr(config, "num_channels", 3))
+    notes = []
+    if getattr(config, "image_size", None) and "interpolate_pos_encoding" in _parameters(model.forward):
+        height, width = module.pair(config.image_size)  # position embeddings for one size, unless interpolated
+        spec = InputSpec(layout=Layout.NCHW, channels=spec.channels, height=height, width=width)
+        notes.append("transformers: call the model with interpolate_pos_encoding=True to accept input sizes "
+                     f"other than {config.image_size}")
+    found = module.backbone(model, source.text, "hf", spec, keyword=keyword)
+    found.notes.extend(notes)
     return found
 
 

@@ -49,7 +49,10 @@ def inference(model):
     modes = [(m, m.training) for m in model.modules()] if isinstance(model, torch.nn.Module) else []
     try:
         if isinstance(model, torch.nn.Module):
-            model.eval()
+            try:
+                model.eval()
+            except NotImplementedError:  # a torch.export graph module: exported in the mode it runs in
+                modes = []
         with torch.no_grad():
             yield
     finally:
@@ -115,14 +118,14 @@ def fixed_size(model) -> tuple[int, int] | None:
     for module in model.modules():
         size = getattr(module, "img_size", None)
         if getattr(module, "strict_img_size", False) and not getattr(module, "dynamic_img_size", False) and size:
-            return _pair(size)
+            return pair(size)
     size = getattr(model, "image_size", None)  # torchvision's VisionTransformer asserts it in _process_input
     if type(model).__name__ == "VisionTransformer" and type(model).__module__.startswith("torchvision") and size:
-        return _pair(size)
+        return pair(size)
     return None
 
 
-def _pair(size) -> tuple[int, int]:
+def pair(size) -> tuple[int, int]:
     return (int(size), int(size)) if isinstance(size, int) else (int(size[0]), int(size[1]))
 
 
