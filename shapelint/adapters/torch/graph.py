@@ -37,7 +37,8 @@ def model_record(backbone: Backbone, sizes, probe, whole_is_backbone: bool = Fal
     loss, from_logits = _loss(backbone.loss)
     if not isinstance(model, torch.nn.Module) or isinstance(model, torch.jit.ScriptModule):
         probed = probe(backbone, sizes)  # TorchScript runs no Python hooks: probed as a whole, no layers
-        return ModelRecord(name, backbone=probed, notes=tuple(backbone.notes), loss=loss, from_logits=from_logits)
+        return ModelRecord(name, backbone=probed, notes=tuple(backbone.notes), loss=loss, from_logits=from_logits,
+                           framework="torch")
     size, alt = _two_sizes(backbone.input.fixed_size, sizes)
     first = _trace(model, backbone.input.shape(size), backbone)
     second = _trace(model, backbone.input.shape(alt), backbone)
@@ -52,10 +53,11 @@ def model_record(backbone: Backbone, sizes, probe, whole_is_backbone: bool = Fal
         keep = _classifier_filter(model) if whole_is_backbone else (lambda qualified: True)
         inner, notes = None, ()
     layers = _records(first, second, keep, inner_name)
-    if inner is None and (whole_is_backbone or not any(layer.class_name == "Linear" for layer in layers)):
+    if inner is None and (whole_is_backbone or not any(layer.kind == "dense" for layer in layers)):
         inner, notes = probe(backbone, sizes), tuple(backbone.notes)  # no classifier on top: the model is a backbone
     outputs = (layers[-1].name,) if layers else ()
-    return ModelRecord(name, tuple(layers), outputs, size, alt, loss, from_logits, inner, inner_name, notes=notes)
+    return ModelRecord(name, tuple(layers), outputs, size, alt, loss, from_logits, inner, inner_name, notes=notes,
+                       framework="torch")
 
 
 @dataclass
@@ -203,14 +205,9 @@ def _record(call: Call, other: Call | None, inbound: tuple, is_inner: bool) -> L
         inbound=inbound,
         is_model=is_inner,
         error=call.error or (other.error if other else None),
-        **_layer_extras(kind, call_text(mod, cls)),
+        kind=kind,
+        call=call_text(mod, cls),
     )
-
-
-def _layer_extras(kind: str, call: str) -> dict:
-    """kind and call, where the records know them (records.layers grows them for framework-neutral rules)."""
-    known = LayerRecord.__dataclass_fields__
-    return {k: v for k, v in (("kind", kind), ("call", call)) if k in known}
 
 
 def _kind(mod, is_inner: bool) -> tuple:

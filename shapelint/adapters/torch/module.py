@@ -21,7 +21,7 @@ def backbone(model, name: str, kind: str, spec: InputSpec | None = None, keyword
     """keyword: the name the model takes its image by (Hugging Face's main_input_name); else positional."""
     spec = spec or input_spec(model)
     found = Backbone(name, kind, spec, lambda shape: symbolic(model, shape, keyword),
-                     lambda shape: execute(model, shape, keyword), model=model, loss=loss)
+                     lambda shape: execute(model, shape, keyword), model=model, loss=loss, framework="torch")
     found.notes.extend(size_notes(model))
     return found
 
