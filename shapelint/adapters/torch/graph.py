@@ -11,6 +11,7 @@ registered in `try` and removed in `finally`; parameters are meta tensors for th
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from math import prod
 
 from ...errors import one_line
 from ...records.layers import LayerRecord, ModelRecord
@@ -23,7 +24,7 @@ ACTIVATIONS = {"Softmax": "softmax", "Sigmoid": "sigmoid", "LogSoftmax": "log_so
                "LeakyReLU": "leaky_relu", "ReLU6": "relu6", "ELU": "elu", "Mish": "mish", "Identity": None}
 DROPOUTS = ("Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout", "Identity")
 LOSSES_WITH_LOGITS = {"CrossEntropyLoss": True, "BCEWithLogitsLoss": True, "BCELoss": False, "NLLLoss": False}
-BACKBONE_SHARE = 0.5  # of the model's parameters, for a child module to count as the backbone
+BACKBONE_SHARE = 0.5  # of the model's convolution weights, for a child module to count as the backbone
 
 
 def model_record(backbone: Backbone, sizes, probe, whole_is_backbone: bool = False) -> ModelRecord:
@@ -53,11 +54,12 @@ def model_record(backbone: Backbone, sizes, probe, whole_is_backbone: bool = Fal
         keep = _classifier_filter(model) if whole_is_backbone else (lambda qualified: True)
         inner, notes = None, ()
     layers = _records(first, second, keep, inner_name)
+    failed = next((layer.error for layer in layers if layer.error and layer.output_shapes is None), first.error)
     if inner is None and (whole_is_backbone or not any(layer.kind == "dense" for layer in layers)):
         inner, notes = probe(backbone, sizes), tuple(backbone.notes)  # no classifier on top: the model is a backbone
     outputs = (layers[-1].name,) if layers else ()
     return ModelRecord(name, tuple(layers), outputs, size, alt, loss, from_logits, inner, inner_name, notes=notes,
-                       framework="torch")
+                       framework="torch", build_error=failed)
 
 
 @dataclass
@@ -138,19 +140,19 @@ def _shapes(value) -> list:
 
 
 def _backbone_child(model, trace: Trace) -> str | None:
-    """The outermost module that receives the model's own input, convolves, and holds at least half the
-    model's parameters (a parent's pre-hook runs before its children's: the first such call is outermost)."""
-    conv = import_torch().nn.Conv2d
-    total = _weight(model) or 1
+    """The outermost module that receives the model's own input and holds at least half its convolution
+    weights (a parent's pre-hook runs before its children's: the first such call is the outermost).
+    Convolutions, not all parameters: a Flatten head's nn.Linear can outweigh a small backbone."""
+    total = _conv_weight(model)
     for call in trace.calls:
-        if call.sources == ("input",) and _weight(call.module) >= BACKBONE_SHARE * total and any(
-                isinstance(m, conv) for m in call.module.modules()):
+        if total and call.sources == ("input",) and _conv_weight(call.module) >= BACKBONE_SHARE * total:
             return call.name
     return None
 
 
-def _weight(mod) -> int:
-    return sum(p.numel() for p in mod.parameters())
+def _conv_weight(mod) -> int:
+    conv = import_torch().nn.modules.conv._ConvNd
+    return sum(p.numel() for m in mod.modules() if isinstance(m, conv) for p in m.parameters(recurse=False))
 
 
 def _outside(inner: str):
@@ -204,10 +206,29 @@ def _record(call: Call, other: Call | None, inbound: tuple, is_inner: bool) -> L
         pool_dims=pool_dims,
         inbound=inbound,
         is_model=is_inner,
-        error=call.error or (other.error if other else None),
+        error=_explained(kind, mod, call) or (_explained(kind, mod, other) if other else None),
         kind=kind,
         call=call_text(mod, cls),
     )
+
+
+def _explained(kind: str, mod, call: Call) -> str | None:
+    """A call's error; for an nn.Linear that met a map or tokens, which axis it met and why, with the error
+    PyTorch gives on real tensors ("mat1 and mat2 shapes cannot be multiplied"; the meta device words it apart)."""
+    shape = call.inputs[0] if len(call.inputs) == 1 else None
+    mismatch = call.error and ("mat1 and mat2" in call.error or "same reduction dim" in call.error)
+    if kind != "dense" or not mismatch or not shape or len(shape) < 3 or None in shape[1:]:
+        return call.error
+    rows = prod(shape[1:-1])  # batch 1
+    where = "the channels are on axis 1 (NCHW)" if len(shape) == 4 and shape[1] == mod.in_features else \
+        "the other axes stay"
+    return (f"{call_text(mod, type(mod).__name__)} met the last axis of a {_text(shape)} input, of size {shape[-1]}: "
+            f"nn.Linear acts on the last axis only, and here {where} (RuntimeError: mat1 and mat2 shapes cannot be "
+            f"multiplied ({rows}x{shape[-1]} and {mod.in_features}x{mod.out_features}))")
+
+
+def _text(shape) -> str:
+    return "(" + ", ".join("N" if i == 0 else "?" if d is None else str(d) for i, d in enumerate(shape)) + ")"
 
 
 def _kind(mod, is_inner: bool) -> tuple:
