@@ -137,10 +137,15 @@ def declared_layout(model) -> Layout | None:
 
 
 def size_notes(model) -> list[str]:
-    """How to make a fixed-size model take other sizes, in its library's words."""
-    if fixed_size(model) is None:
-        return []
-    if type(model).__module__.startswith("timm"):
-        return ["timm: create the model with dynamic_img_size=True to accept other input sizes "
-                "(position embeddings are interpolated)"]
-    return []
+    """How to make a fixed-size model take other sizes, and what its tokens are, in its library's words."""
+    notes = []
+    timm_model = type(model).__module__.startswith("timm")
+    prefix = getattr(model, "num_prefix_tokens", 0)
+    if timm_model and prefix and getattr(model, "global_pool", None) == "":
+        first = f"the first {prefix} tokens are class/register tokens" if prefix > 1 else "the first token is the class token"
+        notes.append(f"timm: {first}, the rest are patch tokens; global_pool='token' takes the class token, "
+                     "'avg' averages the patch tokens")
+    if fixed_size(model) is not None and timm_model:
+        notes.append("timm: create the model with dynamic_img_size=True to accept other input sizes "
+                     "(position embeddings are interpolated)")
+    return notes

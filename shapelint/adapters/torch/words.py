@@ -6,7 +6,8 @@ from ...records.words import Words
 WORDS = Words(
     framework="torch",
     name="PyTorch",
-    pool="x.mean(dim={axes})",  # channels-last maps (timm's Swin) and (N, L, C) tokens: average the middle axes
+    # channels-last maps (timm's Swin) and (N, L, C) tokens alike: average every axis between batch and channels
+    pool="x.flatten(1, -2).mean(dim=1)",
     pool_first="nn.AdaptiveAvgPool{dims}d(1) → nn.Flatten()",
     pool_name="nn.AdaptiveAvgPool2d",
     double_pool_error="PyTorch raises 'Expected 3D or 4D tensor' or pools a (C, 1) slice",
