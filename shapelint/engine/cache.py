@@ -11,15 +11,18 @@ import hashlib
 import json
 import os
 import sys
-from importlib import machinery, metadata
+from importlib import metadata
 from pathlib import Path
 
 from .. import __version__
-from ..sources import Source
+from ..sources import Source, factory_file
+
+__all__ = ["Cache", "cache_key", "factory_file", "versions"]
 
 CACHE_ENV = "SHAPELINT_CACHE_DIR"
 # Distributions whose version can change what a model looks like; missing ones count as "absent".
-FRAMEWORKS = ("tensorflow", "tensorflow-cpu", "keras", "tf-keras", "tensorflow-hub")
+FRAMEWORKS = ("tensorflow", "tensorflow-cpu", "keras", "tf-keras", "tensorflow-hub",
+              "torch", "torchvision", "timm", "transformers")
 
 
 def cache_dir() -> Path:
@@ -53,29 +56,10 @@ def code_fingerprint() -> str:
 
 def content_hash(source: Source) -> str | None:
     """A digest of what the source's model is made of; None when shapelint cannot tell (never cached)."""
-    if source.kind == "keras-app":
-        return "keras-app"  # name and options are in the source text; the code is in the keras version
+    if source.kind in ("keras-app", "timm", "torchvision"):
+        return source.kind  # name and options are in the source text; the code is in the library's version
     path = factory_file(source.location.rpartition(":")[0]) if source.kind == "factory" else source.path
     return _hash_path(path) if path else None
-
-
-def factory_file(module: str) -> Path | None:
-    """The file a module:factory source runs, found without importing (importing would run its code).
-
-    This file is part of the key; the other project files the factory imported are recorded with the
-    entry when it is written (project_imports) and checked when it is read (Cache.get).
-    """
-    if module.endswith(".py"):
-        return Path(module)
-    path = None
-    spec = None
-    parts = module.split(".")
-    for i in range(len(parts)):
-        spec = machinery.PathFinder.find_spec(".".join(parts[: i + 1]), path)
-        if spec is None:
-            return None
-        path = spec.submodule_search_locations
-    return Path(spec.origin) if spec and spec.origin and spec.has_location else None
 
 
 def _hash_path(path: Path) -> str | None:
