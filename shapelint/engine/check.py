@@ -11,7 +11,7 @@ from ..report import Report, SourceReport
 from ..rules import run_rules
 from ..sources import FactoryError, parse_source
 from .probe import probe
-from .run import Options, failed, judged
+from .run import Options, adapter_load, failed, judged
 
 
 def check_source(text: str, options: Options) -> SourceReport:
@@ -22,6 +22,10 @@ def check_source(text: str, options: Options) -> SourceReport:
         from ..adapters.tensorflow.load import load
 
         source = parse_source(text)
+        if source.framework == "onnx":  # no layer graph to lint: the whole file is probed as the backbone
+            backbone = adapter_load(source)(source, unsafe=options.unsafe_load, trust=options.trust)
+            probed = probe(backbone, options.sizes, options.batch)
+            return ModelRecord(text, backbone=probed, notes=tuple(backbone.notes)), source.path, None
         try:
             backbone = load(source, unsafe=options.unsafe_load, trust=options.trust)
         except FactoryError as exc:  # a head that cannot even be built may be a rule's finding

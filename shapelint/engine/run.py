@@ -25,12 +25,19 @@ class Options:
 
 def probe_source(text: str, options: Options) -> SourceReport:
     def load():
-        from ..adapters.tensorflow.load import load  # the first framework import happens here, not at CLI start-up
-
         source = parse_source(text)
-        return load(source, unsafe=options.unsafe_load, trust=options.trust), source.path
+        return adapter_load(source)(source, unsafe=options.unsafe_load, trust=options.trust), source.path
 
     return _guarded(text, load, options)
+
+
+def adapter_load(source):
+    """The load(source, unsafe, trust) of the source's framework; the first framework import happens here."""
+    if source.framework == "onnx":
+        from ..adapters.onnx.load import load
+    else:
+        from ..adapters.tensorflow.load import load
+    return load
 
 
 def probe_object(model, name: str, options: Options) -> SourceReport:

@@ -1,0 +1,193 @@
+"""An ONNX file -> Backbone: shapes by onnx.shape_inference at each size, a real batch through onnxruntime.
+
+The file is parsed as data first (external data not loaded), its op domains and external-data
+locations are checked (safety.py), and only then is a private copy of the model and its external
+data handed to onnxruntime, so what runs is exactly what was checked.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from ...records.backbone import InputSpec
+from ...sources import Source, SourceError
+from ..base import Backbone
+from . import safety
+
+INSTALL = "pip install 'shapelint[onnx]'"
+# How a head pools a channels-first feature map, in the words of the framework that exported the model.
+POOLING_WORDS = {"pytorch": "nn.AdaptiveAvgPool2d(1) then torch.flatten(x, 1), before export"}
+
+
+class FixedInputSize(ValueError):
+    """The model declares a fixed dimension and the probed shape differs (onnxruntime refuses it too)."""
+
+
+def require() -> None:
+    """One line naming the extra to install when onnx or onnxruntime is missing."""
+    missing = [name for name in ("onnx", "onnxruntime") if importlib.util.find_spec(name) is None]
+    if missing:
+        raise SourceError(f"{' and '.join(missing)} not installed: {INSTALL}")
+
+
+def load(source: Source, unsafe: bool = False, trust: bool = False) -> Backbone:
+    """unsafe/trust are accepted for the engine's sake; nothing in an ONNX file is allowed to run code."""
+    require()
+    import onnx
+
+    path = Path(source.location)
+    try:
+        model = onnx.load_model(str(path), load_external_data=False)
+    except Exception as exc:  # protobuf's DecodeError and friends
+        raise SourceError(f"{source.text}: not an ONNX model ({type(exc).__name__})") from None
+    if not model.ir_version or not model.graph.output:
+        raise SourceError(f"{source.text}: not an ONNX model (no IR version or no graph outputs)")
+    found = safety.refusals(model, path.parent)
+    if found:
+        more = f" and {len(found) - 3} more" if len(found) > 3 else ""
+        raise SourceError(f"{source.text}: refused to load: {'; '.join(found[:3])}{more}")
+    return backbone(model, path, source.text)
+
+
+def backbone(model, path: Path, name: str) -> Backbone:
+    import numpy as np
+    from onnx import helper
+
+    graph = model.graph
+    initialised = {t.name for t in graph.initializer}
+    inputs = [i for i in graph.input if i.name not in initialised]  # IR < 4 lists initializers as inputs too
+    image = _image_input(inputs, name)
+    dtype = np.dtype(helper.tensor_dtype_to_np_dtype(image.type.tensor_type.elem_type)).name
+    declared = _dims(image)
+    spec = InputSpec.from_shape(tuple(d if isinstance(d, int) else None for d in declared), dtype)
+    others = {i.name: _static(i, name) for i in inputs if i is not image}
+    session = {}
+
+    def feed(shape):
+        _check_fixed(image.name, declared, shape)
+        fed = {image.name: np.zeros(shape, dtype=dtype)}
+        for other, (other_shape, other_dtype) in others.items():
+            fed[other] = np.zeros(other_shape, dtype=other_dtype)
+        return fed
+
+    def symbolic(shape):
+        _check_fixed(image.name, declared, shape)
+        return _inferred(model, image.name, shape)
+
+    def execute(shape):
+        if "run" not in session:
+            session["run"] = _session(model, path)
+        fed = feed(shape)
+        results = session["run"].run(None, fed)
+        return {o.name: tuple(int(d) for d in np.shape(r)) for o, r in zip(graph.output, results)}
+
+    result = Backbone(name, "onnx", spec, symbolic, execute, model=model)
+    result.notes.append(_evidence(model, image, inputs))
+    if spec.layout.value == "channels_first" and len(_dims(graph.output[0])) == 4:
+        words = POOLING_WORDS.get(model.producer_name.lower())
+        result.notes.append("in ONNX terms, pooling is GlobalAveragePool (ReduceMean over axes 2, 3: H and W)"
+                            + (f"; in {model.producer_name}: {words}" if words else ""))
+    if others:
+        result.notes.append(f"other inputs fed zeros: {', '.join(others)}")
+    return result
+
+
+def _image_input(inputs, name: str):
+    """The one rank-4 float input; several candidates or none is a one-line refusal naming each input."""
+    from onnx import TensorProto
+
+    floats = (TensorProto.FLOAT, TensorProto.FLOAT16, TensorProto.DOUBLE, TensorProto.BFLOAT16)
+    images = [i for i in inputs if i.type.HasField("tensor_type") and len(_dims(i)) == 4
+              and i.type.tensor_type.elem_type in floats]
+    if len(images) != 1:
+        listed = ", ".join(f"{i.name} {_shown(_dims(i))}" for i in inputs) or "none"
+        raise SourceError(f"{name}: expected one float image input of rank 4, found {listed}")
+    return images[0]
+
+
+def _static(value_info, name: str):
+    """The shape and dtype of a non-image input, which is fed zeros; it must be fully known."""
+    import numpy as np
+    from onnx import helper
+
+    dims = _dims(value_info)
+    if not all(isinstance(d, int) for d in dims):
+        raise SourceError(f"{name}: input {value_info.name!r} {_shown(dims)} is not the image and has no fixed shape")
+    return dims, np.dtype(helper.tensor_dtype_to_np_dtype(value_info.type.tensor_type.elem_type))
+
+
+def _dims(value_info) -> tuple:
+    """A declared shape: ints where fixed, the dimension's name (a str) where symbolic, None where anonymous."""
+    shape = value_info.type.tensor_type.shape
+    return tuple(d.dim_value if d.HasField("dim_value") else (d.dim_param or None) for d in shape.dim)
+
+
+def _shown(dims) -> str:
+    return "(" + ", ".join("?" if d is None else str(d) for d in dims) + ")"
+
+
+def _check_fixed(input_name: str, declared, shape) -> None:
+    """A fixed dimension accepts only its own size, as onnxruntime checks before running."""
+    wrong = [i for i, (d, s) in enumerate(zip(declared, shape)) if isinstance(d, int) and d != s]
+    if wrong:
+        raise FixedInputSize(f"input {input_name!r} is declared {_shown(declared)}; got {_shown(shape)}")
+
+
+def _inferred(model, input_name: str, shape) -> dict:
+    """Output shapes by onnx.shape_inference with the input pinned to `shape`; None where it cannot tell."""
+    import onnx
+
+    pinned = onnx.ModelProto()
+    pinned.CopyFrom(model)
+    for value_info in pinned.graph.input:
+        if value_info.name == input_name:
+            for dim, size in zip(value_info.type.tensor_type.shape.dim, shape):
+                dim.Clear()
+                dim.dim_value = size
+    for value_info in pinned.graph.output:  # declared output dims would otherwise stand in for inferred ones
+        value_info.type.tensor_type.ClearField("shape")
+    del pinned.graph.value_info[:]
+    inferred = onnx.shape_inference.infer_shapes(pinned, strict_mode=True, data_prop=True)
+    outputs = {}
+    for value_info in inferred.graph.output:
+        if not value_info.type.tensor_type.HasField("shape"):
+            raise ValueError(f"shape inference could not tell the rank of output {value_info.name!r}")
+        outputs[value_info.name] = tuple(d if isinstance(d, int) else None for d in _dims(value_info))
+    return outputs
+
+
+def _session(model, path: Path):
+    """An onnxruntime session on a private copy of the checked model and its external data files."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.log_severity_level = 3  # errors only: no warnings on the terminal
+    options.inter_op_num_threads = 1
+    with tempfile.TemporaryDirectory(prefix="shapelint-onnx-") as private:
+        copy = Path(private) / "model.onnx"
+        copy.write_bytes(model.SerializeToString())  # the proto that was checked, not the file as it is now
+        for location in safety.external_files(model):
+            target = Path(private) / location
+            target.parent.mkdir(parents=True, exist_ok=True)
+            _copy_no_symlink(path.parent / location, target)
+        # the session reads everything while it is built, so the copy can go once it exists
+        return ort.InferenceSession(str(copy), options, providers=["CPUExecutionProvider"])
+
+
+def _copy_no_symlink(source: Path, target: Path) -> None:
+    """Copy a file, refusing a symlink that appeared since the check (O_NOFOLLOW on the last component)."""
+    fd = os.open(source, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    with os.fdopen(fd, "rb") as src, open(target, "wb") as dst:
+        shutil.copyfileobj(src, dst, 1 << 20)
+
+
+def _evidence(model, image, inputs) -> str:
+    """The graph's own declared shapes, dimension names kept: (n, 3, h, w) -> (n, 512, oh, ow)."""
+    outputs = ", ".join(f"{o.name} {_shown(_dims(o))}" for o in model.graph.output)
+    producer = f"{model.producer_name} {model.producer_version}".strip()
+    exporter = f" (exported by {producer})" if producer else ""
+    return f"ONNX graph declares {image.name} {_shown(_dims(image))} -> {outputs}{exporter}"
