@@ -82,7 +82,7 @@ def _classify(text: str) -> Source:
     if text.startswith("keras_hub:"):
         name, _, query = text[len("keras_hub:"):].partition("?")
         if not name.isidentifier():
-            raise SourceError(f"{shown(text)}: expected keras_hub:CLASS, e.g. keras_hub:ResNetBackbone?stackwise_num_filters=8")
+            raise SourceError(f"{shown(text)}: expected keras_hub:CLASS, e.g. keras_hub:ResNetBackbone?block_type=basic_block")
         return Source(text, "keras-hub", name, _parse_options(text, query))
     if text.startswith(HUB_PREFIXES):
         return Source(text, "hub", str(hub_module_dir(text)))
@@ -145,6 +145,8 @@ def _literal(value: str):
             return convert(value)
         except ValueError:
             pass
+    if value.startswith("[") and value.endswith("]"):  # stackwise_num_filters=[64,128]: a list, even of one
+        return [_literal(part.strip()) for part in value[1:-1].split(",") if part.strip()]
     if "," in value:
         return tuple(_literal(part) for part in value.split(","))
     return value
