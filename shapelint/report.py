@@ -61,6 +61,7 @@ class SourceReport:
             "input": probed.get("input"),
             "kind": probed.get("kind"),
             "suspicious": probed.get("suspicious", []),
+            "framework": probed.get("framework"),
             "path": self.path,
         }
 

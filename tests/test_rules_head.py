@@ -362,6 +362,9 @@ DIM = st.one_of(st.none(), st.integers(0, 64))
 SHAPE = st.integers(1, 4).flatmap(lambda rank: st.tuples(st.none(), *[DIM] * rank))
 CLASSES = ["Dense", "Flatten", "GlobalAveragePooling2D", "GlobalMaxPooling1D", "Conv2D", "Dropout", "Activation",
            "Softmax", "Functional", "KerasLayer"]
+KIND = {"Dense": "dense", "Flatten": "flatten", "GlobalAveragePooling2D": "global_pool", "GlobalMaxPooling1D": "global_pool",
+        "Conv2D": "conv", "Dropout": "dropout", "Activation": "activation", "Softmax": "activation", "Functional": "model",
+        "KerasLayer": "model"}
 
 
 @st.composite
@@ -373,6 +376,7 @@ def model_records(draw):
         layers.append(LayerRecord(
             name=f"layer{i}",
             class_name=name,
+            kind=KIND[name],
             input_shapes=(draw(SHAPE),),
             output_shapes=draw(st.one_of(st.none(), st.tuples(SHAPE))),
             alt_output_shapes=draw(st.one_of(st.none(), st.tuples(SHAPE))),
@@ -418,7 +422,8 @@ def test_channels_first_backbones_get_a_channels_first_pooling_fix():
         "nchw",
         (LayerRecord("backbone", "Functional", ((None, 3, 224, 224),), ((None, 16, 7, 7),), ((None, 16, 5, 5),),
                      is_model=True),
-         LayerRecord("flat", "Flatten", ((None, 16, 7, 7),), ((None, 784),), ((None, 400),), inbound=("backbone",))),
+         LayerRecord("flat", "Flatten", ((None, 16, 7, 7),), ((None, 784),), ((None, 400),), inbound=("backbone",),
+                     kind="flatten")),
         outputs=("flat",), size=(224, 224), alt_size=(160, 160), backbone=BackboneRecord("backbone", spec, probes),
     )
     (finding,) = run_rules("head", record)

@@ -27,6 +27,7 @@ class Backbone:
     blocked: str | None = None  # why executing is not allowed (e.g. a suspicious op), if it is not
     suspicious: tuple = ()  # ((function, (op, ...)), ...) that could reach the host: opscan's findings
     notes: list[str] = field(default_factory=list)
+    framework: str = "keras"  # whose words the advice is spelled in (records.words)
 
 
 def flatten_outputs(outputs, is_leaf: Callable[[Any], bool], prefix: str = "") -> dict[str, Any]:
