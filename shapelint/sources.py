@@ -38,6 +38,7 @@ class Source:
     kind: str  # "keras-app", "keras-file", "savedmodel", "hub", "factory", "onnx", "keras-hub", "kerashub-preset"
     location: str
     options: dict = field(default_factory=dict, hash=False, compare=False)
+    framework: str = "tensorflow"  # which adapters/<framework> loads it, so which worker runs it
 
     @property
     def path(self) -> Path | None:
@@ -47,11 +48,6 @@ class Source:
         if self.kind == "factory" and ".py" in self.location.split(":")[0]:
             return Path(self.location.rsplit(":", 1)[0])
         return None
-
-    @property
-    def framework(self) -> str:
-        """Which framework a worker needs for this source: ONNX files need no TensorFlow."""
-        return "onnx" if self.kind == "onnx" else "tensorflow"
 
 
 def parse_source(text: str) -> Source:
@@ -99,7 +95,9 @@ def _classify(text: str) -> Source:
     if path.suffix.lower() in KERAS_FILE_SUFFIXES + (".onnx",):
         if not path.is_file():
             raise SourceError(f"{shown(text)}: no such file")
-        return Source(text, "onnx" if path.suffix.lower() == ".onnx" else "keras-file", str(path))
+        if path.suffix.lower() == ".onnx":  # ONNX needs no TensorFlow
+            return Source(text, "onnx", str(path), {}, "onnx")
+        return Source(text, "keras-file", str(path))
     if re.fullmatch(r"[^:]+:[A-Za-z_][A-Za-z0-9_.]*", text):
         module, _, attr = text.rpartition(":")
         if module.endswith(".py") and not Path(module).is_file():

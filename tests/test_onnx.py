@@ -93,17 +93,17 @@ def test_dynamic_axes_give_a_feature_map_at_every_size(models):
     verdict = result["verdict"]
     assert (verdict["pooling"], verdict["layout"], verdict["channels"], verdict["output_stride"]) == \
         ("required", "channels_first", 8, 2)
-    assert verdict["input_sizes"] == "variable"
+    assert (verdict["input_sizes"], result["framework"]) == ("variable", "onnx")
     notes = " ".join(verdict["notes"])
     assert "x (n, 3, h, w) -> features (n, 8, oh, ow)" in notes  # the graph's own dimension names, as evidence
-    assert "GlobalAveragePool (ReduceMean over axes 2, 3" in notes
+    assert verdict["suggested_head"] == "GlobalAveragePool + Flatten → a Gemm with num_classes outputs"
 
 
 def test_fixed_input_is_probed_at_its_size_only(models):
     result = probe(models / "fixed.onnx")
     records = {tuple(r["size"]): r for r in result["records"]}
     assert records[(64, 64)]["outputs"] == {"features": [1, 8]} and records[(64, 64)]["executed"]
-    assert "is declared (1, 3, 64, 64); got (1, 3, 32, 32)" in records[(32, 32)]["error"]
+    assert records[(32, 32)]["error"] == "FixedInputSize: the graph declares x (1, 3, 64, 64)"
     assert (result["verdict"]["pooling"], result["verdict"]["input_sizes"]) == ("applied", "fixed")
     assert [f["code"] for f in result["findings"]] == ["SL102", "SL103"]
 
@@ -138,7 +138,7 @@ def test_torch_export_with_and_without_dynamic_axes(torch_exports):
     assert (dynamic["verdict"]["input_sizes"], dynamic["verdict"]["output_stride"]) == ("variable", 4)
     notes = " ".join(dynamic["verdict"]["notes"])
     assert "pixels (n, 3, h, w) -> features (n, 16, oh, ow) (exported by pytorch" in notes
-    assert "nn.AdaptiveAvgPool2d(1)" in notes  # the exporting framework's words
+    assert "in pytorch, pooling this output is nn.AdaptiveAvgPool2d(1)" in notes  # the exporting framework's words
     assert (fixed["verdict"]["input_sizes"], fixed["verdict"]["pooling"]) == ("fixed", "required")
 
 
@@ -225,3 +225,14 @@ def test_missing_extra_names_what_to_install(models, monkeypatch):
     real = importlib.util.find_spec
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "onnxruntime" else real(name, *a))
     assert probe(models / "dynamic.onnx")["error"] == "onnxruntime not installed: pip install 'shapelint[onnx]'"
+
+
+def test_check_probes_the_graph_whole_and_an_in_memory_model_works_too(models):
+    from shapelint.adapters.onnx.load import from_object
+    from shapelint.engine.check import check_source
+    from shapelint.engine.probe import probe as run_probe
+
+    checked = check_source(str(models / "dynamic.onnx"), OPTIONS).to_json()
+    assert checked["error"] is None and [f["code"] for f in checked["findings"]] == ["SL101"]
+    record = run_probe(from_object(onnx.load(models / "dynamic.onnx"), "in-memory"), [(64, 64)])
+    assert record.records[0].outputs == {"features": (1, 8, 32, 32)} and record.framework == "onnx"

@@ -23,9 +23,10 @@ def check_source(text: str, options: Options) -> SourceReport:
 
         source = parse_source(text)
         if source.framework == "onnx":  # no layer graph to lint: the whole file is probed as the backbone
+            from ..adapters.onnx.graph import model_record as onnx_record
+
             backbone = adapter_load(source)(source, unsafe=options.unsafe_load, trust=options.trust)
-            probed = probe(backbone, options.sizes, options.batch)
-            return ModelRecord(text, backbone=probed, notes=tuple(backbone.notes)), source.path, None
+            return onnx_record(backbone, options.sizes, probe), source.path, None
         try:
             backbone = load(source, unsafe=options.unsafe_load, trust=options.trust)
         except FactoryError as exc:  # a head that cannot even be built may be a rule's finding

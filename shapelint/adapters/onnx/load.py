@@ -46,14 +46,25 @@ def load(source: Source, unsafe: bool = False, trust: bool = False) -> Backbone:
         raise SourceError(f"{source.text}: not an ONNX model ({type(exc).__name__})") from None
     if not model.ir_version or not model.graph.output:
         raise SourceError(f"{source.text}: not an ONNX model (no IR version or no graph outputs)")
-    found = safety.refusals(model, path.parent)
-    if found:
-        more = f" and {len(found) - 3} more" if len(found) > 3 else ""
-        raise SourceError(f"{source.text}: refused to load: {'; '.join(found[:3])}{more}")
     return backbone(model, path, source.text)
 
 
-def backbone(model, path: Path, name: str) -> Backbone:
+def from_object(model, name: str) -> Backbone:
+    """An onnx.ModelProto the caller already holds; its external data, if any, would need its file, so is refused."""
+    require()
+    import onnx
+
+    if not isinstance(model, onnx.ModelProto):
+        raise SourceError(f"{name}: expected an onnx.ModelProto, got {type(model).__name__}")
+    return backbone(model, None, name)
+
+
+def backbone(model, path: Path | None, name: str) -> Backbone:
+    """Check the parsed model (safety.py), then shape and run it; path is its file (None: in memory only)."""
+    found = safety.refusals(model, path.parent if path else None)
+    if found:
+        more = f" and {len(found) - 3} more" if len(found) > 3 else ""
+        raise SourceError(f"{name}: refused to load: {'; '.join(found[:3])}{more}")
     import numpy as np
     from onnx import helper
 
@@ -85,12 +96,11 @@ def backbone(model, path: Path, name: str) -> Backbone:
         results = session["run"].run(None, fed)
         return {o.name: tuple(int(d) for d in np.shape(r)) for o, r in zip(graph.output, results)}
 
-    result = Backbone(name, "onnx", spec, symbolic, execute, model=model)
+    result = Backbone(name, "onnx", spec, symbolic, execute, model=model, framework="onnx")
     result.notes.append(_evidence(model, image, inputs))
-    if spec.layout.value == "channels_first" and len(_dims(graph.output[0])) == 4:
-        words = POOLING_WORDS.get(model.producer_name.lower())
-        result.notes.append("in ONNX terms, pooling is GlobalAveragePool (ReduceMean over axes 2, 3: H and W)"
-                            + (f"; in {model.producer_name}: {words}" if words else ""))
+    words = POOLING_WORDS.get(model.producer_name.lower())
+    if words and spec.layout.value == "channels_first" and len(_dims(graph.output[0])) == 4:
+        result.notes.append(f"in {model.producer_name}, pooling this output is {words}")
     if others:
         result.notes.append(f"other inputs fed zeros: {', '.join(others)}")
     return result
@@ -134,7 +144,7 @@ def _check_fixed(input_name: str, declared, shape) -> None:
     """A fixed dimension accepts only its own size, as onnxruntime checks before running."""
     wrong = [i for i, (d, s) in enumerate(zip(declared, shape)) if isinstance(d, int) and d != s]
     if wrong:
-        raise FixedInputSize(f"input {input_name!r} is declared {_shown(declared)}; got {_shown(shape)}")
+        raise FixedInputSize(f"the graph declares {input_name} {_shown(declared)}")
 
 
 def _inferred(model, input_name: str, shape) -> dict:
@@ -160,7 +170,7 @@ def _inferred(model, input_name: str, shape) -> dict:
     return outputs
 
 
-def _session(model, path: Path):
+def _session(model, path: Path | None):
     """An onnxruntime session on a private copy of the checked model and its external data files."""
     import onnxruntime as ort
 
@@ -170,7 +180,7 @@ def _session(model, path: Path):
     with tempfile.TemporaryDirectory(prefix="shapelint-onnx-") as private:
         copy = Path(private) / "model.onnx"
         copy.write_bytes(model.SerializeToString())  # the proto that was checked, not the file as it is now
-        for location in safety.external_files(model):
+        for location in safety.external_files(model) if path else ():
             target = Path(private) / location
             target.parent.mkdir(parents=True, exist_ok=True)
             _copy_no_symlink(path.parent / location, target)

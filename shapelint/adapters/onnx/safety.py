@@ -14,7 +14,7 @@ from pathlib import Path
 ALLOWED_DOMAINS = frozenset({"", "ai.onnx", "ai.onnx.ml"})
 
 
-def refusals(model, folder: Path) -> list[str]:
+def refusals(model, folder: Path | None) -> list[str]:
     """Why this model must not be loaded, one phrase each, e.g. ["op 'Evil' from custom domain 'com.evil'"]."""
     local = {(f.domain, f.name): f for f in model.functions}  # model-local functions: their bodies are checked
     found = [f"opset import of custom domain {o.domain!r}" for o in model.opset_import
@@ -68,13 +68,16 @@ def _node_tensors(nodes):
                 yield from _graph_tensors(graph)
 
 
-def external_data_refusal(tensor, folder: Path) -> str | None:
-    """A tensor whose external data lives outside the model's folder, or is reached through a symlink."""
+def external_data_refusal(tensor, folder: Path | None) -> str | None:
+    """A tensor whose external data lives outside the model's folder, or is reached through a symlink;
+    folder None (a model held in memory) has no folder, so any external data is refused."""
     entries = {entry.key: entry.value for entry in tensor.external_data}
     if "location" not in entries:
         return None
     location = entries["location"]
     where = f"tensor {tensor.name!r} keeps its data at {location!r}"
+    if folder is None:
+        return f"{where}, and a model held in memory has no folder (pass the .onnx file instead)"
     parts = Path(location).parts
     if not location or os.path.isabs(location) or Path(location).drive or ".." in parts or "\\" in location:
         return f"{where}, outside the model's folder"
