@@ -53,7 +53,10 @@ def test_class_from_arguments_is_a_feature_map_that_an_image_classifier_pools():
     verdict = result["verdict"]
     assert (verdict["pooling"], verdict["layout"], verdict["channels"], verdict["output_stride"]) == \
         ("required", "channels_last", 32, 8)
-    assert result["kind"] == "kerashub"
+    assert (result["kind"], result["framework"]) == ("kerashub", "keras_hub")
+    assert result["findings"][0]["fix"] == ("Add GlobalAveragePooling2D() before the classifier (or use "
+                                            "keras_hub.models.ImageClassifier(backbone, num_classes), which pools with "
+                                            "pooling='avg')")
     assert ("keras_hub.models.ImageClassifier(backbone, num_classes, pooling='avg') pools this output with "
             "GlobalAveragePooling2D (pooling='max': GlobalMaxPooling2D)") in verdict["notes"][0]
 

@@ -99,6 +99,7 @@ def _argument(value):
 
 def _backbone(model, name: str) -> Backbone:
     result = keras3.backbone(model, name, kind="kerashub")
+    result.framework = "keras_hub"
     output = getattr(model, "output", None)
     if output is not None and len(output.shape) == 4:
         result.notes.append(
