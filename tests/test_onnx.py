@@ -236,3 +236,17 @@ def test_check_probes_the_graph_whole_and_an_in_memory_model_works_too(models):
     assert checked["error"] is None and [f["code"] for f in checked["findings"]] == ["SL101"]
     record = run_probe(from_object(onnx.load(models / "dynamic.onnx"), "in-memory"), [(64, 64)])
     assert record.records[0].outputs == {"features": (1, 8, 32, 32)} and record.framework == "onnx"
+
+
+def test_cache_key_covers_the_external_data_the_model_names(folder):
+    """The key is read from the file's bytes without importing onnx: a changed weight file is a new key."""
+    from shapelint.engine.cache import cache_key
+    from shapelint.sources import parse_source
+
+    onnx.save(external("inside.bin"), folder / "ok.onnx")
+    source = parse_source(str(folder / "ok.onnx"))
+    before = cache_key("probe", source, OPTIONS)
+    (folder / "unrelated.bin").write_bytes(b"x")
+    assert cache_key("probe", source, OPTIONS) == before
+    np.full(4, 8, np.float32).tofile(folder / "inside.bin")
+    assert cache_key("probe", source, OPTIONS) not in (before, None)
