@@ -3,6 +3,7 @@ and onnxruntime, the verdict on them, and the refusals (external data outside th
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -250,3 +251,20 @@ def test_cache_key_covers_the_external_data_the_model_names(folder):
     assert cache_key("probe", source, OPTIONS) == before
     np.full(4, 8, np.float32).tofile(folder / "inside.bin")
     assert cache_key("probe", source, OPTIONS) not in (before, None)
+
+
+def test_inspect_reads_the_graph_as_data(models, tmp_path):
+    """inspect walks back from each output: past Flatten to GlobalAveragePool (mean), or to a Relu (none)."""
+    pooled = helper.make_node("ReduceMean", ["r"], ["vector"], axes=[2, 3], keepdims=0)
+    vector = helper.make_tensor_value_info("vector", TensorProto.FLOAT, ["n", 8])
+    onnx.save(conv_net(["n", 3, "h", "w"], None, extra_nodes=[pooled], extra_outputs=[vector]), tmp_path / "mean.onnx")
+    run = subprocess.run(SHAPELINT + ["inspect", "--format", "json", str(models / "fixed.onnx"), str(models / "two.onnx"),
+                                      str(tmp_path / "mean.onnx")], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    fixed, two, mean = json.loads(run.stdout)["results"]
+    assert fixed["inner_pooling"] == {"features": "mean"}
+    assert fixed["tail_ops"] == {"features": ["Conv", "Relu", "GlobalAveragePool", "Flatten"]}
+    assert fixed["inputs"]["fixed_size"] and fixed["parameters"]["total"] == 8 * 3 * 3 * 3
+    assert two["inner_pooling"] == {"features": "none", "vector": "mean"}
+    assert two["outputs"][0] == {"name": "features", "dtype": "float32", "shape": [None, 8, None, None]}
+    assert mean["tail_ops"]["vector"] == ["Conv", "Relu", "ReduceMean(axes=[2, 3])"]

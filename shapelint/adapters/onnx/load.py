@@ -69,12 +69,11 @@ def backbone(model, path: Path | None, name: str) -> Backbone:
     from onnx import helper
 
     graph = model.graph
-    initialised = {t.name for t in graph.initializer}
-    inputs = [i for i in graph.input if i.name not in initialised]  # IR < 4 lists initializers as inputs too
+    inputs = _inputs(model)
     image = _image_input(inputs, name)
     dtype = np.dtype(helper.tensor_dtype_to_np_dtype(image.type.tensor_type.elem_type)).name
-    declared = _dims(image)
-    spec = InputSpec.from_shape(tuple(d if isinstance(d, int) else None for d in declared), dtype)
+    declared = dims(image)
+    spec = image_spec(model, name)
     others = {i.name: _static(i, name) for i in inputs if i is not image}
     session = {}
 
@@ -99,11 +98,26 @@ def backbone(model, path: Path | None, name: str) -> Backbone:
     result = Backbone(name, "onnx", spec, symbolic, execute, model=model, framework="onnx")
     result.notes.append(_evidence(model, image, inputs))
     words = POOLING_WORDS.get(model.producer_name.lower())
-    if words and spec.layout.value == "channels_first" and len(_dims(graph.output[0])) == 4:
+    if words and spec.layout.value == "channels_first" and len(dims(graph.output[0])) == 4:
         result.notes.append(f"in {model.producer_name}, pooling this output is {words}")
     if others:
         result.notes.append(f"other inputs fed zeros: {', '.join(others)}")
     return result
+
+
+def _inputs(model) -> list:
+    initialised = {t.name for t in model.graph.initializer}
+    return [i for i in model.graph.input if i.name not in initialised]  # IR < 4 lists initializers as inputs too
+
+
+def image_spec(model, name: str) -> InputSpec:
+    """The image input as the probe feeds it: dtype, layout, channels, any fixed height and width."""
+    import numpy as np
+    from onnx import helper
+
+    image = _image_input(_inputs(model), name)
+    dtype = np.dtype(helper.tensor_dtype_to_np_dtype(image.type.tensor_type.elem_type)).name
+    return InputSpec.from_shape(tuple(d if isinstance(d, int) else None for d in dims(image)), dtype)
 
 
 def _image_input(inputs, name: str):
@@ -111,10 +125,10 @@ def _image_input(inputs, name: str):
     from onnx import TensorProto
 
     floats = (TensorProto.FLOAT, TensorProto.FLOAT16, TensorProto.DOUBLE, TensorProto.BFLOAT16)
-    images = [i for i in inputs if i.type.HasField("tensor_type") and len(_dims(i)) == 4
+    images = [i for i in inputs if i.type.HasField("tensor_type") and len(dims(i)) == 4
               and i.type.tensor_type.elem_type in floats]
     if len(images) != 1:
-        listed = ", ".join(f"{i.name} {_shown(_dims(i))}" for i in inputs) or "none"
+        listed = ", ".join(f"{i.name} {_shown(dims(i))}" for i in inputs) or "none"
         raise SourceError(f"{name}: expected one float image input of rank 4, found {listed}")
     return images[0]
 
@@ -124,13 +138,13 @@ def _static(value_info, name: str):
     import numpy as np
     from onnx import helper
 
-    dims = _dims(value_info)
-    if not all(isinstance(d, int) for d in dims):
-        raise SourceError(f"{name}: input {value_info.name!r} {_shown(dims)} is not the image and has no fixed shape")
-    return dims, np.dtype(helper.tensor_dtype_to_np_dtype(value_info.type.tensor_type.elem_type))
+    shape = dims(value_info)
+    if not all(isinstance(d, int) for d in shape):
+        raise SourceError(f"{name}: input {value_info.name!r} {_shown(shape)} is not the image and has no fixed shape")
+    return shape, np.dtype(helper.tensor_dtype_to_np_dtype(value_info.type.tensor_type.elem_type))
 
 
-def _dims(value_info) -> tuple:
+def dims(value_info) -> tuple:
     """A declared shape: ints where fixed, the dimension's name (a str) where symbolic, None where anonymous."""
     shape = value_info.type.tensor_type.shape
     return tuple(d.dim_value if d.HasField("dim_value") else (d.dim_param or None) for d in shape.dim)
@@ -166,7 +180,7 @@ def _inferred(model, input_name: str, shape) -> dict:
     for value_info in inferred.graph.output:
         if not value_info.type.tensor_type.HasField("shape"):
             raise ValueError(f"shape inference could not tell the rank of output {value_info.name!r}")
-        outputs[value_info.name] = tuple(d if isinstance(d, int) else None for d in _dims(value_info))
+        outputs[value_info.name] = tuple(d if isinstance(d, int) else None for d in dims(value_info))
     return outputs
 
 
@@ -197,7 +211,7 @@ def _copy_no_symlink(source: Path, target: Path) -> None:
 
 def _evidence(model, image, inputs) -> str:
     """The graph's own declared shapes, dimension names kept: (n, 3, h, w) -> (n, 512, oh, ow)."""
-    outputs = ", ".join(f"{o.name} {_shown(_dims(o))}" for o in model.graph.output)
+    outputs = ", ".join(f"{o.name} {_shown(dims(o))}" for o in model.graph.output)
     producer = f"{model.producer_name} {model.producer_version}".strip()
     exporter = f" (exported by {producer})" if producer else ""
-    return f"ONNX graph declares {image.name} {_shown(_dims(image))} -> {outputs}{exporter}"
+    return f"ONNX graph declares {image.name} {_shown(dims(image))} -> {outputs}{exporter}"
