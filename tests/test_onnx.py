@@ -23,10 +23,10 @@ SHAPELINT = [sys.executable, "-m", "shapelint"]
 OPTIONS = Options(sizes=((64, 64), (32, 32), (48, 64)))
 
 
-def conv_net(input_dims, output_dims, pool=False, name="features", extra_nodes=(), extra_outputs=(), domain=""):
+def conv_net(input_dims, output_dims, pool=False, name="features", extra_nodes=(), extra_outputs=(), domain="", pad=1):
     """x (N, 3, H, W) -> Conv 3x3 stride 2 (8 channels) -> Relu -> [GlobalAveragePool -> Flatten] -> name."""
     weights = numpy_helper.from_array(np.full((8, 3, 3, 3), 0.01, np.float32), "W")
-    nodes = [helper.make_node("Conv", ["x", "W"], ["c"], strides=[2, 2], kernel_shape=[3, 3], pads=[1, 1, 1, 1]),
+    nodes = [helper.make_node("Conv", ["x", "W"], ["c"], strides=[2, 2], kernel_shape=[3, 3], pads=[pad] * 4),
              helper.make_node("Relu", ["c"], ["r"])]
     if pool:
         nodes += [helper.make_node("GlobalAveragePool", ["r"], ["p"]), helper.make_node("Flatten", ["p"], [name])]
@@ -90,7 +90,7 @@ def test_dynamic_axes_give_a_feature_map_at_every_size(models):
     assert result["error"] is None
     shapes = {tuple(r["size"]): r["outputs"]["features"] for r in result["records"]}
     assert shapes == {(64, 64): [1, 8, 32, 32], (32, 32): [1, 8, 16, 16], (48, 64): [1, 8, 24, 32]}
-    assert [r["executed"] for r in result["records"]] == [False, True, False]  # the smallest size ran for real
+    assert all(r["executed"] for r in result["records"])  # onnxruntime ran each size for real
     verdict = result["verdict"]
     assert (verdict["pooling"], verdict["layout"], verdict["channels"], verdict["output_stride"]) == \
         ("required", "channels_first", 8, 2)
@@ -98,6 +98,18 @@ def test_dynamic_axes_give_a_feature_map_at_every_size(models):
     notes = " ".join(verdict["notes"])
     assert "x (n, 3, h, w) -> features (n, 8, oh, ow)" in notes  # the graph's own dimension names, as evidence
     assert verdict["suggested_head"] == "GlobalAveragePool + Flatten → a Gemm with num_classes outputs"
+
+
+def test_a_size_too_small_is_found_by_execution(tmp_path):
+    """onnx.shape_inference gives a 3x3 unpadded Conv on a 2x2 input a 1x1 output; onnxruntime refuses it."""
+    onnx.save(conv_net(["n", 3, "h", "w"], None, pad=0), tmp_path / "valid.onnx")
+    result = probe(tmp_path / "valid.onnx", Options(sizes=((2, 2), (16, 16))))
+    rows = {tuple(r["size"]): (r["outputs"], r["error"], r["executed"]) for r in result["records"]}
+    outputs, error, executed = rows[(2, 2)]
+    assert (outputs, executed) == ({}, True)
+    assert error.startswith("OnnxRuntimeError: Conv '") and error.endswith("': Invalid input shape: {2,2}")
+    assert rows[(3, 3)] == ({"features": [1, 8, 1, 1]}, None, True)
+    assert result["verdict"]["min_size"] == [3, 3]
 
 
 def test_fixed_input_is_probed_at_its_size_only(models):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -21,6 +22,13 @@ from . import safety
 INSTALL = "pip install 'shapelint[onnx]'"
 # How a head pools a channels-first feature map, in the words of the framework that exported the model.
 POOLING_WORDS = {"pytorch": "nn.AdaptiveAvgPool2d(1) then torch.flatten(x, 1), before export"}
+
+
+class OnnxRuntimeError(RuntimeError):
+    """onnxruntime refused to run the graph at this size; the message is its status, without the wrapping."""
+
+
+_ORT_WRAP = re.compile(r"\[ONNXRuntimeError\] : \d+ : \w+ : |Non-zero status code returned while running |Status Message: ")
 
 
 class FixedInputSize(ValueError):
@@ -92,10 +100,16 @@ def backbone(model, path: Path | None, name: str) -> Backbone:
         if "run" not in session:
             session["run"] = _session(model, path)
         fed = feed(shape)
-        results = session["run"].run(None, fed)
+        try:
+            results = session["run"].run(None, fed)
+        except Exception as exc:  # onnxruntime's own exception classes carry no more than the message
+            message = _ORT_WRAP.sub("", str(exc)).strip()
+            raise OnnxRuntimeError(re.sub(r"^(\w+) node\. Name:'([^']*)' ", r"\1 '\2': ", message)) from None
         return {o.name: tuple(int(d) for d in np.shape(r)) for o, r in zip(graph.output, results)}
 
-    result = Backbone(name, "onnx", spec, symbolic, execute, model=model, framework="onnx")
+    # onnxruntime runs a small batch in milliseconds, and onnx.shape_inference is looser than the runtime
+    # (a 3x3 Conv on a 2x2 input infers 1x1 where onnxruntime refuses it): every small size is executed
+    result = Backbone(name, "onnx", spec, symbolic, execute, model=model, framework="onnx", execute_each=True)
     result.notes.append(_evidence(model, image, inputs))
     words = POOLING_WORDS.get(model.producer_name.lower())
     if words and spec.layout.value == "channels_first" and len(dims(graph.output[0])) == 4:
@@ -189,7 +203,8 @@ def _session(model, path: Path | None):
     import onnxruntime as ort
 
     options = ort.SessionOptions()
-    options.log_severity_level = 3  # errors only: no warnings on the terminal
+    ort.set_default_logger_severity(4)  # fatal only: a size that fails is reported in its row, not logged
+    options.log_severity_level = 4
     options.inter_op_num_threads = 1
     with tempfile.TemporaryDirectory(prefix="shapelint-onnx-") as private:
         copy = Path(private) / "model.onnx"

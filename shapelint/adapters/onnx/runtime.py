@@ -11,7 +11,7 @@ def start():
     import onnx  # noqa: F401
     import onnxruntime
 
-    onnxruntime.set_default_logger_severity(3)  # errors only
+    onnxruntime.set_default_logger_severity(4)  # fatal only: a size that fails is reported in its row
     return onnxruntime
 
 
