@@ -13,7 +13,7 @@ from ...errors import one_line
 from ...records.backbone import InputSpec
 from ...sources import FactoryError, Source, SourceError
 from ..base import Backbone
-from . import keras3, kerasscan, savedmodel, tfcall
+from . import keras3, kerashub, kerasscan, savedmodel, tfcall
 from .runtime import import_tensorflow
 
 
@@ -28,6 +28,10 @@ def load(source: Source, unsafe: bool = False, trust: bool = False) -> Backbone:
         return savedmodel.load(source.location, source.text, source.kind, trust=trust)
     if source.kind == "factory":
         return from_object(call_factory(source), source.text)
+    if source.kind == "keras-hub":
+        return kerashub.from_class(source)
+    if source.kind == "kerashub-preset":
+        return kerashub.from_preset(source, unsafe)
     raise SourceError(f"{source.text}: unsupported source kind {source.kind}")
 
 
