@@ -58,7 +58,7 @@ def _assets_outside(meta, folder) -> set[str]:
     """Asset files the loader would read that resolve (symlinks followed) outside the SavedModel's assets/."""
     assets = os.path.realpath(os.path.join(folder, "assets"))
     outside = set()
-    for asset in meta.asset_file_def:
+    for asset in sp.asset_files(meta):
         target = os.path.realpath(os.path.join(assets, asset.filename))
         if os.path.commonpath([assets, target]) != assets:
             outside.add(f"asset file {asset.filename!r} outside assets/")
@@ -83,7 +83,7 @@ class _MetaGraph:
         self.save_nodes = save - run_anyway
         self.restore_nodes = self._ancestors([saver.restore_op_name]) if saver.restore_op_name else set()
         self.filename = _name(saver.filename_tensor_name) if saver.filename_tensor_name else None
-        self.asset_tensors = {_name(a.tensor_info.name) for a in meta.asset_file_def}
+        self.asset_tensors = {_name(a.tensor_info.name) for a in sp.asset_files(meta)}
         # Functions reached only from the save path, or only from the restore path; all others are strict.
         save_fns = sp.reachable(self._called(self.save_nodes), self.library)
         restore_fns = sp.reachable(self._called(self.restore_nodes), self.library)

@@ -64,6 +64,20 @@ def symlink_outside(folder) -> str | None:
     return None
 
 
+def asset_files(meta) -> list:
+    """AssetFileDefs the loader resolves under assets/: the meta graph's own (TF2) and the TF1 builder's
+    saved_model_assets collection."""
+    from tensorflow.core.protobuf import meta_graph_pb2
+
+    found = list(meta.asset_file_def)
+    if "saved_model_assets" in meta.collection_def:
+        for packed in meta.collection_def["saved_model_assets"].any_list.value:
+            asset = meta_graph_pb2.AssetFileDef()
+            if packed.Unpack(asset):
+                found.append(asset)
+    return found
+
+
 def meta_graph(proto):
     """The meta graph tf.saved_model.load would pick: the one tagged 'serve', else the first."""
     for graph in proto.meta_graphs:
