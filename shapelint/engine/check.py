@@ -12,7 +12,7 @@ from ..report import Report, SourceReport
 from ..rules import run_rules
 from ..sources import FactoryError, parse_source
 from .probe import probe
-from .run import Options, adapter_load, failed, judged
+from .run import Options, failed, judged
 
 
 def check_source(text: str, options: Options) -> SourceReport:
