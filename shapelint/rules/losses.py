@@ -78,8 +78,7 @@ def pairing(model: ModelRecord) -> Pairing | None:
         return None
     expects = known.expects or ("logits" if model.from_logits else "probabilities")
     words = words_for(model.framework)
-    written = words.loss_call.format(loss=model.loss, from_logits=model.from_logits) if known.expects is None \
-        else f"{model.loss}()"
+    written = words.loss_call.format(loss=model.loss, from_logits=model.from_logits)
     return Pairing(last.name, last.call_text, last.activation, units, model.loss, known.family, expects, written)
 
 

@@ -22,4 +22,7 @@ WORDS = Words(
     loss_call="nn.{loss}()",
     use_loss="Use {loss}",
     remove_activation="remove the {activation} after '{layer}' (the loss applies it)",
+    activation_fix="Apply {activation} to the output of '{layer}'",
+    losses=(("categorical", "nn.NLLLoss() on nn.LogSoftmax(dim=1) outputs", "nn.CrossEntropyLoss()"),
+            ("binary", "nn.BCELoss()", "nn.BCEWithLogitsLoss()")),
 )
