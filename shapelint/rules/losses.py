@@ -132,7 +132,9 @@ def logits_loss_mismatch(model: ModelRecord, **_):
             *PROBABILITIES, *LOGITS):
         yield (
             f"The model ends in {p.call} '{p.layer}' but the loss is {p.text}, which expects log-probabilities",
-            words.use_loss.format(loss=words.loss_for(p.family, logits=True)),
+            words.use_loss.format(loss=words.loss_for(p.family, logits=True)) + (
+                f" and {_then(words.remove_activation.format(activation=p.activation, layer=p.layer))}"
+                if p.activation in PROBABILITIES else ""),
             p.layer,
         )
 
