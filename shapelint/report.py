@@ -62,6 +62,7 @@ class SourceReport:
             "kind": probed.get("kind"),
             "suspicious": probed.get("suspicious", []),
             "framework": probed.get("framework"),
+            "declared_layout": probed.get("declared_layout"),  # the layout the model states, where it does
             "path": self.path,
         }
 
