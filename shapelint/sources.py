@@ -24,6 +24,11 @@ TORCH_MODULES = ("torch", "torchvision", "timm", "transformers")
 TF_MODULES = ("tensorflow", "keras", "tf_keras", "tensorflow_hub")
 
 
+KAGGLE_PREFIXES = HUB_PREFIXES[1:]
+KAGGLE_SCHEME = "kaggle://"
+PRESET_FILES = ("config.json", "metadata.json")  # what makes a folder a KerasHub preset
+
+
 class SourceError(ValueError):
     """A source or option the user gave cannot be used; the message is one line for the terminal."""
 
@@ -42,7 +47,8 @@ class Source:
 
     text: str
     # "keras-app", "keras-file", "savedmodel", "hub", "factory"; torch: "timm", "torchvision", "hf",
-    # "torch-export" (.pt2), "torchscript", "torch-pickle" (.pt/.pth written by torch.save)
+    # "torch-export" (.pt2), "torchscript", "torch-pickle" (.pt/.pth written by torch.save);
+    # "onnx"; KerasHub: "keras-hub" (keras_hub:CLASS), "kerashub-preset" (a preset folder)
     kind: str
     location: str
     options: dict = field(default_factory=dict, hash=False, compare=False)
@@ -51,7 +57,8 @@ class Source:
     @property
     def path(self) -> Path | None:
         """The file or directory behind the source, for reports that point at a file."""
-        if self.kind in ("keras-file", "savedmodel", "hub", "hf", "torch-export", "torchscript", "torch-pickle"):
+        if self.kind in ("keras-file", "savedmodel", "hub", "hf", "torch-export", "torchscript", "torch-pickle",
+                         "onnx", "kerashub-preset"):
             return Path(self.location)
         if self.kind == "factory" and ".py" in self.location.split(":")[0]:
             return Path(self.location.rsplit(":", 1)[0])
@@ -91,8 +98,15 @@ def _classify(text: str) -> Source:
             return Source(text, prefix[:-1], name, _parse_options(text, query), "torch")
     if text.startswith("hf:"):
         return Source(text, "hf", str(hf_model_dir(text)), {}, "torch")
+    if text.startswith("keras_hub:"):
+        name, _, query = text[len("keras_hub:"):].partition("?")
+        if not name.isidentifier():
+            raise SourceError(f"{shown(text)}: expected keras_hub:CLASS, e.g. keras_hub:ResNetBackbone?block_type=basic_block")
+        return Source(text, "keras-hub", name, _parse_options(text, query))
     if text.startswith(HUB_PREFIXES):
         return Source(text, "hub", str(hub_module_dir(text)))
+    if text.startswith(KAGGLE_SCHEME):
+        return _folder(text, kaggle_model_dir(text))
     if "://" in text:
         raise SourceError(f"{shown(text)}: only TF Hub and Kaggle model handles are supported as URLs")
     try:
@@ -100,12 +114,12 @@ def _classify(text: str) -> Source:
     except RuntimeError:  # ~user for a user that does not exist
         raise SourceError(f"{shown(text)}: cannot expand '~': no such user") from None
     if path.is_dir():
-        if not (path / "saved_model.pb").is_file() and not (path / "saved_model.pbtxt").is_file():
-            raise SourceError(f"{shown(text)}: directory is not a SavedModel (no saved_model.pb)")
-        return Source(text, "savedmodel", str(path))
-    if path.suffix.lower() in KERAS_FILE_SUFFIXES:
+        return _folder(text, path)
+    if path.suffix.lower() in KERAS_FILE_SUFFIXES + (".onnx",):
         if not path.is_file():
             raise SourceError(f"{shown(text)}: no such file")
+        if path.suffix.lower() == ".onnx":  # ONNX needs no TensorFlow
+            return Source(text, "onnx", str(path), {}, "onnx")
         return Source(text, "keras-file", str(path))
     if path.suffix.lower() in TORCH_FILE_SUFFIXES:
         if not path.is_file():
@@ -117,11 +131,23 @@ def _classify(text: str) -> Source:
             raise SourceError(f"{shown(text)}: no such file {module}")
         return Source(text, "factory", f"{module}:{attr}", {}, factory_framework(module))
     if path.exists():
-        raise SourceError(f"{shown(text)}: not a .keras/.h5/.pt/.pt2 file or SavedModel directory")
+        raise SourceError(f"{shown(text)}: not a .keras/.h5/.pt/.pt2/.onnx file, SavedModel or KerasHub preset directory")
     raise SourceError(
-        f"{shown(text)}: no such file or directory "
-        "(expected keras:NAME, timm:NAME, torchvision:NAME, hf:PATH, a .keras/.h5/.pt/.pt2 file, "
-        "a SavedModel dir, a TF Hub handle or module:factory)"
+        f"{shown(text)}: no such file or directory (expected keras:NAME, keras_hub:CLASS, timm:NAME, torchvision:NAME, "
+        "hf:PATH, a .keras/.h5/.pt/.pt2/.onnx file, a SavedModel or KerasHub preset dir, a TF Hub or kaggle:// handle, "
+        "or module:factory)"
+    )
+
+
+def _folder(text: str, path: Path) -> Source:
+    """A directory is a SavedModel (saved_model.pb) or a KerasHub preset (config.json and metadata.json)."""
+    if (path / "saved_model.pb").is_file() or (path / "saved_model.pbtxt").is_file():
+        return Source(text, "savedmodel", str(path))
+    if all((path / name).is_file() for name in PRESET_FILES):
+        return Source(text, "kerashub-preset", str(path))
+    raise SourceError(
+        f"{shown(text)}: directory is not a SavedModel (no saved_model.pb) "
+        "nor a KerasHub preset (no config.json and metadata.json)"
     )
 
 
@@ -211,6 +237,8 @@ def _literal(value: str):
             return convert(value)
         except ValueError:
             pass
+    if value.startswith("[") and value.endswith("]"):  # stackwise_num_filters=[64,128]: a list, even of one
+        return [_literal(part.strip()) for part in value[1:-1].split(",") if part.strip()]
     if "," in value:
         return tuple(_literal(part) for part in value.split(","))
     return value
@@ -232,10 +260,46 @@ def hub_module_dir(handle: str) -> Path:
     except UnicodeEncodeError:  # undecodable bytes on the command line
         raise SourceError(f"{shown(handle)}: not a valid TF Hub handle") from None
     folder = hub_cache_dir() / digest
-    if not (folder / "saved_model.pb").is_file():
+    if (folder / "saved_model.pb").is_file():
+        return folder
+    try:
+        parts = _kaggle_parts(handle, handle.split("/models/", 1)[1]) if handle.startswith(KAGGLE_PREFIXES) else None
+    except SourceError:  # not the OWNER/MODEL/FRAMEWORK/VARIATION/VERSION form: only TF Hub's cache can have it
+        parts = None
+    if parts is None:
         raise SourceError(
             f"{shown(handle)}: not in the TF Hub cache; place the unpacked module at {folder} "
             f"(TFHUB_CACHE_DIR={hub_cache_dir()}, folder = sha1 of the handle)"
+        )
+    kaggle = _kaggle_version_dir(parts)
+    if kaggle is not None and (kaggle / "saved_model.pb").is_file():
+        return kaggle
+    raise SourceError(
+        f"{shown(handle)}: in neither cache; place the unpacked SavedModel in the TF Hub cache at {folder} "
+        f"(TFHUB_CACHE_DIR, folder = sha1 of the handle) or in the kagglehub cache at {kaggle_cache_dir()}/models/"
+        f"{'/'.join(parts[:4])}/{parts[4] if len(parts) > 4 else 'VERSION'} (KAGGLEHUB_CACHE)"
+    )
+
+
+def kaggle_cache_dir() -> Path:
+    """Where kagglehub keeps downloads: KAGGLEHUB_CACHE, else ~/.cache/kagglehub (kagglehub/config.py)."""
+    return Path(os.environ.get("KAGGLEHUB_CACHE") or Path.home() / ".cache" / "kagglehub")
+
+
+def kaggle_model_dir(handle: str) -> Path:
+    """kaggle://OWNER/MODEL/FRAMEWORK/VARIATION[/VERSION] -> its folder in the kagglehub cache, offline.
+
+    kagglehub (cache.py) keeps a model version at models/OWNER/MODEL/FRAMEWORK/VARIATION/VERSION and
+    writes VERSION.complete beside it when the download finished; without a version the newest complete
+    one is taken.
+    """
+    parts = _kaggle_parts(handle, handle[len(KAGGLE_SCHEME):])
+    folder = _kaggle_version_dir(parts)
+    if folder is None:
+        version = parts[4] if len(parts) > 4 else "VERSION"
+        raise SourceError(
+            f"{shown(handle)}: not in the kagglehub cache; place the downloaded model at "
+            f"{kaggle_cache_dir()}/models/{'/'.join(parts[:4])}/{version} (KAGGLEHUB_CACHE; shapelint never downloads)"
         )
     return folder
 
@@ -274,6 +338,27 @@ def hf_model_dir(text: str) -> Path:
             f"(at least config.json) at {repo}/snapshots/<revision>/ or pass hf:PATH to a folder"
         )
     return snapshot
+
+
+def _kaggle_parts(handle: str, path: str) -> list[str]:
+    parts = [part for part in path.strip("/").split("/") if part]
+    if len(parts) not in (4, 5) or any(part in (".", "..") for part in parts) or (len(parts) == 5 and not parts[4].isdigit()):
+        raise SourceError(f"{shown(handle)}: expected a Kaggle model handle OWNER/MODEL/FRAMEWORK/VARIATION[/VERSION]")
+    return parts
+
+
+def _kaggle_version_dir(parts: list[str]) -> Path | None:
+    variation = kaggle_cache_dir() / "models" / Path(*parts[:4])
+    if len(parts) == 5:
+        versions = [parts[4]]
+    else:
+        markers = variation.glob("*.complete") if variation.is_dir() else []
+        versions = sorted((m.name[: -len(".complete")] for m in markers if m.name[: -len(".complete")].isdigit()),
+                          key=int, reverse=True)
+    for version in versions:
+        if (variation / version).is_dir() and (variation / f"{version}.complete").exists():
+            return variation / version
+    return None
 
 
 def parse_sizes(text: str, max_size: int = DEFAULT_MAX_SIZE) -> tuple[tuple[int, int], ...]:

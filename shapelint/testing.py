@@ -67,15 +67,23 @@ class LintResult:
             raise AssertionError(f"shapelint could not load {where}{self.error}")
         failing = self.failing(fail_on)
         if failing:
-            from .formatters.table import format_source
+            from .formatters.table import finding_lines, format_source
 
             count = f"{len(failing)} finding{'s' if len(failing) > 1 else ''}"
-            raise AssertionError(f"shapelint: {count} at or above {fail_on} in {self.source}\n\n"
-                                 + format_source(self.report).rstrip())
+            context = format_source(self.report, findings=False).rstrip()
+            raise AssertionError("\n".join([f"shapelint: {count} at or above {fail_on} in {self.source}",
+                                             *finding_lines(failing, self.report), "", context]))
 
     def __repr__(self) -> str:
-        codes = ", ".join(f.code for f in self.findings) or "no findings"
-        return f"<LintResult {self.source}: {self.error or codes}>"
+        """The table `shapelint probe` / `check` prints: what a notebook shows without HTML."""
+        from .formatters.table import format_source
+
+        return format_source(self.report).rstrip()
+
+    def _repr_html_(self) -> str:
+        from .formatters.html import format_html
+
+        return format_html(self.report)
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """Adapters: the only modules that import a framework. Each turns a Source into a Backbone.
 
-One subpackage per framework (adapters/tensorflow, adapters/torch), each with the same modules:
+One subpackage per framework (adapters/tensorflow, adapters/torch, adapters/onnx), each with the same modules:
 `load` (load(source, unsafe, trust) and from_object(obj, name) -> Backbone), `graph`
 (model_record(...) for the head rules) and `runtime` (start(): import the framework quietly, once;
 clear_session(): forget the previous source). This module names them without importing any.
@@ -12,10 +12,13 @@ import importlib
 import importlib.util
 import sys
 
-FRAMEWORKS = ("tensorflow", "torch")
-# what a source kind needs installed, beyond its framework's first module; the extra that installs it
-NEEDS = {"timm": ("torch", "timm"), "torchvision": ("torch", "torchvision"), "hf": ("torch", "transformers")}
-EXTRA = {"torch": "torch"}
+FRAMEWORKS = ("tensorflow", "torch", "onnx")
+# what a source kind needs installed, beyond its framework's first module
+NEEDS = {"timm": ("torch", "timm"), "torchvision": ("torch", "torchvision"), "hf": ("torch", "transformers"),
+         "onnx": ("onnx", "onnxruntime"), "keras-hub": ("keras_hub",), "kerashub-preset": ("keras_hub",)}
+# the shapelint extra that installs a module
+EXTRA = {"torch": "torch", "timm": "torch", "torchvision": "torch", "transformers": "torch",
+         "onnx": "onnx", "onnxruntime": "onnx", "keras_hub": "kerashub"}
 
 
 def adapter(framework: str, part: str):
@@ -31,7 +34,7 @@ def missing(source) -> str | None:
     absent = [name for name in needed if importlib.util.find_spec(name) is None]
     if not absent:
         return None
-    extra = EXTRA.get(source.framework)
+    extra = EXTRA.get(absent[0])
     how = f"pip install 'shapelint[{extra}]'" if extra else f"pip install {' '.join(absent)}"
     return f"{source.text}: needs {', '.join(absent)}, which is not installed ({how})"
 

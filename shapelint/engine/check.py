@@ -49,6 +49,17 @@ def check_record(model: ModelRecord, options: Options) -> tuple:
     return found + run_rules("head", model, **rules)
 
 
+def answered_by_head(model: ModelRecord, findings: tuple) -> tuple:
+    """Quiet when correct: the backbone's advice is dropped where the head already follows it (SL101 when the
+    head pools, SL102 when it does not pool again, SL103 when the model itself declares that one size)."""
+    if model.backbone_layer is None:  # a bare backbone: its advice is all there is
+        return findings
+    pools = model.head_pools()
+    fixed = model.backbone.input.fixed_size if model.backbone else None
+    answered = {"SL101": pools, "SL102": not pools, "SL103": bool(fixed) and tuple(model.size or ()) == fixed}
+    return tuple(f for f in findings if not answered.get(f.code, False))
+
+
 def check_all(sources, options: Options, schedule=None) -> Report:
     """Every source through runner.py (worker processes that each import TensorFlow once, cached);
     schedule=None takes the CLI's --jobs etc., and jobs=0 runs them all in this process."""
@@ -62,7 +73,7 @@ def _guarded(name: str, record, options: Options) -> SourceReport:
         model, path, load_error = record()
     except Exception as exc:  # one bad source never stops the others: reported, not raised
         return failed(name, exc)
-    findings = check_record(model, options)
+    findings = answered_by_head(model, check_record(model, options))
     if model.build_error and not findings:  # no rule explains why the model could not be built
         return SourceReport(name, error=load_error or f"{name}: cannot build: {model.build_error}")
-    return judged(name, model.backbone, findings, model.notes, path)
+    return judged(name, model.backbone, findings, model.notes, path, model)

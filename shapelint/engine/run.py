@@ -33,6 +33,15 @@ def probe_source(text: str, options: Options) -> SourceReport:
     return _guarded(text, load, options)
 
 
+def adapter_load(source):
+    """The load(source, unsafe, trust) of the source's framework; the first framework import happens here."""
+    if source.framework == "onnx":
+        from ..adapters.onnx.load import load
+    else:
+        from ..adapters.tensorflow.load import load
+    return load
+
+
 def probe_object(model, name: str, options: Options) -> SourceReport:
     """Probe a model object the caller already holds (pytest plugin, notebooks)."""
 
@@ -65,11 +74,11 @@ def failed(name: str, exc: Exception) -> SourceReport:
     return SourceReport(name, error=f"{name}: {one_line(exc)}")
 
 
-def judged(name: str, backbone: BackboneRecord | None, findings: tuple, notes, path) -> SourceReport:
+def judged(name: str, backbone: BackboneRecord | None, findings: tuple, notes, path, model=None) -> SourceReport:
     """The report of a source that loaded (probe and check): the verdict on its backbone, with the notes
     loading and probing it left, and the findings."""
     judgement = dict(verdict(backbone).to_json(), notes=list(notes)) if backbone else None
-    return SourceReport(name, backbone, judgement, findings, None, str(path) if path else None)
+    return SourceReport(name, backbone, judgement, findings, None, str(path) if path else None, model)
 
 
 def probe_all(sources, options: Options, schedule=None) -> Report:

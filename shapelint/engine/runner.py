@@ -28,7 +28,7 @@ from ..report import Report, SourceReport
 from ..sources import SourceError, parse_source
 from .cache import Cache, cache_key
 from .pool import Job, Pool, cpu_cores
-from .worker import resolve
+from .worker import resolve, with_imports
 
 GIB = 1 << 30
 DEFAULT_TIMEOUT = 120.0
@@ -44,6 +44,7 @@ class Schedule:
     timeout: float = DEFAULT_TIMEOUT  # seconds per source, after the worker's framework import
     memory_limit_gib: float | None = DEFAULT_MEMORY_LIMIT_GIB  # per worker; None or 0: no cap
     cache: bool = True
+    refresh: bool = False  # run every source and overwrite its cache entry (--no-cache)
     progress: bool = False
 
 
@@ -101,7 +102,7 @@ def run_sources(task: str, sources, options, schedule: Schedule | None = None) -
             results[index] = SourceReport(text, error=absent)
             continue
         key = cache_key(task, source, options) if cache else None
-        hit = cache.get(key) if key else None
+        hit = cache.get(key) if key and not schedule.refresh else None
         if hit is not None:
             results[index] = SourceReport.from_json(hit)
         else:
@@ -139,7 +140,7 @@ def _execute(jobs: list[Job], options, schedule: Schedule, on_event) -> None:
 def _in_process(jobs: list[Job], options, on_event) -> None:
     for job in jobs:
         on_event("start", job)
-        on_event("done", job, resolve(job.task)(job.text, options).to_json())
+        on_event("done", job, with_imports(job.text, resolve(job.task)(job.text, options).to_json()))
 
 
 class _sigterm_as_interrupt:

@@ -47,7 +47,7 @@ def main() -> None:
         task, text, options = message
         try:
             runtime.clear_session()
-            result = resolve(task)(text, options).to_json()
+            result = with_imports(text, resolve(task)(text, options).to_json())
         except BaseException as exc:  # SystemExit from a factory included: report it, keep serving
             result = failed(text, one_line(exc))
         _send(answers, {"result": result})
@@ -67,6 +67,18 @@ def resolve(task: str):
     """"shapelint.engine.run:probe_source" -> the function (runner.py's jobs=0 path resolves tasks the same way)."""
     module, _, name = task.partition(":")
     return getattr(importlib.import_module(module), name)
+
+
+def with_imports(text: str, result: dict) -> dict:
+    """A factory's result with the project files it imported, so that its cache entry follows them too."""
+    from shapelint.engine.cache import IMPORTS, project_imports
+    from shapelint.sources import SourceError, parse_source
+
+    try:
+        factory = parse_source(text).kind == "factory"
+    except SourceError:
+        factory = False
+    return dict(result, **{IMPORTS: project_imports()}) if factory and not result.get("error") else result
 
 
 def failed(text: str, why: str) -> dict:

@@ -14,8 +14,9 @@ from functools import lru_cache
 from .backbone import Layout
 
 # records' `framework` -> the adapter package that speaks for it
+# ("tensorflow:KERAS_HUB": a Words other than the package's WORDS)
 PACKAGES = {"keras": "tensorflow", "tf_keras": "tensorflow", "tensorflow": "tensorflow", "torch": "torch",
-            "onnx": "onnx"}
+            "onnx": "onnx", "keras_hub": "tensorflow:KERAS_HUB"}
 DEFAULT = "keras"
 
 
@@ -64,8 +65,8 @@ class Words:
 @lru_cache(maxsize=None)
 def words_for(framework: str | None) -> Words:
     """The Words of a record's framework; Keras's for a framework no adapter speaks for yet."""
-    package = PACKAGES.get(framework or DEFAULT) or PACKAGES[DEFAULT]
+    package, _, name = (PACKAGES.get(framework or DEFAULT) or PACKAGES[DEFAULT]).partition(":")
     try:
-        return importlib.import_module(f"shapelint.adapters.{package}.words").WORDS
+        return getattr(importlib.import_module(f"shapelint.adapters.{package}.words"), name or "WORDS")
     except ModuleNotFoundError:
         return importlib.import_module(f"shapelint.adapters.{PACKAGES[DEFAULT]}.words").WORDS
