@@ -5,6 +5,7 @@ weights."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import shutil
 import subprocess
@@ -17,7 +18,9 @@ import pytest
 from shapelint.engine.run import Options, probe_source
 from shapelint.sources import SourceError, parse_source
 
-pytest.importorskip("keras_hub")
+# Found, not imported: importing keras_hub imports TensorFlow, and shapelint must be the first to do that in
+# this process (runtime.import_tensorflow sets TF_ENABLE_ONEDNN_OPTS=0, which other tests' shapes rely on).
+pytestmark = pytest.mark.skipif(importlib.util.find_spec("keras_hub") is None, reason="keras_hub not installed")
 
 # Two basic-block stages (64 then 32 filters, the second with stride 2) after a 3x3 stem: output stride 8.
 ARGS = {"input_conv_filters": [64], "input_conv_kernel_sizes": [3], "stackwise_num_filters": [64, 32],
@@ -149,8 +152,6 @@ def test_unknown_class_and_bad_arguments_are_one_line():
 
 
 def test_missing_extra_names_what_to_install(monkeypatch):
-    import importlib.util
-
     real = importlib.util.find_spec
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "keras_hub" else real(name, *a))
     assert probe_source(SOURCE, OPTIONS).error == "keras_hub not installed: pip install 'shapelint[kerashub]'"
