@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import ast
 import os
 import re
 import unicodedata
+import zipfile
 from dataclasses import dataclass, field
+from importlib import machinery
 from pathlib import Path
 from urllib.parse import parse_qsl
 
@@ -13,6 +16,14 @@ DEFAULT_SIZES = ((224, 224), (160, 160), (320, 320), (192, 256))
 DEFAULT_MAX_SIZE = 4096
 KERAS_FILE_SUFFIXES = (".keras", ".h5", ".hdf5")
 HUB_PREFIXES = ("https://tfhub.dev/", "https://www.kaggle.com/models/", "https://kaggle.com/models/")
+TORCH_FILE_SUFFIXES = (".pt", ".pth", ".pt2")
+# source kind -> the framework a worker imports for it; a factory's is read from its imports
+FRAMEWORK_OF_KIND = {"timm": "torch", "torchvision": "torch", "hf": "torch", "torch-export": "torch",
+                     "torchscript": "torch", "torch-pickle": "torch"}
+TORCH_MODULES = ("torch", "torchvision", "timm", "transformers")
+TF_MODULES = ("tensorflow", "keras", "tf_keras", "tensorflow_hub")
+
+
 KAGGLE_PREFIXES = HUB_PREFIXES[1:]
 KAGGLE_SCHEME = "kaggle://"
 PRESET_FILES = ("config.json", "metadata.json")  # what makes a folder a KerasHub preset
@@ -35,7 +46,10 @@ class Source:
     """A resolved SOURCE: what kind it is, where it lives, and keyword overrides for keras: names."""
 
     text: str
-    kind: str  # "keras-app", "keras-file", "savedmodel", "hub", "factory", "onnx", "keras-hub", "kerashub-preset"
+    # "keras-app", "keras-file", "savedmodel", "hub", "factory"; torch: "timm", "torchvision", "hf",
+    # "torch-export" (.pt2), "torchscript", "torch-pickle" (.pt/.pth written by torch.save);
+    # "onnx"; KerasHub: "keras-hub" (keras_hub:CLASS), "kerashub-preset" (a preset folder)
+    kind: str
     location: str
     options: dict = field(default_factory=dict, hash=False, compare=False)
     framework: str = "tensorflow"  # which adapters/<framework> loads it, so which worker runs it
@@ -43,7 +57,8 @@ class Source:
     @property
     def path(self) -> Path | None:
         """The file or directory behind the source, for reports that point at a file."""
-        if self.kind in ("keras-file", "savedmodel", "hub", "onnx", "kerashub-preset"):
+        if self.kind in ("keras-file", "savedmodel", "hub", "hf", "torch-export", "torchscript", "torch-pickle",
+                         "onnx", "kerashub-preset"):
             return Path(self.location)
         if self.kind == "factory" and ".py" in self.location.split(":")[0]:
             return Path(self.location.rsplit(":", 1)[0])
@@ -75,6 +90,14 @@ def _classify(text: str) -> Source:
         if not name:
             raise SourceError(f"{shown(text)}: missing application name after 'keras:'")
         return Source(text, "keras-app", name, _parse_options(text, query))
+    for prefix in ("timm:", "torchvision:"):
+        if text.startswith(prefix):
+            name, _, query = text[len(prefix):].partition("?")
+            if not re.fullmatch(r"[A-Za-z0-9_.\-]+", name):
+                raise SourceError(f"{shown(text)}: expected a model name after {prefix!r}, e.g. {prefix}resnet18")
+            return Source(text, prefix[:-1], name, _parse_options(text, query), "torch")
+    if text.startswith("hf:"):
+        return Source(text, "hf", str(hf_model_dir(text)), {}, "torch")
     if text.startswith("keras_hub:"):
         name, _, query = text[len("keras_hub:"):].partition("?")
         if not name.isidentifier():
@@ -98,16 +121,21 @@ def _classify(text: str) -> Source:
         if path.suffix.lower() == ".onnx":  # ONNX needs no TensorFlow
             return Source(text, "onnx", str(path), {}, "onnx")
         return Source(text, "keras-file", str(path))
+    if path.suffix.lower() in TORCH_FILE_SUFFIXES:
+        if not path.is_file():
+            raise SourceError(f"{shown(text)}: no such file")
+        return Source(text, torch_file_kind(path, text), str(path), {}, "torch")
     if re.fullmatch(r"[^:]+:[A-Za-z_][A-Za-z0-9_.]*", text):
         module, _, attr = text.rpartition(":")
         if module.endswith(".py") and not Path(module).is_file():
             raise SourceError(f"{shown(text)}: no such file {module}")
-        return Source(text, "factory", f"{module}:{attr}")
+        return Source(text, "factory", f"{module}:{attr}", {}, factory_framework(module))
     if path.exists():
-        raise SourceError(f"{shown(text)}: not a .keras/.h5/.onnx file, SavedModel or KerasHub preset directory")
+        raise SourceError(f"{shown(text)}: not a .keras/.h5/.pt/.pt2/.onnx file, SavedModel or KerasHub preset directory")
     raise SourceError(
-        f"{shown(text)}: no such file or directory (expected keras:NAME, keras_hub:CLASS, a .keras/.h5/.onnx file, "
-        "a SavedModel or KerasHub preset dir, a TF Hub or kaggle:// handle, or module:factory)"
+        f"{shown(text)}: no such file or directory (expected keras:NAME, keras_hub:CLASS, timm:NAME, torchvision:NAME, "
+        "hf:PATH, a .keras/.h5/.pt/.pt2/.onnx file, a SavedModel or KerasHub preset dir, a TF Hub or kaggle:// handle, "
+        "or module:factory)"
     )
 
 
@@ -121,6 +149,72 @@ def _folder(text: str, path: Path) -> Source:
         f"{shown(text)}: directory is not a SavedModel (no saved_model.pb) "
         "nor a KerasHub preset (no config.json and metadata.json)"
     )
+
+
+def torch_file_kind(path: Path, text: str) -> str:
+    """What a .pt/.pth/.pt2 file is, from its bytes (never its suffix): torch-export, torchscript or torch-pickle.
+
+    All three are zip archives of one top folder; their entries tell them apart. A file that is not a
+    zip but starts like a pickle is torch.save's legacy format. Anything else is refused here.
+    """
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(4)
+        if not head:
+            raise SourceError(f"{shown(text)}: empty file")
+        if not zipfile.is_zipfile(path):
+            if head[:1] == b"\x80":  # pickle protocol 2+: torch.save(..., _use_new_zipfile_serialization=False)
+                return "torch-pickle"
+            raise SourceError(f"{shown(text)}: not a PyTorch file (neither a zip archive nor a pickle)")
+        with zipfile.ZipFile(path) as archive:
+            names = {name.split("/", 1)[-1] for name in archive.namelist()}
+    except (OSError, zipfile.BadZipFile) as exc:
+        raise SourceError(f"{shown(text)}: cannot read: {exc}") from None
+    found = [kind for kind, marker in (("torch-export", "models/model.json"), ("torchscript", "constants.pkl"))
+             if marker in names]
+    if len(found) > 1:
+        raise SourceError(f"{shown(text)}: ambiguous PyTorch archive (both {' and '.join(found)} entries)")
+    if found:
+        return found[0]
+    if "data.pkl" in names:
+        return "torch-pickle"
+    raise SourceError(f"{shown(text)}: a zip archive, but not one torch.save, torch.jit.save or torch.export.save wrote")
+
+
+def factory_file(module: str) -> Path | None:
+    """The file a module:factory source runs, found without importing (importing would run its code)."""
+    if module.endswith(".py"):
+        return Path(module)
+    path = None
+    spec = None
+    parts = module.split(".")
+    for i in range(len(parts)):
+        spec = machinery.PathFinder.find_spec(".".join(parts[: i + 1]), path)
+        if spec is None:
+            return None
+        path = spec.submodule_search_locations
+    return Path(spec.origin) if spec and spec.origin and spec.has_location else None
+
+
+def factory_framework(module: str) -> str:
+    """The framework a factory's module imports ("torch" or "tensorflow"), read from its source, not run.
+
+    A module that imports torch, torchvision, timm or transformers and no TensorFlow/Keras is a torch
+    factory; anything else (TensorFlow, neither, both, or a file that cannot be read) keeps the
+    TensorFlow path it always had.
+    """
+    try:
+        file = factory_file(module)
+        tree = ast.parse(file.read_bytes()) if file else None
+    except (OSError, SyntaxError, ValueError, ImportError):
+        return "tensorflow"
+    roots = set()
+    for node in ast.walk(tree) if tree else ():
+        if isinstance(node, ast.Import):
+            roots.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            roots.add(node.module.split(".")[0])
+    return "torch" if roots & set(TORCH_MODULES) and not roots & set(TF_MODULES) else "tensorflow"
 
 
 def _parse_options(text: str, query: str) -> dict:
@@ -208,6 +302,42 @@ def kaggle_model_dir(handle: str) -> Path:
             f"{kaggle_cache_dir()}/models/{'/'.join(parts[:4])}/{version} (KAGGLEHUB_CACHE; shapelint never downloads)"
         )
     return folder
+
+
+def hf_cache_dir() -> Path:
+    """Where huggingface_hub keeps downloaded models: HF_HUB_CACHE, else $HF_HOME/hub, else ~/.cache/huggingface/hub."""
+    if os.environ.get("HF_HUB_CACHE"):
+        return Path(os.environ["HF_HUB_CACHE"]).expanduser()
+    home = os.environ.get("HF_HOME") or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "huggingface"
+    return Path(home).expanduser() / "hub"
+
+
+def hf_model_dir(text: str) -> Path:
+    """hf:PATH (a folder with config.json) or hf:ORG/NAME, resolved offline from the Hugging Face cache."""
+    name = text[len("hf:"):]
+    if not name:
+        raise SourceError(f"{shown(text)}: expected a folder or ORG/NAME after 'hf:'")
+    folder = Path(name).expanduser()
+    if folder.is_dir():
+        if not (folder / "config.json").is_file():
+            raise SourceError(f"{shown(text)}: folder has no config.json (not a Hugging Face model folder)")
+        return folder
+    if not re.fullmatch(r"[A-Za-z0-9_.\-]+(/[A-Za-z0-9_.\-]+)?", name) or ".." in name:
+        raise SourceError(f"{shown(text)}: no such folder, and not a Hugging Face ORG/NAME")
+    repo = hf_cache_dir() / ("models--" + name.replace("/", "--"))
+    snapshot = None
+    ref = repo / "refs" / "main"
+    if ref.is_file():
+        snapshot = repo / "snapshots" / ref.read_text().strip()
+    elif (repo / "snapshots").is_dir():
+        snapshots = sorted((repo / "snapshots").iterdir(), key=lambda p: p.stat().st_mtime)
+        snapshot = snapshots[-1] if snapshots else None
+    if snapshot is None or not (snapshot / "config.json").is_file():
+        raise SourceError(
+            f"{shown(text)}: not in the Hugging Face cache; shapelint never downloads: place the model "
+            f"(at least config.json) at {repo}/snapshots/<revision>/ or pass hf:PATH to a folder"
+        )
+    return snapshot
 
 
 def _kaggle_parts(handle: str, path: str) -> list[str]:

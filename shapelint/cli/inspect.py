@@ -7,7 +7,7 @@ import click
 from . import load_options, main
 
 
-@main.command()
+@main.command(short_help="Show what is inside a model: endpoints, outputs, pooling.")
 @click.argument("sources", nargs=-1, required=True)
 @load_options
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True,

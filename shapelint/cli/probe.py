@@ -16,7 +16,7 @@ from . import (
 )
 
 
-@main.command()
+@main.command(short_help="Probe backbones at several input sizes: does the head need pooling?")
 @click.argument("sources", nargs=-1, required=True)
 @sizes_option
 @click.option("--batch", type=click.IntRange(1, 64), default=1, show_default=True, help="Batch size of the dummy input.")

@@ -46,7 +46,7 @@ def probe(backbone: Backbone, sizes, batch: int = 1, execute: bool = True) -> Ba
     boundary = _min_size_boundary(backbone, records, batch, execute)
     ordered = [records[s] for s in sizes] + [r for r in boundary if r.size not in records]
     return BackboneRecord(backbone.name, backbone.input, tuple(ordered), backbone.kind, backbone.suspicious,
-                          backbone.framework)
+                          backbone.framework, declared_layout=backbone.layout)
 
 
 def _min_size_boundary(backbone: Backbone, records: dict, batch: int, execute: bool) -> list[ProbeRecord]:

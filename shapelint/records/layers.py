@@ -47,6 +47,7 @@ class LayerRecord:
     error: str | None = None  # why the output shape could not be computed
     kind: str = "other"  # one of KINDS
     call: str = ""  # how the user wrote the call (Dense(5), nn.Linear(1280, 5)), spelled by the adapter
+    origin: tuple[str, int] | None = None  # (file, line) in the user's code that created the layer
 
     @property
     def input_shape(self) -> Shape | None:
@@ -84,6 +85,7 @@ class LayerRecord:
             "error": self.error,
             "kind": self.kind,
             "call": self.call,
+            "origin": list(self.origin) if self.origin else None,
         }
 
     @classmethod
@@ -105,6 +107,7 @@ class LayerRecord:
             error=data["error"],
             kind=data.get("kind", "other"),
             call=data.get("call", ""),
+            origin=tuple(data["origin"]) if data.get("origin") else None,
         )
 
 
@@ -144,6 +147,26 @@ class ModelRecord:
                 seen.add(current)
                 todo += [layer.name for layer in self.consumers(current)]
         return [layer for layer in self.output_layers() if layer.name in seen]
+
+    def head_layers(self, limit: int = 12) -> list[LayerRecord]:
+        """The backbone's layer (first) to the first output, following first inputs back; an opened nested
+        model is represented by its own layers. Without a backbone, the last `limit` layers."""
+        by_name = {layer.name: layer for layer in self.layers}
+        current = self.layer(self.outputs[0]) if self.outputs else None
+        path, seen = [], set()
+        while current is not None and current.name not in seen and len(path) < limit:
+            seen.add(current.name)
+            if not current.expanded:
+                path.append(current)
+            if current.name == self.backbone_layer:
+                break
+            current = by_name.get(current.inbound[0]) if current.inbound else None
+        return path[::-1]
+
+    def head_pools(self) -> bool:
+        """A global pooling or Flatten layer follows the backbone on the way to the output."""
+        return any(layer.kind in ("global_pool", "flatten") for layer in self.head_layers()
+                   if layer.name != self.backbone_layer)
 
     def to_json(self) -> dict:
         return {

@@ -18,6 +18,7 @@ from ...records.layers import LayerRecord, ModelRecord
 from ...sources import SourceError
 from ..base import Backbone, dims
 from . import keras3
+from .origins import origin_of
 from .runtime import import_tensorflow
 
 GLOBAL_POOL = re.compile(r"Global(Average|Avg|Max)Pool(?:ing)?([123])D")
@@ -290,6 +291,7 @@ def _record(node: _Node, framework: str, main: dict, other: dict, probes: dict) 
         error=error,
         kind="model" if is_model or opaque else "global_pool" if pool else _kind(class_name),
         call=_call_text(class_name, units, activation),
+        origin=origin_of(layer),
     )
 
 

@@ -13,7 +13,7 @@ from ...errors import one_line
 from ...records.backbone import InputSpec
 from ...sources import FactoryError, Source, SourceError
 from ..base import Backbone
-from . import keras3, kerashub, kerasscan, savedmodel, tfcall
+from . import keras3, kerasfile, kerashub, kerasscan, savedmodel, tfcall
 from .runtime import import_tensorflow
 
 
@@ -98,41 +98,37 @@ def keras_application(source: Source, **overrides):
 
 
 def load_keras_file(source: Source, unsafe: bool):
-    """A .keras or legacy .h5 model, with its config scanned first: nothing that runs code is deserialised."""
-    import keras
-
+    """A .keras or legacy .h5 model, loaded from a private copy whose format, container and config were
+    checked first (kerasfile, kerasscan): nothing that runs code or reads the host is deserialised."""
     path = source.location
     if Path(path).stat().st_size == 0:
         raise SourceError(f"{source.text}: empty file")
-    if not unsafe:
-        refuse_unsafe_config(source)
-    try:  # compiled, so the head linter sees the loss; the config was scanned above
-        return keras.saving.load_model(path, safe_mode=not unsafe)
+    with kerasfile.private_copy(path) as copy:
+        if not unsafe:
+            kind = kerasfile.check_file(copy, source.text)
+            try:
+                kerasscan.check_config(kerasscan.read_config(copy, kind), source.text)
+            except kerasscan.UnreadableConfig as exc:
+                raise SourceError(f"{source.text}: cannot load: {exc}") from None
+        return _load_copy(copy, source, unsafe)
+
+
+def _load_copy(copy: str, source: Source, unsafe: bool):
+    import keras
+
+    try:  # compiled, so the head linter sees the loss; the config was checked above
+        return keras.saving.load_model(copy, safe_mode=not unsafe)
     except Exception as first:
         if _unsafe_refusal(first):
             raise SourceError(f"{source.text}: refused to load: {one_line(first)} (pass --unsafe-load to allow)") from None
         error = first
     import tf_keras  # legacy .h5 files, and .keras files written by tf_keras, which Keras 3 cannot read
 
-    try:
-        return tf_keras.models.load_model(path, safe_mode=not unsafe)
+    try:  # the same copy, past the same checks: tf_keras has no safe mode for .h5 Lambdas of its own
+        return tf_keras.models.load_model(copy, safe_mode=not unsafe)
     except Exception as second:
-        error = second if path.endswith((".h5", ".hdf5")) or "tf_keras" in str(error) else error
-    raise SourceError(f"{source.text}: cannot load: {one_line(error)}") from None
-
-
-def refuse_unsafe_config(source: Source) -> None:
-    """Read the config as JSON before any loader sees it: tf_keras unmarshals a Lambda's bytecode from .h5."""
-    try:
-        found = kerasscan.unsafe_objects(kerasscan.read_config(source.location))
-    except kerasscan.UnreadableConfig as exc:
-        raise SourceError(f"{source.text}: cannot load: {exc}") from None
-    if found:
-        more = f" and {len(found) - 3} more" if len(found) > 3 else ""
-        raise SourceError(
-            f"{source.text}: refused to load: {', '.join(found[:3])}{more} can run Python code "
-            "(pass --unsafe-load to allow)"
-        )
+        error = second if copy.endswith((".h5", ".hdf5")) or "tf_keras" in str(error) else error
+    raise SourceError(f"{source.text}: cannot load: {one_line(error).replace(copy, source.text)}") from None
 
 
 def _unsafe_refusal(exc: Exception) -> bool:
@@ -140,26 +136,47 @@ def _unsafe_refusal(exc: Exception) -> bool:
 
 
 def call_factory(source: Source):
+    """Import the module and call the factory, recording where each layer is created (LayerRecord.origin).
+
+    The project is importable as Python and pytest users expect: the working directory, and for a
+    file.py the folder above its package (the first one without __init__.py), come first on sys.path.
+    """
+    from .origins import recording_layers
+
     module_name, _, attr = source.location.rpartition(":")
+    with recording_layers():  # a module may build its model at import time
+        module = _import_factory_module(source, module_name)
+        factory = module
+        for part in attr.split("."):
+            factory = getattr(factory, part, None)
+            if factory is None:
+                raise SourceError(f"{source.text}: {module_name} has no attribute {attr!r}")
+        if not (inspect.isroutine(factory) or inspect.isclass(factory)):
+            return factory  # already a model object
+        try:
+            return factory()
+        except Exception as exc:
+            raise FactoryError(f"{source.text}: factory failed: {one_line(exc)}", one_line(exc)) from None
+
+
+def _import_factory_module(source: Source, module_name: str):
+    roots = [str(Path.cwd())]
+    if module_name.endswith(".py"):
+        path = Path(module_name).resolve()
+        package_root = path.parent
+        while (package_root / "__init__.py").is_file() and package_root.parent != package_root:
+            package_root = package_root.parent
+        roots.insert(0, str(package_root))
+    for root in reversed(roots):
+        if root not in sys.path:
+            sys.path.insert(0, root)
     try:
         if module_name.endswith(".py"):
-            path = Path(module_name).resolve()
             spec = importlib.util.spec_from_file_location(f"shapelint_factory_{path.stem}", path)
             module = importlib.util.module_from_spec(spec)
             sys.modules[spec.name] = module
             spec.loader.exec_module(module)
-        else:
-            module = importlib.import_module(module_name)
+            return module
+        return importlib.import_module(module_name)
     except Exception as exc:
         raise SourceError(f"{source.text}: cannot import {module_name}: {one_line(exc)}") from None
-    factory = module
-    for part in attr.split("."):
-        factory = getattr(factory, part, None)
-        if factory is None:
-            raise SourceError(f"{source.text}: {module_name} has no attribute {attr!r}")
-    if not (inspect.isroutine(factory) or inspect.isclass(factory)):
-        return factory  # already a model object
-    try:
-        return factory()
-    except Exception as exc:
-        raise FactoryError(f"{source.text}: factory failed: {one_line(exc)}", one_line(exc)) from None
