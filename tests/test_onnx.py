@@ -283,3 +283,15 @@ def test_inspect_reads_the_graph_as_data(models, tmp_path):
     assert two["inner_pooling"] == {"features": "none", "vector": "mean"}
     assert two["outputs"][0] == {"name": "features", "dtype": "float32", "shape": [None, 8, None, None]}
     assert mean["tail_ops"]["vector"] == ["Conv", "Relu", "ReduceMean(axes=[2, 3])"]
+
+
+def test_an_onnx_source_runs_in_a_worker_without_tensorflow(models, tmp_path):
+    """A tensorflow package that refuses to import, first on the path: the ONNX worker never needs it."""
+    (tmp_path / "tensorflow").mkdir()
+    (tmp_path / "tensorflow" / "__init__.py").write_text("raise ImportError('tensorflow was imported')\n")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(tmp_path), os.environ.get("PYTHONPATH", "")]))
+    run = subprocess.run(SHAPELINT + ["probe", "--format", "json", "--no-cache", "--sizes", "32",
+                                      str(models / "dynamic.onnx")], capture_output=True, text=True, env=env)
+    assert run.returncode == 0, run.stderr
+    (result,) = json.loads(run.stdout)["results"]
+    assert result["records"][0]["outputs"] == {"features": [1, 8, 16, 16]}
