@@ -52,8 +52,9 @@ REVIEWED_OUT = {
 # StaticRegexFullMatch: TF2 save functions test the prefix for "^s3://.*" (its attr is named pattern).
 SAVE_PATH = ["MergeV2Checkpoints", "Save", "SaveSlices", "SaveV2", "ShardedFilename", "ShardedFilespec", "StaticRegexFullMatch"]
 RESTORE_PATH = ["Restore", "RestoreSlice", "RestoreV2"]
-# Table initialisers that read a text file: allowed when that input is one of the SavedModel's assets.
-ASSET_READERS = {"InitializeTableFromTextFile": "filename", "InitializeTableFromTextFileV2": "filename"}
+# Table initialisers that read a text file: allowed when their `filename` input (its index here; build()
+# checks the name) is one of the SavedModel's assets.
+ASSET_READERS = {"InitializeTableFromTextFile": 1, "InitializeTableFromTextFileV2": 1}
 # A name suggesting the host: a whole word of the attr or input name (so "direction" is not "dir").
 HOST_WORD = re.compile(r"(file|path|url|pattern|logdir|directory)", re.I)
 HOST_TOKENS = {"dir", "dirs", "prefix", "stream", "db", "uri"}
@@ -101,6 +102,8 @@ def build() -> dict:
     import tensorflow as tf
 
     ops = registry()
+    for name, index in ASSET_READERS.items():
+        assert ops[name].input_arg[index].name == "filename", name
     category = categories(ops)
     anywhere: dict[str, list[str]] = {}
     dropped = {}

@@ -286,18 +286,40 @@ def _vocabulary_table(tf, vocab_tensor):
     return table
 
 
+def text_vocabulary_tf1(tf, path: Path) -> None:
+    """A benign TF1 SavedModel with a hash table its main op fills from a vocabulary file in assets/."""
+    vocabulary = path.parent / f"{path.name}_vocab.txt"
+    vocabulary.write_text("cat\ndog\n")
+    with tf.Graph().as_default():
+        asset = tf.constant(str(vocabulary), name="vocab_asset")  # the initialiser lists it as an asset
+        _vocabulary_table(tf, asset)
+        with tf.compat.v1.Session() as session:
+            session.run(tf.compat.v1.tables_initializer())
+            _tf1_builder(tf, path, session, tf.compat.v1.tables_initializer())
+
+
+def text_vocabulary_tf2(tf, path: Path) -> None:
+    """A benign TF2 SavedModel whose table a restored initialiser fills from assets/ while loading."""
+    vocabulary = path.parent / f"{path.name}_vocab.txt"
+    vocabulary.write_text("cat\ndog\n")
+
+    class Vocabulary(tf.Module):
+        def __init__(self):
+            self.table = _vocabulary_table(tf, tf.saved_model.Asset(str(vocabulary)))
+
+        @tf.function(input_signature=[tf.TensorSpec(SPEC)])
+        def __call__(self, x):
+            return tf.reduce_mean(x, [1, 2]) + tf.cast(self.table.lookup(tf.constant("cat")), tf.float32) * 0
+
+    tf.saved_model.save(Vocabulary(), str(path))
+
+
 def _tf1_asset_outside(tf, path: Path, host: Path) -> Case:
     """A TF1 text-vocabulary SavedModel whose asset file name is an absolute host path: the loader joins it to
     assets/ (an absolute name wins) and the table initialiser reads the host file."""
     secret = host / "tf1_vocabulary.txt"
     secret.write_text("host-secret\n")
-    with tf.Graph().as_default():
-        (path.parent / "tf1_vocab.txt").write_text("cat\ndog\n")
-        asset = tf.constant(str(path.parent / "tf1_vocab.txt"), name="vocab_asset")  # the initialiser lists it as an asset
-        table = _vocabulary_table(tf, asset)
-        with tf.compat.v1.Session() as session:
-            session.run(tf.compat.v1.tables_initializer())
-            _tf1_builder(tf, path, session, tf.compat.v1.tables_initializer())
+    text_vocabulary_tf1(tf, path)
     from tensorflow.core.protobuf import meta_graph_pb2, saved_model_pb2
 
     proto = saved_model_pb2.SavedModel.FromString((path / "saved_model.pb").read_bytes())
@@ -307,26 +329,14 @@ def _tf1_asset_outside(tf, path: Path, host: Path) -> Case:
         asset.filename = str(secret)
         packed.Pack(asset)
     (path / "saved_model.pb").write_bytes(proto.SerializeToString())
-    del table
     return Case("tf1-asset-outside-assets", "assets", path, LOAD, reads=secret, refusal="outside assets/")
 
 
 def _assets_symlink(tf, path: Path, host: Path) -> Case:
-    """A TF2 text-vocabulary SavedModel whose assets/vocab.txt is a symlink to a host file."""
+    """A TF2 text-vocabulary SavedModel whose assets/ vocabulary is a symlink to a host file."""
     secret = host / "symlinked_vocabulary.txt"
     secret.write_text("host-secret\n")
-    source = path.parent / "vocab.txt"
-    source.write_text("cat\ndog\n")
-
-    class Vocabulary(tf.Module):
-        def __init__(self):
-            self.table = _vocabulary_table(tf, tf.saved_model.Asset(str(source)))
-
-        @tf.function(input_signature=[tf.TensorSpec(SPEC)])
-        def __call__(self, x):
-            return tf.reduce_mean(x, [1, 2]) + tf.cast(self.table.lookup(tf.constant("cat")), tf.float32) * 0
-
-    tf.saved_model.save(Vocabulary(), str(path))
+    text_vocabulary_tf2(tf, path)
     asset = next((path / "assets").iterdir())
     asset.unlink()
     asset.symlink_to(secret)

@@ -489,3 +489,44 @@ def test_check_config_is_one_line_for_other_adapters():
     assert str(info.value) == ("preset/config.json: refused to load: Lambda layer 'l0' can run Python code; "
                                "Lambda layer 'l1' can run Python code; Lambda layer 'l2' can run Python code; "
                                "and 2 more (pass --unsafe-load to allow)")
+
+
+# --- the benign corpus: what the allowlists must let through, probed end to end ---
+
+@pytest.fixture(scope="session")
+def benign(tmp_path_factory, fixtures_dir):
+    """A representative handful (the full keras.applications sweep is scripts/allowed_*.py --sweep): Keras 3 and
+    tf_keras applications as .keras, .h5, SavedModel and Keras 3 export(), a compiled model, the Hub fixtures,
+    and text-vocabulary SavedModels (TF1 and TF2) whose tables read their own assets/."""
+    from shapelint.adapters.tensorflow.runtime import import_tensorflow
+
+    tf = import_tensorflow()
+    import keras
+    import tf_keras
+
+    out = tmp_path_factory.mktemp("benign")
+    app = keras.applications.MobileNetV2(alpha=0.35, weights=None, include_top=False, input_shape=(None, None, 3))
+    app.save(out / "mobilenet_v2.keras")
+    app.save(out / "mobilenet_v2.h5")  # (Keras 3 cannot read back its own MobileNetV3 .h5: not used here)
+    app.export(str(out / "mobilenet_v2_export"), verbose=False)
+    compiled = keras.applications.MobileNetV3Small(weights=None, input_shape=(32, 32, 3), classes=3, minimalistic=True)
+    compiled.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    compiled.save(out / "compiled.keras")
+    legacy = tf_keras.applications.MobileNetV2(alpha=0.35, weights=None, include_top=False, input_shape=(None, None, 3))
+    legacy.save(out / "mobilenet_v2_tf_keras.h5", save_format="h5")
+    legacy.save(out / "mobilenet_v2_tf_keras", save_format="tf")
+    corpus_builder.text_vocabulary_tf1(tf, out / "text_vocabulary_tf1")
+    corpus_builder.text_vocabulary_tf2(tf, out / "text_vocabulary_tf2")
+    models = sorted(p for p in out.iterdir() if p.suffix in (".keras", ".h5") or (p / "saved_model.pb").is_file())
+    return models + sorted(p for p in fixtures_dir.iterdir() if p.suffix in (".keras", ".h5") or (p / "saved_model.pb").is_file())
+
+
+def test_benign_models_still_probe(benign):
+    assert len(benign) >= 15
+    failed = {}
+    for path in benign:
+        result = probe_source(str(path), Options(sizes=((32, 32),)))
+        sl105 = [f.message for f in result.findings if f.code == "SL105"]
+        if result.error or sl105 or not all(r.executed for r in result.backbone.records):
+            failed[path.name] = result.error or sl105 or "not executed"
+    assert failed == {}
