@@ -343,6 +343,36 @@ def _assets_symlink(tf, path: Path, host: Path) -> Case:
     return Case("assets-symlink-to-host-file", "assets", path, LOAD, reads=secret, refusal="symlink")
 
 
+def benign(out: Path, fixtures: Path) -> list[Path]:
+    """What must still load (the false-positive side): Keras 3 and tf_keras applications as .keras, .h5,
+    SavedModel and Keras 3 export(), a compiled model, text-vocabulary SavedModels (TF1 and TF2) whose tables
+    read their own assets/, and the bundled fixtures (Hub modules, a .keras and an .h5)."""
+    from shapelint.adapters.tensorflow.runtime import import_tensorflow
+
+    tf = import_tensorflow()
+    import keras
+    import tf_keras
+
+    out.mkdir(parents=True, exist_ok=True)
+    app = keras.applications.MobileNetV2(alpha=0.35, weights=None, include_top=False, input_shape=(None, None, 3))
+    app.save(out / "mobilenet_v2.keras")
+    app.save(out / "mobilenet_v2.h5")  # (Keras 3 cannot read back its own MobileNetV3 .h5: not used here)
+    app.export(str(out / "mobilenet_v2_export"), verbose=False)
+    compiled = keras.applications.MobileNetV3Small(weights=None, input_shape=(32, 32, 3), classes=3, minimalistic=True)
+    compiled.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    compiled.save(out / "compiled.keras")
+    legacy = tf_keras.applications.MobileNetV2(alpha=0.35, weights=None, include_top=False, input_shape=(None, None, 3))
+    legacy.save(out / "mobilenet_v2_tf_keras.h5", save_format="h5")
+    legacy.save(out / "mobilenet_v2_tf_keras", save_format="tf")
+    text_vocabulary_tf1(tf, out / "text_vocabulary_tf1")
+    text_vocabulary_tf2(tf, out / "text_vocabulary_tf2")
+
+    def model(path: Path) -> bool:
+        return path.suffix in (".keras", ".h5") or (path / "saved_model.pb").is_file()
+
+    return sorted(filter(model, out.iterdir())) + sorted(filter(model, fixtures.iterdir()))
+
+
 def zip_cases(out: Path) -> dict[str, Path]:
     """Archives whose container is hostile (no loader needed to show it): member names that climb out,
     a symlink member, a duplicated config.json, a member that unpacks past the cap."""

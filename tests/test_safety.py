@@ -420,7 +420,7 @@ def test_rule_examples():
                          tuple((f"__inference_f_{i}", ("WriteFile",)) for i in range(5)))
     assert [f.code for f in run_rules("backbone", clean) if f.code == "SL105"] == []
     (finding,) = [f for f in run_rules("backbone", bad) if f.code == "SL105"]
-    assert finding.message == ("m contains host-access ops (WriteFile in __inference_f_0; WriteFile in __inference_f_1; "
+    assert finding.message == ("m holds ops outside the allowlist (WriteFile in __inference_f_0; WriteFile in __inference_f_1; "
                                "WriteFile in __inference_f_2; and 2 more functions); it was not loaded or executed")
     assert [f.code for f in run_rules("backbone", bad, ignore=("suspicious-op",))].count("SL105") == 0
 
@@ -498,27 +498,7 @@ def benign(tmp_path_factory, fixtures_dir):
     """A representative handful (the full keras.applications sweep is scripts/allowed_*.py --sweep): Keras 3 and
     tf_keras applications as .keras, .h5, SavedModel and Keras 3 export(), a compiled model, the Hub fixtures,
     and text-vocabulary SavedModels (TF1 and TF2) whose tables read their own assets/."""
-    from shapelint.adapters.tensorflow.runtime import import_tensorflow
-
-    tf = import_tensorflow()
-    import keras
-    import tf_keras
-
-    out = tmp_path_factory.mktemp("benign")
-    app = keras.applications.MobileNetV2(alpha=0.35, weights=None, include_top=False, input_shape=(None, None, 3))
-    app.save(out / "mobilenet_v2.keras")
-    app.save(out / "mobilenet_v2.h5")  # (Keras 3 cannot read back its own MobileNetV3 .h5: not used here)
-    app.export(str(out / "mobilenet_v2_export"), verbose=False)
-    compiled = keras.applications.MobileNetV3Small(weights=None, input_shape=(32, 32, 3), classes=3, minimalistic=True)
-    compiled.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-    compiled.save(out / "compiled.keras")
-    legacy = tf_keras.applications.MobileNetV2(alpha=0.35, weights=None, include_top=False, input_shape=(None, None, 3))
-    legacy.save(out / "mobilenet_v2_tf_keras.h5", save_format="h5")
-    legacy.save(out / "mobilenet_v2_tf_keras", save_format="tf")
-    corpus_builder.text_vocabulary_tf1(tf, out / "text_vocabulary_tf1")
-    corpus_builder.text_vocabulary_tf2(tf, out / "text_vocabulary_tf2")
-    models = sorted(p for p in out.iterdir() if p.suffix in (".keras", ".h5") or (p / "saved_model.pb").is_file())
-    return models + sorted(p for p in fixtures_dir.iterdir() if p.suffix in (".keras", ".h5") or (p / "saved_model.pb").is_file())
+    return corpus_builder.benign(tmp_path_factory.mktemp("benign"), fixtures_dir)
 
 
 def test_benign_models_still_probe(benign):
