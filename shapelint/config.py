@@ -19,6 +19,8 @@ Nothing here imports a framework.
 from __future__ import annotations
 
 import fnmatch
+import os
+import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -74,9 +76,33 @@ def load_config(path: Path | None = None) -> Config:
     overrides = []
     for i, item in enumerate(values.pop("overrides", [])):
         override, more = _override(item, f"{path}: [[tool.shapelint.overrides]] #{i + 1}")
-        overrides.append(override)
+        overrides.append(replace(override, patterns=tuple(relocate(p, path.parent) for p in override.patterns)))
         unknown += more
+    if "sources" in values:
+        values["sources"] = [relocate(source, path.parent) for source in values["sources"]]
     return Config(path, values, tuple(overrides), tuple(unknown))
+
+
+def relocate(source: str, base: Path, cwd: Path | None = None) -> str:
+    """A source (or override pattern) written relative to the config file's folder, as seen from the
+    working directory: 'models/a.keras' in ../pyproject.toml is '../models/a.keras' from a subfolder.
+    keras: names, URLs, absolute paths and dotted module:factory sources stay as written (the config's
+    folder is made importable instead, see cli/configure.py)."""
+    cwd = (cwd or Path.cwd()).resolve()
+    base = base.resolve()
+    if base == cwd or source.startswith("keras:") or "://" in source:
+        return source
+    location, sep, attr = source.rpartition(":") if _is_file_factory(source) else (source, "", "")
+    if not sep and re.fullmatch(r"[A-Za-z_][\w.]*:[A-Za-z_][\w.]*", source):  # pkg.module:factory
+        return source
+    if Path(location).expanduser().is_absolute():
+        return source
+    return Path(os.path.relpath(base / location, cwd)).as_posix() + sep + attr
+
+
+def _is_file_factory(source: str) -> bool:
+    location, sep, attr = source.rpartition(":")
+    return bool(sep) and location.endswith(".py") and bool(re.fullmatch(r"[A-Za-z_][\w.]*", attr))
 
 
 def _read(path: Path) -> dict:

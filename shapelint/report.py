@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .records.backbone import BackboneRecord
+from .records.layers import ModelRecord
 
 SEVERITIES = ("info", "warning", "error")
 JSON_VERSION = 1
@@ -48,6 +49,7 @@ class SourceReport:
     findings: tuple[Finding, ...] = ()
     error: str | None = None
     path: str | None = None  # a file behind the source, for formats that point at files
+    model: ModelRecord | None = None  # check: the whole model's layer graph, for the head table and finding lines
 
     def to_json(self) -> dict:
         probed = self.backbone.to_json() if self.backbone else {}
@@ -61,7 +63,9 @@ class SourceReport:
             "input": probed.get("input"),
             "kind": probed.get("kind"),
             "suspicious": probed.get("suspicious", []),
+            "framework": probed.get("framework"),
             "path": self.path,
+            "model": self.model.to_json() if self.model else None,
         }
 
     @classmethod
@@ -71,7 +75,8 @@ class SourceReport:
         if data.get("input"):
             backbone = BackboneRecord.from_json(dict(data, source=data.get("backbone") or data["source"]))
         findings = tuple(Finding.from_json(f) for f in data.get("findings", ()))
-        return cls(data["source"], backbone, data.get("verdict"), findings, data.get("error"), data.get("path"))
+        model = ModelRecord.from_json(data["model"]) if data.get("model") else None
+        return cls(data["source"], backbone, data.get("verdict"), findings, data.get("error"), data.get("path"), model)
 
 
 @dataclass(frozen=True)

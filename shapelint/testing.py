@@ -67,15 +67,23 @@ class LintResult:
             raise AssertionError(f"shapelint could not load {where}{self.error}")
         failing = self.failing(fail_on)
         if failing:
-            from .formatters.table import format_source
+            from .formatters.table import finding_lines, format_source
 
             count = f"{len(failing)} finding{'s' if len(failing) > 1 else ''}"
-            raise AssertionError(f"shapelint: {count} at or above {fail_on} in {self.source}\n\n"
-                                 + format_source(self.report).rstrip())
+            context = format_source(self.report, findings=False).rstrip()
+            raise AssertionError("\n".join([f"shapelint: {count} at or above {fail_on} in {self.source}",
+                                             *finding_lines(failing, self.report), "", context]))
 
     def __repr__(self) -> str:
-        codes = ", ".join(f.code for f in self.findings) or "no findings"
-        return f"<LintResult {self.source}: {self.error or codes}>"
+        """The table `shapelint probe` / `check` prints: what a notebook shows without HTML."""
+        from .formatters.table import format_source
+
+        return format_source(self.report).rstrip()
+
+    def _repr_html_(self) -> str:
+        from .formatters.html import format_html
+
+        return format_html(self.report)
 
 
 @dataclass(frozen=True)
@@ -94,9 +102,15 @@ class ShapeLint:
 
         return self._lint(probe_source, probe_object, model_or_source, self._options(sizes))
 
-    def check(self, model_or_source, num_classes=None, select=None, ignore=None, sizes=None) -> LintResult:
-        """Lint a whole model's head (backbone rules included) the way `shapelint check` does."""
+    def check(self, model_or_source, num_classes=None, select=None, ignore=None, sizes=None, loss=None) -> LintResult:
+        """Lint a whole model's head (backbone rules included) the way `shapelint check` does.
+
+        loss: the loss module a PyTorch model is trained with (nn.CrossEntropyLoss(), ...), for the loss rules.
+        """
         from .engine.check import check_object, check_source
+
+        if loss is not None:
+            model_or_source = (model_or_source, loss)
 
         options = self._options(sizes, num_classes=num_classes or self.num_classes,
                                 select=patterns(select if select is not None else self.select),
@@ -123,7 +137,10 @@ def patterns(value) -> tuple[str, ...]:
 
 
 def _name(model) -> str:
-    return getattr(model, "name", None) or type(model).__name__
+    if isinstance(model, tuple) and model:  # (model, loss)
+        model = model[0]
+    name = getattr(model, "name", None)
+    return name if isinstance(name, str) and name else type(model).__name__
 
 
 def assert_valid_head(model, num_classes: int | None = None, sizes=None, fail_on: str = "warning") -> LintResult:

@@ -6,10 +6,11 @@ import json
 import subprocess
 import sys
 from importlib import metadata
+from pathlib import Path
 
 import pytest
 
-from shapelint.engine import cache
+from shapelint.engine import cache, runner
 from shapelint.engine.cache import Cache, cache_key, factory_file, versions
 from shapelint.engine.run import Options
 from shapelint.sources import parse_source
@@ -132,7 +133,8 @@ def test_warm_run_reuses_results_without_tensorflow(tmp_path, cache_dir, factory
                           timeout=120, check=True)
     answer = json.loads(warm.stdout)
     assert answer["tensorflow"] is False
-    assert answer["report"]["results"] == json.loads(cold.stdout)["results"][:1]
+    warm_results = [{k: v for k, v in r.items() if k != "model"} for r in answer["report"]["results"]]
+    assert warm_results == json.loads(cold.stdout)["results"][:1]  # --format json leaves the layer graph out
     assert calls.read_text().count("called") == 1
 
     bypass = probe(sources[:1], "--no-cache")
@@ -144,17 +146,20 @@ def test_reports_round_trip_through_json_with_every_field():
     from dataclasses import fields
 
     from shapelint.records.backbone import BackboneRecord, InputSpec, Layout, ProbeRecord
+    from shapelint.records.layers import LayerRecord, ModelRecord
     from shapelint.report import Finding, SourceReport
 
     records = (ProbeRecord((224, 224), (1, 224, 224, 3), {"output": (1, 7, 7, 8)}, None, True),
                ProbeRecord((16, 16), (1, 16, 16, 3), {}, "ValueError: too small", False))
     backbone = BackboneRecord("m.keras", InputSpec("float16", Layout.NCHW, 1, 64, 48), records, "tf_keras",
-                              (("__call__", ("ReadFile", "PyFunc")),))
+                              (("__call__", ("ReadFile", "PyFunc")),), "tf_keras")
     for field in fields(BackboneRecord):  # a new field must be filled here, and serialised, to pass
         assert getattr(backbone, field.name) != field.default, field.name
     report = SourceReport("m.keras", backbone, {"pooling": "required", "notes": ["n"]},
                           (Finding("pooling-required", "SL101", "info", "message", "fix", "conv"),), "m.keras: partly",
-                          "m.keras")
+                          "m.keras",
+                          ModelRecord("m.keras", (LayerRecord("conv", "Conv2D", ((None, 7, 7, 8),), ((None, 7, 7, 4),),
+                                                              origin=("models/m.py", 12)),), ("conv",), backbone=backbone))
     for field in fields(SourceReport):
         assert getattr(report, field.name) != field.default, field.name
     assert SourceReport.from_json(json.loads(json.dumps(report.to_json()))) == report
@@ -167,3 +172,90 @@ def test_key_follows_shapelint_code(monkeypatch):
     before = key("keras:MobileNetV2")
     monkeypatch.setattr(cache, "code_fingerprint", lambda: "edited")
     assert key("keras:MobileNetV2") != before
+
+
+STALE_PROJECT = {
+    "models/__init__.py": "",
+    "models/classifier.py": """
+import keras
+from models.heads import head
+
+
+def build():
+    inputs = keras.Input((None, None, 3))
+    features = keras.layers.Conv2D(4, 3, strides=8, padding="same")(inputs)
+    return keras.Model(inputs, head(features))
+""",
+    "models/heads.py": """
+import keras
+
+
+def head(x):
+    return keras.layers.Dense(2)(keras.layers.GlobalAveragePooling2D()(x))
+""",
+}
+BROKEN_HEAD = """
+import keras
+
+
+def head(x):
+    return keras.layers.Dense(2)(x)
+"""
+
+
+def test_a_factory_is_keyed_on_every_project_file_it_imported(tmp_path, monkeypatch, cache_dir):
+    """The issue's project: break the head in a module the factory imports, fix it again; no run may be stale."""
+    from click.testing import CliRunner
+
+    from shapelint.cli import main
+
+    for name, text in STALE_PROJECT.items():
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        (tmp_path / name).write_text(text)
+    monkeypatch.chdir(tmp_path)
+
+    def check(*extra):
+        for name in [m for m in sys.modules if m == "models" or m.startswith("models.")]:
+            del sys.modules[name]  # each command is a new process in real use
+        result = CliRunner().invoke(main, ["check", "models.classifier:build", "--sizes", "32", "-j", "0", *extra])
+        return result.exit_code
+
+    assert check() == 0
+    (tmp_path / "models/heads.py").write_text(BROKEN_HEAD)
+    assert check() == 1  # the cached 0 is not reused: heads.py changed
+    assert check() == 1
+    (tmp_path / "models/heads.py").write_text(STALE_PROJECT["models/heads.py"])
+    assert check() == 0
+    entries = list(cache_dir.rglob("*.json"))
+    dependencies = json.loads(entries[0].read_text())["dependencies"]
+    assert sorted(Path(p).name for p in dependencies) == ["__init__.py", "classifier.py", "heads.py"]
+
+
+def test_no_cache_overwrites_the_entry(tmp_path, monkeypatch, cache_dir):
+    factory = tmp_path / "net.py"
+    factory.write_text(FACTORY)
+    calls = tmp_path / "net.calls"
+    schedule = runner.Schedule(jobs=0)
+    options = Options(sizes=((32, 32),))
+    source = f"{factory}:build"
+    runner.run_sources(TASK, [source], options, schedule)
+    entry = next(cache_dir.rglob("*.json"))
+    entry.write_text(json.dumps({"source": source, "error": None, "verdict": {"pooling": "stale"}}))
+    assert runner.run_sources(TASK, [source], options, schedule).results[0].verdict["pooling"] == "stale"
+    fresh = runner.run_sources(TASK, [source], options, runner.Schedule(jobs=0, refresh=True))
+    assert fresh.results[0].verdict["pooling"] == "required" and calls.read_text().count("called") == 2
+    assert runner.run_sources(TASK, [source], options, schedule).results[0].verdict["pooling"] == "required"
+
+
+def test_cache_info_and_clear(tmp_path, cache_dir):
+    from click.testing import CliRunner
+
+    from shapelint.cli import main
+
+    Cache().put("ab" + "0" * 62, {"source": "x"})
+    (cache_dir / "unrelated.txt").write_text("kept")
+    info = CliRunner().invoke(main, ["cache", "info"])
+    assert info.exit_code == 0 and f"directory: {cache_dir}" in info.output and "results: 1 " in info.output
+    cleared = CliRunner().invoke(main, ["cache", "clear"])
+    assert cleared.exit_code == 0 and "removed 1 cached result " in cleared.output
+    assert Cache().entries() == [] and (cache_dir / "unrelated.txt").read_text() == "kept"

@@ -22,7 +22,8 @@ def write(folder, body: str):
     return path
 
 
-def test_full_config(tmp_path):
+def test_full_config(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
     path = write(tmp_path, """
         [project]
         name = "zoo"
@@ -48,6 +49,26 @@ def test_full_config(tmp_path):
     assert config.unknown == ()
     (override,) = config.overrides
     assert override.patterns == ("keras:NASNet*",) and override.values == {"sizes": ((331, 331),), "num_classes": 3}
+
+
+def test_sources_are_relative_to_the_config_file_not_the_working_directory(tmp_path, monkeypatch):
+    """Run from a subfolder: paths in [tool.shapelint] still mean what they mean next to pyproject.toml."""
+    write(tmp_path, """
+        [tool.shapelint]
+        sources = ["models/a.keras", "models/build.py:make", "models.build:make", "keras:MobileNetV2", "/abs/b.keras"]
+
+        [[tool.shapelint.overrides]]
+        sources = ["models/*.keras"]
+        sizes = [96]
+    """)
+    (tmp_path / "sub" / "deeper").mkdir(parents=True)
+    monkeypatch.chdir(tmp_path / "sub" / "deeper")
+    config = load_config()
+    assert config.values["sources"] == ["../../models/a.keras", "../../models/build.py:make", "models.build:make",
+                                        "keras:MobileNetV2", "/abs/b.keras"]
+    assert options_for("../../models/a.keras", Options(), config).sizes == ((96, 96),)
+    monkeypatch.chdir(tmp_path)
+    assert load_config().values["sources"][:2] == ["models/a.keras", "models/build.py:make"]
 
 
 def test_found_by_walking_up_past_pyprojects_without_the_table(tmp_path, monkeypatch):
@@ -245,19 +266,21 @@ def test_ci_formats_point_configured_sources_without_a_file_at_the_config(tmp_pa
     lib.mkdir()
     (lib / "zoo_heads.py").write_text(HEADS)
     monkeypatch.syspath_prepend(str(lib))
-    write(tmp_path, '[tool.shapelint]\nsources = ["zoo_heads:bad"]\nsizes = [32]\n')
-    monkeypatch.chdir(tmp_path)
+    project = tmp_path / "project"  # the factory's lines lie outside it: nothing there to annotate
+    project.mkdir()
+    write(project, '[tool.shapelint]\nsources = ["zoo_heads:bad"]\nsizes = [32]\n')
+    monkeypatch.chdir(project)
     result = CliRunner().invoke(main, ["check", "-j", "0", "--format", "github",
                                        "--output-file", "sarif:out.sarif", "--output-file", "json:out.json"])
     assert result.exit_code == 1, result.output
     assert "::error title=shapelint SL201 dense-on-feature-map,file=pyproject.toml::" in result.stdout
-    sarif = json.loads((tmp_path / "out.sarif").read_text())
-    (location,) = {json.dumps(r["locations"]) for r in sarif["runs"][0]["results"]}
-    assert json.loads(location) == [{
-        "physicalLocation": {"artifactLocation": {"uri": (tmp_path / "pyproject.toml").resolve().as_uri()}},
-        "logicalLocations": [{"fullyQualifiedName": "zoo_heads:bad", "kind": "module"}]}]
+    sarif = json.loads((project / "out.sarif").read_text())
+    (location,) = {json.dumps(r["locations"][0]["physicalLocation"]) for r in sarif["runs"][0]["results"]}
+    assert json.loads(location) == {"artifactLocation": {"uri": "pyproject.toml", "uriBaseId": "%SRCROOT%"}}
+    assert sarif["runs"][0]["results"][0]["locations"][0]["logicalLocations"][0] == {
+        "fullyQualifiedName": "zoo_heads:bad", "kind": "module"}
     # json and table report what was checked, not where annotations go
-    assert json.loads((tmp_path / "out.json").read_text())["results"][0].get("path") is None
+    assert json.loads((project / "out.json").read_text())["results"][0].get("path") is None
 
 
 def test_fail_on_choices_agree_with_the_file_and_the_severities():

@@ -17,6 +17,7 @@ from shapelint.cli import finish, format_option, main, output_options
 from shapelint.formatters import FORMATTERS
 from shapelint.formatters.github import escape_data, escape_property
 from shapelint.records.backbone import BackboneRecord, InputSpec, Layout, ProbeRecord
+from shapelint.records.layers import LayerRecord, ModelRecord
 from shapelint.report import Finding, Report, SourceReport
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -70,8 +71,41 @@ def fixed_report() -> Report:
                      "zoo.models:pooled_backbone already returns a vector (N, ?); pooling was applied inside it",
                      "Put Dense(num_classes) directly after it; do not add Flatten"),),
         ),
+        checked_report(),
         SourceReport("keras:MobileNetV9", error="keras:MobileNetV9: unknown keras.applications name 'MobileNetV9'"),
     ))
+
+
+def checked_report() -> SourceReport:
+    """`check` on a factory: a variable-size backbone, the layers with the lines that built them, a head finding."""
+    backbone = BackboneRecord(
+        "backbone", InputSpec(layout=Layout.NHWC),
+        (ProbeRecord((224, 224), (1, 224, 224, 3), {"out": (1, 7, 7, 1280)}),
+         ProbeRecord((160, 160), (1, 160, 160, 3), {"out": (1, 5, 5, 1280)}, executed=True)),
+        "keras3",
+    )
+    layers = (
+        LayerRecord("backbone", "Functional", ((None, 224, 224, 3),), ((None, 7, 7, 1280),), ((None, 5, 5, 1280),),
+                    is_model=True, kind="model", call="Functional", origin=("models/classifier.py", 9)),
+        LayerRecord("dropout", "Dropout", ((None, 7, 7, 1280),), ((None, 7, 7, 1280),), ((None, 5, 5, 1280),),
+                    inbound=("backbone",), kind="dropout", call="Dropout(0.2)", origin=("models/heads.py", 14)),
+        LayerRecord("logits", "Dense", ((None, 7, 7, 1280),), ((None, 7, 7, 5),), ((None, 5, 5, 5),), units=5,
+                    activation="linear", inbound=("dropout",), kind="dense", call="Dense(5)",
+                    origin=("models/heads.py", 15)),
+    )
+    model = ModelRecord("models/classifier.py:build", layers, ("logits",), (224, 224), (160, 160),
+                        "SparseCategoricalCrossentropy", True, backbone, "backbone")
+    return SourceReport(
+        "models/classifier.py:build", backbone,
+        {"pooling": "required", "input_sizes": "variable", "text": "Pooling required: (N, 7, 7, 1280) at 224."},
+        (Finding("pooling-required", "SL101", "info",
+                 "backbone returns a channels_last output (N, 7, 7, 1280) at 224; the head must pool it",
+                 "Add GlobalAveragePooling2D() before the classifier"),
+         Finding("dense-on-feature-map", "SL201", "error",
+                 "Dense(5) 'logits' receives a (None, 7, 7, 1280) feature map and returns (None, 7, 7, 5)",
+                 "Add GlobalAveragePooling2D() before Dense(5) 'logits'", layer="logits")),
+        path="models/classifier.py", model=model,
+    )
 
 
 @pytest.mark.parametrize("fmt", sorted(FORMATTERS))
@@ -100,15 +134,19 @@ def test_sarif_structure():
     for result in run["results"]:
         assert rules[result["ruleIndex"]]["id"] == result["ruleId"]
         assert result["level"] in ("error", "warning", "note")
-        # code scanning rejects the whole upload if one result has no file
-        assert result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].startswith("file:///")
+        # code scanning rejects the whole upload if one result has no file; files in the tree are relative
+        assert result["locations"][0]["physicalLocation"]["artifactLocation"]["uriBaseId"] == "%SRCROOT%"
     sl104 = next(r for r in rules if r["id"] == "SL104")
     assert sl104["name"] == "input-too-small" and "## Why is this bad?" in sl104["fullDescription"]["text"]
     by_rule = {r["ruleId"]: r for r in run["results"]}
     assert set(by_rule) == {"SL101", "SL104", "SL201"}
-    assert by_rule["SL201"]["message"]["text"].startswith("Layer dense: Dense(5)")
-    assert by_rule["SL201"]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == (
-        (Path.cwd() / "models" / "head.keras").resolve().as_uri())
+    saved = next(r for r in run["results"] if r["ruleId"] == "SL201")  # a saved file: no code, no line
+    assert saved["message"]["text"].startswith("Layer dense: Dense(5)")
+    assert saved["locations"][0]["physicalLocation"] == {
+        "artifactLocation": {"uri": "models/head.keras", "uriBaseId": "%SRCROOT%"}}
+    built = [r for r in run["results"] if r["ruleId"] == "SL201"][1]  # a factory: the line that built the layer
+    assert built["locations"][0]["physicalLocation"] == {
+        "artifactLocation": {"uri": "models/heads.py", "uriBaseId": "%SRCROOT%"}, "region": {"startLine": 15}}
     invocation = run["invocations"][0]
     assert invocation["executionSuccessful"] is False
     no_file, load_error = invocation["toolExecutionNotifications"]
@@ -128,6 +166,8 @@ def test_github_lines():
     assert any(line.startswith("::warning title=shapelint SL104 input-too-small,file=") for line in lines)
     assert lines[-1].startswith("::error title=shapelint load error::keras:MobileNetV9")
     assert all("\n" not in line for line in lines)
+    assert ("::error title=shapelint SL201 dense-on-feature-map,file=models/heads.py,line=15::Dense(5) 'logits' "
+            "receives") in FORMATTERS["github"](fixed_report())
 
 
 def test_github_escaping():
@@ -265,7 +305,7 @@ def test_action_script_writes_annotations_sarif_summary_and_passes_the_exit_code
     run, summary, outputs = run_action(tmp_path, SOURCES="heads.py:bad", ARGS="-j 0 --sizes 32",
                                        SARIF="out/shapelint.sarif")
     assert run.returncode == 1, run.stderr
-    assert "::error title=shapelint SL201 dense-on-feature-map,file=heads.py::" in run.stdout
+    assert "::error title=shapelint SL201 dense-on-feature-map,file=heads.py,line=7::" in run.stdout
     assert "SL201" in summary.read_text() and "```text" in summary.read_text()
     sarif = json.loads((tmp_path / "out" / "shapelint.sarif").read_text())
     assert "SL201" in [r["ruleId"] for r in sarif["runs"][0]["results"]]
@@ -273,12 +313,34 @@ def test_action_script_writes_annotations_sarif_summary_and_passes_the_exit_code
     assert "exit-code=1" in outputs.read_text().splitlines()
 
 
-def test_action_script_passes_a_load_error_through(tmp_path):
+def test_action_script_passes_a_load_error_through_with_its_reason(tmp_path):
     run, summary, outputs = run_action(tmp_path, SOURCES="missing.keras", ARGS="", SARIF="shapelint.sarif")
     assert run.returncode == 2
     assert run.stdout.startswith("::error title=shapelint load error::missing.keras: no such file")
     assert "could not run on every source (exit 2)" in summary.read_text()
+    assert "shapelint: missing.keras: no such file" in summary.read_text()  # the reason, not just "see the log"
     assert "exit-code=2" in outputs.read_text()
+    assert f"sarif-file={tmp_path}/shapelint.sarif" in outputs.read_text()  # the report was written: upload it
+
+
+def test_action_script_sets_no_sarif_output_when_none_was_written(tmp_path):
+    (tmp_path / "shapelint.sarif").write_text("{}")  # left by an earlier step: must not pass for this run's
+    run, summary, outputs = run_action(tmp_path, SOURCES="missing.keras", ARGS="--sizes 0", SARIF="shapelint.sarif")
+    assert run.returncode == 2
+    assert "--sizes: " in summary.read_text()
+    assert "sarif-file=" not in outputs.read_text() and not (tmp_path / "shapelint.sarif").exists()
+
+
+def test_action_script_neither_globs_nor_evaluates_its_inputs(tmp_path):
+    (tmp_path / "a.keras").write_text("")
+    (tmp_path / "b c.keras").write_text("")
+    run, summary, outputs = run_action(tmp_path, SOURCES="*.keras 'b c.keras' $(touch pwned)",
+                                       ARGS="--format json", SARIF="s.sarif")
+    assert run.returncode == 2
+    errors = run.stderr.splitlines()
+    assert "shapelint: *.keras: no such file" in errors[0]  # the literal word, not a.keras
+    assert errors[1] == "shapelint: b c.keras: empty file"  # quotes keep a space inside one SOURCE
+    assert not (tmp_path / "pwned").exists()
 
 
 def test_anchors_point_sources_without_a_file_at_one(tmp_path):
@@ -307,3 +369,23 @@ def test_cli_formats_are_the_formatters():
     from shapelint.cli import FORMATS
 
     assert FORMATS == list(FORMATTERS)
+
+
+def test_sarif_validates_against_the_sarif_2_1_0_schema():
+    """The OASIS schema, shipped in tests/schemas (no download): every shape of result this report makes."""
+    import jsonschema
+
+    schema = json.loads((Path(__file__).parent / "schemas" / "sarif-schema-2.1.0.json").read_text(encoding="utf-8"))
+    document = json.loads(FORMATTERS["sarif"](fixed_report()))
+    errors = sorted(jsonschema.Draft4Validator(schema).iter_errors(document), key=lambda e: list(e.path))
+    assert not errors, "\n".join(f"{list(e.path)}: {e.message}" for e in errors)
+    broken = dict(document, runs=[{"results": [{"message": {}, "level": "fatal"}]}])  # the schema does bite
+    assert list(jsonschema.Draft4Validator(schema).iter_errors(broken))
+
+
+def test_sarif_points_outside_the_tree_with_an_absolute_uri(tmp_path):
+    from shapelint.formatters.sarif import artifact
+
+    assert artifact("models/a b.py", root=tmp_path) == {"uri": "models/a%20b.py", "uriBaseId": "%SRCROOT%"}
+    outside = tmp_path.parent / "elsewhere.py"
+    assert artifact(str(outside), root=tmp_path) == {"uri": outside.resolve().as_uri()}

@@ -144,7 +144,7 @@ def test_fixture_on_real_models_under_xdist(suite):
     # workers finish in any order: match each failure's lines as a group
     for group in (
         ["*shapelint: 1 finding at or above info in tiny_backbone*",
-         "*info    SL101 pooling-required: tiny_backbone returns a channels_last output (N, 8, 8, 8) at 32*",
+         "*tiny_backbone: info SL101 pooling-required: tiny_backbone returns a channels_last output (N, 8, 8, 8) at 32*",
          "*fix: Add GlobalAveragePooling2D() before the classifier*"],
         ["*shapelint findings differ*", "*left:*", "*info    SL101 pooling-required: tiny_backbone returns*",
          "*right:*", "*(none)*"],
@@ -152,7 +152,10 @@ def test_fixture_on_real_models_under_xdist(suite):
     ):
         result.stdout.fnmatch_lines(group)
     for name in ("test_bad_head_fails", "test_assert_valid_head_bad"):
-        result.stdout.fnmatch_lines([f"*_ {name} _*", "*at or above warning in bad_head*",
-                                     "*error*SL201 dense-on-feature-map*", "*fix: Add GlobalAveragePooling2D()*"])
+        # the headline counts what fails, and what fails comes right under it, before the head table
+        result.stdout.fnmatch_lines([f"*_ {name} _*", "E * shapelint: 1 finding at or above warning in bad_head",
+                                     "E * bad_head: error SL201 dense-on-feature-map*",
+                                     "E * fix: Add GlobalAveragePooling2D()*", "E *", "E * bad_head: 1 error, 1 info",
+                                     "E * line * call * layer * output at 32 * at 64 * what it does * findings"])
     assert "shapelint/testing.py" not in out and "pytest_plugin.py" not in out
     assert "Traceback" not in out

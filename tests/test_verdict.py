@@ -79,3 +79,44 @@ def test_a_map_that_does_not_change_with_the_input_is_still_safe_to_pool():
     v = verdict(backbone({(224, 224): (1, 7, 7, 64), (160, 160): (1, 7, 7, 64)}))
     assert v.primary.pooling_makes_sizes_safe is True
     assert "does not change with the input size here" in v.to_json()["text"]
+
+
+# Advice words come from the record's framework (records.words), never from the rules or the verdict.
+
+def test_words_are_found_by_framework_without_importing_one():
+    import subprocess
+    import sys
+
+    code = ("import sys; from shapelint.records.words import words_for; w = words_for('tf_keras'); "
+            "assert w is words_for('keras') is words_for(None) is words_for('no-such-framework'); "
+            "print(w.global_pool(1), w.global_pool(2, channels_first=True), w.dense_call(5), w.dense_call(1, 8, 'sigmoid'), "
+            "sorted({'tensorflow', 'keras', 'torch'} & set(sys.modules)))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == ('GlobalAveragePooling1D() GlobalAveragePooling2D(data_format="channels_first") Dense(5) '
+                           "Dense(1, activation='sigmoid') []")
+
+
+def test_rules_and_verdict_spell_no_layer_outside_their_docs():
+    import ast
+    from pathlib import Path
+
+    import shapelint.rules
+
+    spelled = []
+    for path in Path(shapelint.rules.__file__).parent.glob("*.py"):
+        tree = ast.parse(path.read_text())
+        docs = {id(node.body[0].value) for node in ast.walk(tree)
+                if isinstance(node, (ast.Module, ast.FunctionDef, ast.ClassDef)) and ast.get_docstring(node)}
+        spelled += [f"{path.name}:{node.lineno}" for node in ast.walk(tree)
+                    if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docs
+                    and any(word in node.value for word in ("GlobalAverage", "Dense(", "Flatten()", "pooling='avg'"))]
+    assert spelled == []
+
+
+def test_the_verdict_speaks_the_backbones_framework():
+    from dataclasses import replace
+
+    record = backbone({(224, 224): (1, 7, 7, 64), (160, 160): (1, 5, 5, 64)})
+    assert verdict(record).primary.suggested_head == "GlobalAveragePooling2D() → Dense(num_classes)"
+    again = BackboneRecord.from_json(replace(record, framework="tf_keras").to_json())
+    assert again.framework == "tf_keras" and verdict(again).primary.suggested_head == verdict(record).primary.suggested_head

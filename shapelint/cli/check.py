@@ -3,6 +3,7 @@ from __future__ import annotations
 import click
 
 from . import (
+    CommandError,
     finish,
     format_option,
     load_options,
@@ -28,8 +29,8 @@ def read_patterns(ctx, param, value) -> tuple[str, ...]:
     return patterns
 
 
-@main.command()
-@click.argument("sources", nargs=-1, required=True)
+@main.command(short_help="Is my head right? The head table, and findings with their lines.")
+@click.argument("sources", nargs=-1)
 @click.option("--num-classes", type=click.IntRange(1), default=None,
               help="Number of classes; enables classes-mismatch.")
 @click.option("--select", default="", callback=read_patterns, metavar="CODES",
@@ -39,17 +40,26 @@ def read_patterns(ctx, param, value) -> tuple[str, ...]:
 @sizes_option
 @load_options
 @run_options
+@click.option("--show-probe", is_flag=True,
+              help="Also show the backbone's probe table (shown anyway when the backbone itself is the problem).")
 @output_options
 @format_option
-def check(sources, num_classes, select, ignore, sizes, max_size, fmt, **options):
-    """Lint whole models: the backbone inside them (SL1xx) and the head on top (SL2xx).
+def check(sources, num_classes, select, ignore, sizes, max_size, show_probe, fmt, **options):
+    """Lint whole models: the head on top (SL2xx) and the backbone inside them (SL1xx).
+
+    Prints a status line per model and its head: the backbone (probed) and each layer after it, with
+    the line of your code that created it, its output shape and what it does to the head. Findings
+    are `file:line: severity CODE` lines. With no SOURCE, checks `sources` from [tool.shapelint] in
+    pyproject.toml.
 
     \b
     SOURCE is one of:
+      pkg.module:factory, file.py:fn    Python code that returns a model (it runs as code; the working
+                                        directory is importable, as with python -m)
       model.keras, model.h5             a saved Keras model
-      pkg.module:factory, file.py:fn    Python code that returns a model (it runs as code)
       keras:MobileNetV2?include_top=1   a keras.applications architecture (weights=None)
       path/to/saved_model               a SavedModel directory (probed as an opaque backbone)
+      https://tfhub.dev/...             a TF Hub handle, from the TF Hub cache (no download)
 
     Exit codes: 0 nothing at or above --fail-on (default warning), 1 findings, 2 a source could not
     be loaded. 'shapelint rules' lists the rules; 'shapelint explain CODE' documents one.
@@ -57,7 +67,11 @@ def check(sources, num_classes, select, ignore, sizes, max_size, fmt, **options)
     from ..engine.check import check_all
     from ..engine.run import Options
 
+    if not sources:
+        raise CommandError("no SOURCE given, and no [tool.shapelint] sources in a pyproject.toml here or above; "
+                           "give one (e.g. shapelint check models/classifier.py:build) or list them under "
+                           "[tool.shapelint] sources = [...]")
     settings = Options(sizes=read_sizes(sizes, max_size), select=select, ignore=ignore, num_classes=num_classes,
                        **load_settings(options))
     report = run_configured(check_all, sources, settings)
-    finish(report, fmt, None, **options)
+    finish(report, fmt, None, show_probe=show_probe, **options)

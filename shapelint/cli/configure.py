@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import click
 
 from .options import CommandError
@@ -20,6 +22,10 @@ def configure(ctx, path) -> None:
     for where in config.unknown:
         click.echo(f"shapelint: warning: {where} ignored", err=True)
     ctx.meta[META_KEY] = config
+    if config.path is not None:  # pkg.module:factory sources resolve from the config's folder (workers inherit sys.path)
+        folder = str(config.path.parent.resolve())
+        if folder not in sys.path:
+            sys.path.insert(0, folder)
     # probe reports and does not judge: fail-on from the file applies to check, not to probe
     ctx.default_map = {name: default_map(config, command.params, skip=("fail_on",) if name == "probe" else ())
                        for name, command in ctx.command.commands.items()}

@@ -55,7 +55,7 @@ def run_options(f):
         from ..engine.runner import Schedule, scheduled
 
         schedule = Schedule(jobs=jobs, timeout=timeout, memory_limit_gib=memory_limit or None,
-                            cache=not no_cache, progress=not quiet and sys.stderr.isatty())
+                            refresh=no_cache, progress=not quiet and sys.stderr.isatty())
         try:
             with scheduled(schedule):
                 return f(*args, **kwargs)
@@ -73,7 +73,8 @@ def run_options(f):
                      help="Seconds a source may take (after its worker imported TensorFlow) before it is an error."),
         click.option("--memory-limit", type=click.FloatRange(min=0), default=8.0, show_default=True,
                      help="GiB of address space per worker (0: no cap); past it a source fails, not the machine."),
-        click.option("--no-cache", is_flag=True, help="Probe every source again instead of reusing cached results."),
+        click.option("--no-cache", is_flag=True,
+                     help="Probe every source again and overwrite its cached result ('shapelint cache' shows them)."),
         click.option("-q", "--quiet", is_flag=True, help="No progress display on stderr."),
     ]):
         command = option(command)

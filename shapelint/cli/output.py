@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import functools
+import os
+import re
 import sys
+from pathlib import Path
 
 import click
 
@@ -28,7 +31,7 @@ def output_options(f):
 
 
 def finish(report, fmt: str, exit_code: int | None = None, *, fail_on: str | None = None,
-           exit_zero: bool = False, output_files=(), **_) -> None:
+           exit_zero: bool = False, output_files=(), show_probe: bool = False, **_) -> None:
     """Write the report, one stderr line per source that failed to load, and exit.
 
     exit_code is the command's own judgement (probe: 2 if a load failed, else 0); an explicit
@@ -42,6 +45,8 @@ def finish(report, fmt: str, exit_code: int | None = None, *, fail_on: str | Non
         return _anchored(report)
 
     def render(name: str) -> str:
+        if name == "table":
+            return FORMATTERS[name](report, show_probe=show_probe)
         return FORMATTERS[name](anchored_report() if name in ANCHORED_FORMATS else report)
 
     stdout_path, extra = output_files or (None, [])
@@ -50,9 +55,10 @@ def finish(report, fmt: str, exit_code: int | None = None, *, fail_on: str | Non
             _write(path, render(name))
     if stdout_path is None:
         click.echo(render(fmt), nl=False)
-    for result in report.results:
-        if result.error:
-            click.echo(f"shapelint: {result.error}", err=True)
+    if not (stdout_path is None and fmt == "table"):  # the table on the terminal already shows each load error
+        for result in report.results:
+            if result.error:
+                click.echo(f"shapelint: {result.error}", err=True)
     if fail_on is not None or exit_code is None:
         exit_code = report.exit_code(fail_on or "warning")
     sys.exit(0 if exit_zero and exit_code == 1 else exit_code)
@@ -69,17 +75,37 @@ def _anchored(report):
 
 
 def _parse_output_files(ctx, param, values) -> tuple[str | None, list[tuple[str, str]]]:
-    """['out.txt', 'sarif:a.sarif'] -> ('out.txt', [('a.sarif', 'sarif')]); a bare PATH replaces stdout."""
+    """['out.txt', 'sarif:a.sarif'] -> ('out.txt', [('a.sarif', 'sarif')]); a bare PATH replaces stdout.
+
+    Every output is checked here, before any model is loaded: an unknown FORMAT or a path that cannot be
+    written is a usage error now, not after minutes of probing.
+    """
     stdout_path, extra = None, []
     for value in values:
         name, sep, path = value.partition(":")
         if sep and name in FORMATS and path:
             extra.append((path, name))
+        elif sep and re.fullmatch(r"[A-Za-z]{2,}", name):  # 'xml:out.xml'; a one-letter prefix is a drive (C:)
+            raise CommandError(f"--output-file {value}: unknown format {name!r} (one of {', '.join(FORMATS)})")
         elif stdout_path is None:
             stdout_path = value
         else:
-            raise click.BadParameter("give at most one PATH without a FORMAT: prefix", param_hint="--output-file")
+            raise CommandError("--output-file: give at most one PATH without a FORMAT: prefix")
+    for path in [stdout_path, *(p for p, _ in extra)]:
+        if path is not None:
+            _check_writable(path)
     return stdout_path, extra
+
+
+def _check_writable(path: str) -> None:
+    target = Path(path)
+    folder = target.parent if str(target.parent) else Path(".")
+    if target.is_dir():
+        raise CommandError(f"cannot write {path}: it is a directory")
+    if not folder.is_dir():
+        raise CommandError(f"cannot write {path}: no such directory {folder}")
+    if not os.access(folder, os.W_OK) or (target.exists() and not os.access(target, os.W_OK)):
+        raise CommandError(f"cannot write {path}: permission denied")
 
 
 def _write(path: str, text: str) -> None:

@@ -20,7 +20,7 @@ def rules_command():
     click.echo(tabulate(rows, headers=["code", "name", "severity", "what it does"], tablefmt="simple"))
 
 
-@main.command()
+@main.command(short_help="Print a rule's documentation (SL201 or dense-on-feature-map).")
 @click.argument("rule")
 def explain(rule):
     """Print the documentation of RULE, given by code (SL201) or name (dense-on-feature-map)."""

@@ -11,15 +11,18 @@ import hashlib
 import json
 import os
 import sys
-from importlib import machinery, metadata
+from importlib import metadata
 from pathlib import Path
 
 from .. import __version__
-from ..sources import Source
+from ..sources import Source, factory_file
+
+__all__ = ["Cache", "cache_key", "factory_file", "versions"]
 
 CACHE_ENV = "SHAPELINT_CACHE_DIR"
 # Distributions whose version can change what a model looks like; missing ones count as "absent".
-FRAMEWORKS = ("tensorflow", "tensorflow-cpu", "keras", "tf-keras", "tensorflow-hub")
+FRAMEWORKS = ("tensorflow", "tensorflow-cpu", "keras", "tf-keras", "tensorflow-hub", "keras-hub",
+              "torch", "torchvision", "timm", "transformers", "onnx", "onnxruntime")
 
 
 def cache_dir() -> Path:
@@ -53,29 +56,50 @@ def code_fingerprint() -> str:
 
 def content_hash(source: Source) -> str | None:
     """A digest of what the source's model is made of; None when shapelint cannot tell (never cached)."""
-    if source.kind == "keras-app":
-        return "keras-app"  # name and options are in the source text; the code is in the keras version
+    if source.kind in ("keras-app", "keras-hub", "timm", "torchvision"):
+        return source.kind  # name and options are in the source text; the code is in the library's version
+    if source.kind == "kerashub-preset":  # built from its config without weights: the weights do not count
+        return _hash_files(source.path, [source.path / "config.json", source.path / "metadata.json"])
+    if source.kind == "onnx":  # the model file and the external data it names, which live beside it
+        return _hash_files(source.path.parent, [source.path, *(source.path.parent / n for n in _onnx_locations(source.path))])
     path = factory_file(source.location.rpartition(":")[0]) if source.kind == "factory" else source.path
     return _hash_path(path) if path else None
 
 
-def factory_file(module: str) -> Path | None:
-    """The file a module:factory source runs, found without importing (importing would run its code).
+def _onnx_locations(path: Path) -> list[str]:
+    """External-data locations an ONNX file names, read from its bytes without importing onnx: each is a
+    StringStringEntryProto {key: "location", value: ...}, so the bytes 0a 08 'location' 12 <varint> <value>."""
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return []
+    found, marker, start = [], b"\n\x08location\x12", 0
+    while (start := data.find(marker, start)) >= 0:
+        start += len(marker)
+        length, shift = 0, 0
+        while start < len(data) and shift < 35:
+            byte = data[start]
+            length |= (byte & 0x7F) << shift
+            start, shift = start + 1, shift + 7
+            if byte < 0x80:
+                break
+        name = data[start:start + length].decode("utf8", "replace")
+        if name not in found:
+            found.append(name)
+    return found
 
-    Only this file is hashed: a factory that imports other local modules is re-probed when its own file
-    changes, not when they do (use --no-cache while editing those).
-    """
-    if module.endswith(".py"):
-        return Path(module)
-    path = None
-    spec = None
-    parts = module.split(".")
-    for i in range(len(parts)):
-        spec = machinery.PathFinder.find_spec(".".join(parts[: i + 1]), path)
-        if spec is None:
-            return None
-        path = spec.submodule_search_locations
-    return Path(spec.origin) if spec and spec.origin and spec.has_location else None
+
+def _hash_files(root: Path, files) -> str | None:
+    digest = hashlib.sha256()
+    try:
+        for file in files:
+            digest.update(str(Path(file).relative_to(root)).encode() + b"\0")
+            with open(file, "rb") as handle:
+                for chunk in iter(lambda: handle.read(1 << 20), b""):
+                    digest.update(chunk)
+    except (OSError, ValueError):  # ValueError: a location outside root, which loading refuses anyway
+        return None
+    return digest.hexdigest()
 
 
 def _hash_path(path: Path) -> str | None:
@@ -109,8 +133,44 @@ def cache_key(task: str, source: Source, options) -> str | None:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+DEPENDENCIES = "dependencies"  # the entry's key for {project file: digest} of what a factory imported
+IMPORTS = "imports"  # the worker's result key for the project files a factory imported
+
+
+def project_imports(root: Path | None = None) -> list[str]:
+    """The files of every module in sys.modules that lies under root (the working directory): what a
+    factory imported from the user's project, besides its own file. Installed packages (a .venv inside
+    the project included) and shapelint itself are not the project."""
+    from ..adapters.origins import is_user_file, library_roots
+
+    root, libraries = str((root or Path.cwd()).resolve()) + os.sep, library_roots()
+    found = set()
+    for module in list(sys.modules.values()):
+        filename = getattr(module, "__file__", None)
+        if filename and filename.endswith(".py"):
+            path = os.path.realpath(filename)
+            if path.startswith(root) and is_user_file(path, libraries):
+                found.add(path)
+    return sorted(found)
+
+
+def digests(paths) -> dict[str, str] | None:
+    """{path: sha256 of its bytes}; None when one cannot be read (then nothing is cached)."""
+    found = {}
+    for path in paths:
+        digest = _hash_path(Path(path))
+        if digest is None:
+            return None
+        found[path] = digest
+    return found
+
+
 class Cache:
-    """One JSON file per key. Unreadable entries are misses; writes are atomic (rename)."""
+    """One JSON file per key. Unreadable entries are misses; writes are atomic (rename).
+
+    An entry written with `dependencies` (the project files a factory imported, with their digests) is a
+    miss as soon as one of them changed: a cache must never change an answer.
+    """
 
     def __init__(self, directory: Path | None = None):
         self.directory = Path(directory) if directory else cache_dir()
@@ -120,11 +180,21 @@ class Cache:
 
     def get(self, key: str) -> dict | None:
         try:
-            return json.loads(self._path(key).read_text())
+            data = json.loads(self._path(key).read_text())
         except (OSError, ValueError):
             return None
+        recorded = data.get(DEPENDENCIES) if isinstance(data, dict) else None
+        if recorded and digests(recorded) != recorded:
+            return None
+        return data
 
     def put(self, key: str, data: dict) -> None:
+        imports = data.get(IMPORTS)
+        if imports:
+            recorded = digests(imports)
+            if recorded is None:
+                return
+            data = {k: v for k, v in data.items() if k != IMPORTS} | {DEPENDENCIES: recorded}
         path = self._path(key)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -133,3 +203,22 @@ class Cache:
             os.replace(tmp, path)
         except OSError:
             pass  # a read-only or full cache directory slows shapelint down; it never fails a run
+
+    def entries(self) -> list[Path]:
+        return sorted(self.directory.glob("??/*.json")) if self.directory.is_dir() else []
+
+    def clear(self) -> int:
+        """Remove every entry (and nothing else); returns how many were removed."""
+        removed = 0
+        for entry in self.entries():
+            try:
+                entry.unlink()
+                removed += 1
+            except OSError:
+                pass
+        for folder in self.directory.glob("??") if self.directory.is_dir() else ():
+            try:
+                folder.rmdir()
+            except OSError:
+                pass
+        return removed

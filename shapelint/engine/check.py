@@ -6,6 +6,7 @@ sources like probe_all does, so sources share the TensorFlow start-up of the pro
 
 from __future__ import annotations
 
+from ..adapters import adapter, framework_of
 from ..records.layers import ModelRecord
 from ..report import Report, SourceReport
 from ..rules import run_rules
@@ -18,15 +19,14 @@ def check_source(text: str, options: Options) -> SourceReport:
     """Load SOURCE, record its layer graph and run the rules; a source that cannot load is SourceReport(error=...)."""
 
     def record():
-        from ..adapters.tensorflow.graph import model_record
-        from ..adapters.tensorflow.load import load
-
         source = parse_source(text)
+        load, graph = adapter(source.framework, "load"), adapter(source.framework, "graph")
         try:
-            backbone = load(source, unsafe=options.unsafe_load, trust=options.trust)
+            backbone = load.load(source, unsafe=options.unsafe_load, trust=options.trust)
         except FactoryError as exc:  # a head that cannot even be built may be a rule's finding
             return ModelRecord(text, build_error=exc.cause), source.path, str(exc)
-        return model_record(backbone, options.sizes, probe, whole_is_backbone=source.kind == "keras-app"), source.path, None
+        whole = source.kind in ("keras-app", "timm", "torchvision", "hf")  # a library's backbone, no head of the user's
+        return graph.model_record(backbone, options.sizes, probe, whole_is_backbone=whole), source.path, None
 
     return _guarded(text, record, options)
 
@@ -35,10 +35,9 @@ def check_object(model, name: str, options: Options) -> SourceReport:
     """Check a model object the caller already holds (pytest plugin, notebooks)."""
 
     def record():
-        from ..adapters.tensorflow.graph import model_record
-        from ..adapters.tensorflow.load import from_object
-
-        return model_record(from_object(model, name), options.sizes, probe), None, None
+        framework = framework_of(model)
+        backbone = adapter(framework, "load").from_object(model, name)
+        return adapter(framework, "graph").model_record(backbone, options.sizes, probe), None, None
 
     return _guarded(name, record, options)
 
@@ -48,6 +47,17 @@ def check_record(model: ModelRecord, options: Options) -> tuple:
     rules = dict(select=options.select, ignore=options.ignore, num_classes=options.num_classes)
     found = run_rules("backbone", model.backbone, **rules) if model.backbone else ()
     return found + run_rules("head", model, **rules)
+
+
+def answered_by_head(model: ModelRecord, findings: tuple) -> tuple:
+    """Quiet when correct: the backbone's advice is dropped where the head already follows it (SL101 when the
+    head pools, SL102 when it does not pool again, SL103 when the model itself declares that one size)."""
+    if model.backbone_layer is None:  # a bare backbone: its advice is all there is
+        return findings
+    pools = model.head_pools()
+    fixed = model.backbone.input.fixed_size if model.backbone else None
+    answered = {"SL101": pools, "SL102": not pools, "SL103": bool(fixed) and tuple(model.size or ()) == fixed}
+    return tuple(f for f in findings if not answered.get(f.code, False))
 
 
 def check_all(sources, options: Options, schedule=None) -> Report:
@@ -63,7 +73,7 @@ def _guarded(name: str, record, options: Options) -> SourceReport:
         model, path, load_error = record()
     except Exception as exc:  # one bad source never stops the others: reported, not raised
         return failed(name, exc)
-    findings = check_record(model, options)
+    findings = answered_by_head(model, check_record(model, options))
     if model.build_error and not findings:  # no rule explains why the model could not be built
         return SourceReport(name, error=load_error or f"{name}: cannot build: {model.build_error}")
-    return judged(name, model.backbone, findings, model.notes, path)
+    return judged(name, model.backbone, findings, model.notes, path, model)

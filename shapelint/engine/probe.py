@@ -16,7 +16,8 @@ def probe(backbone: Backbone, sizes, batch: int = 1, execute: bool = True) -> Ba
     """Shapes at every size by inference; one real batch at the smallest working size settles the truth.
 
     Where inference fails, a small size is executed too (inference can refuse what runs, and the
-    reverse); where inference and execution disagree, execution wins. Nothing larger than
+    reverse); where inference and execution disagree, execution wins. A backbone that is cheap to run
+    and infers loosely (execute_each: ONNX) is executed at every size up to the limit. Nothing larger than
     EXECUTE_LIMIT is ever executed: when every size that works is larger, the real batch runs at
     SMALL_SIZE, added as a row of its own.
     """
@@ -33,6 +34,8 @@ def probe(backbone: Backbone, sizes, batch: int = 1, execute: bool = True) -> Ba
             if SMALL_SIZE not in records:
                 sizes.append(SMALL_SIZE)
         to_run |= {s for s, r in records.items() if not r.ok and _area(s) <= EXECUTE_LIMIT}
+        if backbone.execute_each:  # cheap to run, and its shape inference is the weaker witness (ONNX)
+            to_run |= {s for s in working if _area(s) <= EXECUTE_LIMIT}
         for size in sorted(to_run, key=_area):
             try:
                 records[size] = _run(backbone.execute, backbone, size, batch, executed=True)
@@ -42,7 +45,8 @@ def probe(backbone: Backbone, sizes, batch: int = 1, execute: bool = True) -> Ba
                 break
     boundary = _min_size_boundary(backbone, records, batch, execute)
     ordered = [records[s] for s in sizes] + [r for r in boundary if r.size not in records]
-    return BackboneRecord(backbone.name, backbone.input, tuple(ordered), backbone.kind, backbone.suspicious)
+    return BackboneRecord(backbone.name, backbone.input, tuple(ordered), backbone.kind, backbone.suspicious,
+                          backbone.framework, declared_layout=backbone.layout)
 
 
 def _min_size_boundary(backbone: Backbone, records: dict, batch: int, execute: bool) -> list[ProbeRecord]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..adapters import adapter, framework_of
 from ..errors import one_line
 from ..records.backbone import BackboneRecord
 from ..report import Report, SourceReport
@@ -25,21 +26,27 @@ class Options:
 
 def probe_source(text: str, options: Options) -> SourceReport:
     def load():
-        from ..adapters.tensorflow.load import load  # the first framework import happens here, not at CLI start-up
-
         source = parse_source(text)
-        return load(source, unsafe=options.unsafe_load, trust=options.trust), source.path
+        loader = adapter(source.framework, "load")  # the first framework import happens here, not at CLI start-up
+        return loader.load(source, unsafe=options.unsafe_load, trust=options.trust), source.path
 
     return _guarded(text, load, options)
+
+
+def adapter_load(source):
+    """The load(source, unsafe, trust) of the source's framework; the first framework import happens here."""
+    if source.framework == "onnx":
+        from ..adapters.onnx.load import load
+    else:
+        from ..adapters.tensorflow.load import load
+    return load
 
 
 def probe_object(model, name: str, options: Options) -> SourceReport:
     """Probe a model object the caller already holds (pytest plugin, notebooks)."""
 
     def load():
-        from ..adapters.tensorflow.load import from_object
-
-        return from_object(model, name), None
+        return adapter(framework_of(model), "load").from_object(model, name), None
 
     return _guarded(name, load, options)
 
@@ -67,11 +74,11 @@ def failed(name: str, exc: Exception) -> SourceReport:
     return SourceReport(name, error=f"{name}: {one_line(exc)}")
 
 
-def judged(name: str, backbone: BackboneRecord | None, findings: tuple, notes, path) -> SourceReport:
+def judged(name: str, backbone: BackboneRecord | None, findings: tuple, notes, path, model=None) -> SourceReport:
     """The report of a source that loaded (probe and check): the verdict on its backbone, with the notes
     loading and probing it left, and the findings."""
     judgement = dict(verdict(backbone).to_json(), notes=list(notes)) if backbone else None
-    return SourceReport(name, backbone, judgement, findings, None, str(path) if path else None)
+    return SourceReport(name, backbone, judgement, findings, None, str(path) if path else None, model)
 
 
 def probe_all(sources, options: Options, schedule=None) -> Report:

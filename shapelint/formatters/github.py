@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..report import Report
-from .locate import GITHUB_LEVELS, annotation_text
+from .locate import GITHUB_LEVELS, annotation_text, where
 
 
 def escape_data(text: str) -> str:
@@ -16,10 +16,12 @@ def escape_property(text: str) -> str:
     return escape_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
-def command(level: str, title: str, message: str, file: str | None = None) -> str:
+def command(level: str, title: str, message: str, file: str | None = None, line: int | None = None) -> str:
     props = f"title={escape_property(title)}"
     if file:
         props += f",file={escape_property(file)}"
+        if line:
+            props += f",line={line}"
     return f"::{level} {props}::{escape_data(message)}"
 
 
@@ -30,5 +32,6 @@ def format_github(report: Report) -> str:
             lines.append(command("error", "shapelint load error", result.error, result.path))
         for finding in result.findings:
             title = f"shapelint {finding.code} {finding.rule}"
-            lines.append(command(GITHUB_LEVELS[finding.severity], title, annotation_text(result, finding), result.path))
+            file, line = where(result, finding, in_tree=True)
+            lines.append(command(GITHUB_LEVELS[finding.severity], title, annotation_text(result, finding), file, line))
     return "".join(line + "\n" for line in lines)

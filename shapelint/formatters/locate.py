@@ -1,12 +1,39 @@
-"""What the CI formats (sarif, github) share: where a result points, and one finding as annotation text."""
+"""Where a finding points (the line that built its layer, else the source's file), shared by every format,
+and one finding as annotation text for the CI formats (sarif, github)."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from ..report import Finding, SourceReport
 
 # SARIF and GitHub both say "note"/"notice" for what shapelint calls info.
 SARIF_LEVELS = {"error": "error", "warning": "warning", "info": "note"}
 GITHUB_LEVELS = {"error": "error", "warning": "warning", "info": "notice"}
+
+
+def origin(result: SourceReport, finding: Finding) -> tuple[str, int] | None:
+    """(file, line) of the code that created the finding's layer; a backbone finding (SL1xx) without a
+    layer points at the line that built the backbone. None when no factory code made it (saved files)."""
+    model = result.model
+    if model is None:
+        return None
+    layer = model.layer(finding.layer) if finding.layer else None
+    if layer is None and model.backbone_layer and finding.code.startswith("SL1"):
+        layer = model.layer(model.backbone_layer)
+    return layer.origin if layer is not None else None
+
+
+def where(result: SourceReport, finding: Finding, in_tree: bool = False) -> tuple[str | None, int | None]:
+    """(file, line): the origin when known, else the source's own file with no line, else (None, None).
+
+    in_tree: only an origin inside the working directory (a relative path) counts, as the CI formats need:
+    an annotation on a file outside the repository goes nowhere, so they fall back to the anchored file.
+    """
+    found = origin(result, finding)
+    if found and not (in_tree and Path(found[0]).is_absolute()):
+        return found
+    return result.path, None
 
 
 def annotation_text(result: SourceReport, finding: Finding) -> str:
@@ -19,6 +46,6 @@ def annotation_text(result: SourceReport, finding: Finding) -> str:
     text = finding.message
     if finding.layer and not any(f"{q}{finding.layer}{q}" in text for q in "'\""):
         text = f"Layer {finding.layer}: {text}"
-    if not result.path and result.source not in finding.message:
+    if not where(result, finding, in_tree=True)[0] and result.source not in finding.message:
         text = f"{result.source}: {text}"
     return f"{text}\nFix: {finding.fix}" if finding.fix else text

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from urllib.parse import quote
 
 from .. import __version__
-from ..report import Report, SourceReport
+from ..report import Finding, Report, SourceReport
 from ..rules import REGISTRY
-from .locate import SARIF_LEVELS, annotation_text
+from .locate import SARIF_LEVELS, annotation_text, where
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+SRCROOT = "%SRCROOT%"  # the repository root: code scanning resolves it to the checkout
 
 
 def rule_descriptor(code: str, name: str) -> dict:
@@ -29,12 +31,33 @@ def rule_descriptor(code: str, name: str) -> dict:
     }
 
 
-def location(result: SourceReport) -> dict:
-    """The file behind the source as an absolute file URI (as ruff does: upload-sarif makes it relative to
-    the checkout); a source that is not that file (keras:Name, pkg.module:factory) as a logical location."""
-    found = {"physicalLocation": {"artifactLocation": {"uri": Path(result.path).resolve().as_uri()}}}
-    if result.source != result.path:
-        found["logicalLocations"] = [{"fullyQualifiedName": result.source, "kind": "module"}]
+def artifact(file: str, root: Path | None = None) -> dict:
+    """A file inside the working directory (the repository root in CI) as a URI relative to %SRCROOT%;
+    one outside it (a TF Hub cache folder) as an absolute file URI."""
+    root = (root or Path.cwd()).resolve()
+    path = (root / file).resolve()
+    try:
+        return {"uri": quote(path.relative_to(root).as_posix()), "uriBaseId": SRCROOT}
+    except ValueError:
+        return {"uri": path.as_uri()}
+
+
+def location(result: SourceReport, finding: Finding) -> dict:
+    """The line that built the finding's layer (a region), else the source's file; the source, when it is not
+    that file (keras:Name, pkg.module:factory), and the layer as logical locations."""
+    file, line = where(result, finding, in_tree=True)
+    physical = {"artifactLocation": artifact(file)}
+    if line:
+        physical["region"] = {"startLine": line}
+    found = {"physicalLocation": physical}
+    logical = []
+    if result.source != file:
+        logical.append({"fullyQualifiedName": result.source, "kind": "module"})
+    if finding.layer:
+        logical.append({"name": finding.layer, "fullyQualifiedName": f"{result.source}/{finding.layer}",
+                        "kind": "member"})
+    if logical:
+        found["logicalLocations"] = logical
     return found
 
 
@@ -51,7 +74,7 @@ def format_sarif(report: Report) -> str:
         for finding in result.findings:
             level, text = SARIF_LEVELS[finding.severity], annotation_text(result, finding)
             rule = {"id": finding.code, "index": index[finding.code]}
-            if not result.path:
+            if not where(result, finding, in_tree=True)[0]:
                 notifications.append({"level": level, "message": {"text": text}, "associatedRule": rule})
                 continue
             results.append({
@@ -59,7 +82,7 @@ def format_sarif(report: Report) -> str:
                 "ruleIndex": index[finding.code],
                 "level": level,
                 "message": {"text": text},
-                "locations": [location(result)],
+                "locations": [location(result, finding)],
                 "properties": {"rule": finding.rule, "layer": finding.layer, "fix": finding.fix},
             })
     run = {

@@ -10,8 +10,21 @@ from dataclasses import dataclass
 
 from .backbone import BackboneRecord, Shape
 
-PASS_THROUGH = ("Dropout", "SpatialDropout1D", "SpatialDropout2D", "GaussianNoise", "GaussianDropout",
-                "AlphaDropout", "Identity", "ActivityRegularization")
+# What a layer does, in words every framework shares; the adapter sets LayerRecord.kind, rules read only it.
+KINDS = (
+    "dense",  # a classifier/projection on the last axis: Keras Dense, torch nn.Linear
+    "flatten",
+    "global_pool",  # pools every spatial or token axis away: GlobalAveragePooling*, AdaptiveAvgPool to 1
+    "pool",  # local pooling: the spatial axes stay
+    "reshape",
+    "activation",  # an activation as a layer of its own: Activation, Softmax, ReLU, nn.Sigmoid
+    "dropout",  # passes its input through at inference: dropout, noise, identity
+    "conv",
+    "norm",
+    "model",  # a nested model, or an opaque backbone (hub.KerasLayer)
+    "input",
+    "other",
+)
 
 
 @dataclass(frozen=True)
@@ -19,7 +32,7 @@ class LayerRecord:
     """One call of a layer in the graph: what went in and came out, and what the layer does."""
 
     name: str
-    class_name: str
+    class_name: str  # the framework's own class name, for messages
     input_shapes: tuple[Shape, ...] = ()
     output_shapes: tuple[Shape, ...] | None = ()  # None: the shape could not be computed
     alt_output_shapes: tuple[Shape, ...] | None = None  # at ModelRecord.alt_size, where computable
@@ -32,6 +45,9 @@ class LayerRecord:
     expanded: bool = False  # a nested model whose layers are recorded before it; inbound are its inner outputs
     opaque: bool = False  # a layer shapelint cannot look into (hub.KerasLayer)
     error: str | None = None  # why the output shape could not be computed
+    kind: str = "other"  # one of KINDS
+    call: str = ""  # how the user wrote the call (Dense(5), nn.Linear(1280, 5)), spelled by the adapter
+    origin: tuple[str, int] | None = None  # (file, line) in the user's code that created the layer
 
     @property
     def input_shape(self) -> Shape | None:
@@ -48,13 +64,8 @@ class LayerRecord:
 
     @property
     def call_text(self) -> str:
-        """Dense(5), Dense(1, activation='softmax'), GlobalAveragePooling2D()."""
-        args = [] if self.units is None else [str(self.units)]
-        if self.class_name == "Activation":
-            args.append(repr(self.activation))
-        elif self.activation not in (None, "linear"):
-            args.append(f"activation={self.activation!r}")
-        return f"{self.class_name}({', '.join(args)})"
+        """Dense(5), Dense(1, activation='softmax'), nn.Linear(1280, 5): as the adapter spelled it."""
+        return self.call or f"{self.class_name}()"
 
     def to_json(self) -> dict:
         return {
@@ -72,6 +83,9 @@ class LayerRecord:
             "expanded": self.expanded,
             "opaque": self.opaque,
             "error": self.error,
+            "kind": self.kind,
+            "call": self.call,
+            "origin": list(self.origin) if self.origin else None,
         }
 
     @classmethod
@@ -91,6 +105,9 @@ class LayerRecord:
             expanded=data.get("expanded", False),
             opaque=data["opaque"],
             error=data["error"],
+            kind=data.get("kind", "other"),
+            call=data.get("call", ""),
+            origin=tuple(data["origin"]) if data.get("origin") else None,
         )
 
 
@@ -109,6 +126,7 @@ class ModelRecord:
     backbone_layer: str | None = None
     build_error: str | None = None  # the framework's one-line error when the model could not be built
     notes: tuple[str, ...] = ()  # what loading and probing the backbone noted (its Backbone.notes), as probe reports
+    framework: str = "keras"  # whose words the advice is spelled in (records.words)
 
     def layer(self, name: str) -> LayerRecord | None:
         """The first call of the layer named `name`; None for names outside the record (input layers)."""
@@ -130,6 +148,26 @@ class ModelRecord:
                 todo += [layer.name for layer in self.consumers(current)]
         return [layer for layer in self.output_layers() if layer.name in seen]
 
+    def head_layers(self, limit: int = 12) -> list[LayerRecord]:
+        """The backbone's layer (first) to the first output, following first inputs back; an opened nested
+        model is represented by its own layers. Without a backbone, the last `limit` layers."""
+        by_name = {layer.name: layer for layer in self.layers}
+        current = self.layer(self.outputs[0]) if self.outputs else None
+        path, seen = [], set()
+        while current is not None and current.name not in seen and len(path) < limit:
+            seen.add(current.name)
+            if not current.expanded:
+                path.append(current)
+            if current.name == self.backbone_layer:
+                break
+            current = by_name.get(current.inbound[0]) if current.inbound else None
+        return path[::-1]
+
+    def head_pools(self) -> bool:
+        """A global pooling or Flatten layer follows the backbone on the way to the output."""
+        return any(layer.kind in ("global_pool", "flatten") for layer in self.head_layers()
+                   if layer.name != self.backbone_layer)
+
     def to_json(self) -> dict:
         return {
             "source": self.source,
@@ -143,6 +181,7 @@ class ModelRecord:
             "backbone_layer": self.backbone_layer,
             "build_error": self.build_error,
             "notes": list(self.notes),
+            "framework": self.framework,
         }
 
     @classmethod
@@ -159,6 +198,7 @@ class ModelRecord:
             backbone_layer=data["backbone_layer"],
             build_error=data["build_error"],
             notes=tuple(data.get("notes", ())),
+            framework=data.get("framework", "keras"),
         )
 
 

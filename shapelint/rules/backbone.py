@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..records.backbone import BackboneRecord
+from ..records.words import words_for
 from ..sources import format_size
 from .registry import rule
 from .verdict import APPLIED, REQUIRED, shape_text, verdict
@@ -38,7 +39,7 @@ def pooling_required(backbone: BackboneRecord, **_):
         yield (
             f"{backbone.source} returns a {main.layout.value} output {shape_text(main.example_shape)} "
             f"at {format_size(main.example_size)}; the head must pool it",
-            f"Add {pool} before the classifier (or build the backbone with pooling='avg')",
+            f"Add {pool} before the classifier (or {words_for(backbone.framework).backbone_pool})",
         )
 
 
@@ -66,11 +67,12 @@ def pooling_applied(backbone: BackboneRecord, **_):
     model = tf_keras.Sequential([backbone, tf_keras.layers.Dense(5)])
     ```
     """
-    main = verdict(backbone).primary
+    main, words = verdict(backbone).primary, words_for(backbone.framework)
     if main and main.pooling == APPLIED:
         yield (
             f"{backbone.source} already returns a vector {shape_text(main.example_shape)}; pooling was applied inside it",
-            "Put Dense(num_classes) directly after it; do not add GlobalAveragePooling2D or Flatten",
+            f"Put {words.dense_call('num_classes')} directly after it; do not add {words.pool_name} or "
+            f"{words.flatten_name}",
         )
 
 

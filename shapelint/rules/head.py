@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 
 from ..records.backbone import Layout
-from ..records.layers import PASS_THROUGH, LayerRecord, ModelRecord
+from ..records.layers import LayerRecord, ModelRecord
+from ..records.words import words_for
 from ..sources import format_size
 from .registry import rule
 from .verdict import flat_features, shape_text, verdict
@@ -30,9 +31,11 @@ def channels_first(model: ModelRecord, shape) -> bool:
 
 
 def pool_for(model: ModelRecord, shape) -> str:
+    """The global pooling that removes every axis between the batch and the channels of `shape`."""
+    words = words_for(model.framework)
     if channels_first(model, shape):
-        return 'GlobalAveragePooling2D(data_format="channels_first")'
-    return {3: "GlobalAveragePooling1D()", 5: "GlobalAveragePooling3D()"}.get(len(shape), "GlobalAveragePooling2D()")
+        return words.global_pool(2, channels_first=True)
+    return words.global_pool({3: 1, 5: 3}.get(len(shape), 2))
 
 
 def kind_of(shape) -> str:
@@ -70,7 +73,7 @@ def dense_on_feature_map(model: ModelRecord, **_):
             tainted.add(layer.name)
             continue
         shape, out = layer.input_shape, layer.output_shape
-        if layer.class_name != "Dense" or not shape or len(shape) < 3 or not out:
+        if layer.kind != "dense" or not shape or len(shape) < 3 or not out:
             continue
         kept = [o.output_shape for o in model.reachable_outputs(layer.name) if o.output_shape and len(o.output_shape) >= 3]
         if kept:
@@ -111,17 +114,17 @@ def flatten_fixes_input_size(model: ModelRecord, **_):
     """
     for layer in model.layers:
         shape, out, alt = layer.input_shape, layer.output_shape, layer.alt_output_shape
-        if layer.class_name != "Flatten" or not shape or len(shape) < 3 or not out or not alt:
+        if layer.kind != "flatten" or not shape or len(shape) < 3 or not out or not alt:
             continue
         features, alt_features = flat_features(out), flat_features(alt)
         if features is None or alt_features is None or features == alt_features:
             continue
         channels = shape[1] if channels_first(model, shape) else shape[-1]
         yield (
-            f"Flatten '{layer.name}' turns a {text(shape)} {kind_of(shape)} into {features} features at "
+            f"{layer.class_name} '{layer.name}' turns a {text(shape)} {kind_of(shape)} into {features} features at "
             f"{format_size(model.size)} but {alt_features} at {format_size(model.alt_size)}; "
             "the layers after it accept only one input size",
-            f"Replace Flatten '{layer.name}' with {pool_for(model, shape)} ({channels} features at every size)",
+            f"Replace {layer.class_name} '{layer.name}' with {pool_for(model, shape)} ({channels} features at every size)",
             layer.name,
         )
 
@@ -152,7 +155,7 @@ def double_pooling(model: ModelRecord, **_):
     ```
     """
     if model.build_error:
-        yield from _double_pooling_from_error(model.build_error)
+        yield from _double_pooling_from_error(model.build_error, words_for(model.framework))
         return
     for layer in model.layers:
         shape = layer.input_shape
@@ -166,7 +169,7 @@ def double_pooling(model: ModelRecord, **_):
             )
 
 
-def _double_pooling_from_error(error: str):
+def _double_pooling_from_error(error: str, words):
     ndim, name = NDIM.search(error), LAYER.search(error)
     if not ndim or int(ndim.group(2)) >= int(ndim.group(1)):
         return
@@ -174,9 +177,9 @@ def _double_pooling_from_error(error: str):
     shape = FULL_SHAPE.search(error)
     received = f" {shape.group(1)}" if shape else ""
     yield (
-        f"Keras could not build the model: layer '{layer}' expects ndim={ndim.group(1)} but receives an "
+        f"{words.name} could not build the model: layer '{layer}' expects ndim={ndim.group(1)} but receives an "
         f"already pooled ndim={ndim.group(2)} tensor{received}",
-        f"Remove '{layer}': its input is already pooled (pooling='avg' or a feature_vector module)",
+        f"Remove '{layer}': its input is already pooled ({words.pooled_backbone})",
         layer,
     )
 
@@ -208,7 +211,7 @@ def single_unit_softmax(model: ModelRecord, **_):
         if layer.activation == "softmax" and out and len(out) >= 2 and out[-1] == 1:
             yield (
                 f"{layer.call_text} '{layer.name}' returns {text(out)}: softmax over one unit is always 1.0",
-                f"Use activation='sigmoid' on '{layer.name}' for a binary head, or give it 2 units with softmax",
+                words_for(model.framework).binary_fix.format(layer=layer.name),
                 layer.name,
             )
 
@@ -244,19 +247,21 @@ def logits_loss_mismatch(model: ModelRecord, **_):
     last = _last_activation(model, model.outputs[0])
     if last is None:
         return
-    loss = f"{model.loss}(from_logits={model.from_logits})"
+    words = words_for(model.framework)
+    loss = words.loss_call.format(loss=model.loss, from_logits=model.from_logits)
     if model.from_logits and last.activation in PROBABILITIES:
+        use = words.use_loss.format(loss=words.loss_call.format(loss=model.loss, from_logits=False))
         yield (
             f"The model ends in {last.call_text} '{last.name}' but the loss is {loss}: "
             f"{last.activation} is applied twice",
-            f"Compile with {model.loss}(from_logits=False), or remove the {last.activation} from '{last.name}'",
+            f"{use}, or {words.remove_activation.format(activation=last.activation, layer=last.name)}",
             last.name,
         )
     elif not model.from_logits and last.activation == "linear":
         yield (
             f"The model ends in {last.call_text} '{last.name}' with no activation (logits) but the loss is "
             f"{loss}, which expects probabilities",
-            f"Compile with {model.loss}(from_logits=True)",
+            words.use_loss.format(loss=words.loss_call.format(loss=model.loss, from_logits=True)),
             last.name,
         )
 
@@ -264,7 +269,7 @@ def logits_loss_mismatch(model: ModelRecord, **_):
 def _last_activation(model: ModelRecord, name: str) -> LayerRecord | None:
     """The layer that decides the output's activation, looking back through dropout and the like."""
     layer, seen = _producer(model, name), set()
-    while layer and layer.activation is None and layer.class_name in PASS_THROUGH and len(layer.inbound) == 1:
+    while layer and layer.activation is None and layer.kind == "dropout" and len(layer.inbound) == 1:
         if layer.name in seen:  # a malformed record with a cycle
             return None
         seen.add(layer.name)
@@ -312,8 +317,13 @@ def classes_mismatch(model: ModelRecord, num_classes: int | None = None, **_):
     head = _last_activation(model, last.name)
     if num_classes == 2 and out[-1] == 1 and (head is None or head.activation in ("sigmoid", "linear")):
         return
+    words = words_for(model.framework)
+    features = last.input_shape[-1] if last.input_shape and last.input_shape[-1] else "in_features"
+    fix = f"Make the last layer {words.dense_call(num_classes, features)}"
+    if num_classes == 2:
+        fix += f" or {words.dense_call(1, features, 'sigmoid')}"
     yield (
         f"The model outputs {text(out)} from {last.call_text} '{last.name}' but there are {num_classes} classes",
-        f"Make the last layer Dense({num_classes})" + (" or Dense(1, activation='sigmoid')" if num_classes == 2 else ""),
+        fix,
         last.name,
     )

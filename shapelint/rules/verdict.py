@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass, field
 from math import prod
 
 from ..records.backbone import BackboneRecord, Layout, ProbeRecord, Shape
+from ..records.words import Words, words_for
 from ..sources import format_size
 
 REQUIRED, APPLIED, UNKNOWN = "required", "applied", "unknown"
@@ -25,21 +26,27 @@ class OutputVerdict:
     flatten_features: dict = field(default_factory=dict)  # size label -> what Flatten() would give
     example_shape: Shape = ()
     example_size: tuple[int, int] | None = None
+    framework: str = "keras"  # whose words the advice is spelled in
+
+    @property
+    def words(self) -> Words:
+        return words_for(self.framework)
 
     @property
     def pooling_layer(self) -> str:
-        """The Keras layer that pools this output, spelled as the user should write it."""
-        if self.layout is Layout.NLC:
-            return "GlobalAveragePooling1D()"
-        if self.layout is Layout.NCHW:
-            return 'GlobalAveragePooling2D(data_format="channels_first")'
-        return "GlobalAveragePooling2D()" if self.pooling == REQUIRED else ""
+        """The layer that pools this output, spelled as the user should write it in their framework."""
+        return self.words.pooling_for(self.layout) if self.pooling == REQUIRED else ""
+
+    @property
+    def classifier(self) -> str:
+        channels = self.channels if self.pooling in (REQUIRED, APPLIED) and self.channels else "in_features"
+        return self.words.dense_call("num_classes", channels)
 
     @property
     def suggested_head(self) -> str:
         if self.pooling == APPLIED:
-            return "Dense(num_classes)"
-        return f"{self.pooling_layer} → Dense(num_classes)" if self.pooling == REQUIRED else ""
+            return self.classifier
+        return f"{self.pooling_layer} → {self.classifier}" if self.pooling == REQUIRED else ""
 
 
 @dataclass(frozen=True)
@@ -75,6 +82,7 @@ class Verdict:
         for out in self.outputs:
             item = asdict(out)
             item.pop("name")
+            item.pop("framework")
             item["layout"] = out.layout.value
             item["example_shape"] = list(out.example_shape)
             item["example_size"] = list(out.example_size) if out.example_size else None
@@ -89,7 +97,9 @@ def verdict(backbone: BackboneRecord) -> Verdict:
     names = backbone.output_names
     if "default" in names:  # what hub.KerasLayer returns from a dict of outputs (its output_key default)
         names = ["default"] + [n for n in names if n != "default"]
-    outputs = tuple(_output_verdict(name, ok, backbone.input.layout) for name in names)
+    declared = {names[0]: backbone.declared_layout} if names and backbone.declared_layout else {}
+    outputs = tuple(_output_verdict(name, ok, backbone.input.layout, backbone.framework, declared.get(name))
+                    for name in names)
     working = tuple(r.size for r in ok)
     smallest = min(working, key=_area) if working else None
     too_small = ()
@@ -108,13 +118,14 @@ def verdict(backbone: BackboneRecord) -> Verdict:
     return Verdict(outputs, sizes, smallest if too_small else None, too_small, working, tuple(r.size for r in bad))
 
 
-def _output_verdict(name: str, ok: list[ProbeRecord], input_layout: Layout) -> OutputVerdict:
+def _output_verdict(name: str, ok: list[ProbeRecord], input_layout: Layout, framework: str,
+                    declared: Layout | None = None) -> OutputVerdict:
     shapes = {r.size: r.outputs[name] for r in ok if name in r.outputs}
     ranks = {len(s) for s in shapes.values()}
     if len(ranks) != 1:
-        return OutputVerdict(name, UNKNOWN, None, None, Layout.UNKNOWN)
+        return OutputVerdict(name, UNKNOWN, None, None, Layout.UNKNOWN, framework=framework)
     rank = ranks.pop()
-    layout = _layout(rank, shapes, input_layout)
+    layout = _layout(rank, shapes, input_layout, declared)
     axis = layout.channel_axis
     channels = {s[axis] for s in shapes.values()} if axis is not None else set()
     size, example = next(iter(shapes.items()))
@@ -132,10 +143,14 @@ def _output_verdict(name: str, ok: list[ProbeRecord], input_layout: Layout) -> O
         flatten_features={format_size(s): flat_features(shape) for s, shape in shapes.items()} if layout.spatial_axes else {},
         example_shape=example,
         example_size=size,
+        framework=framework,
     )
 
 
-def _layout(rank: int, shapes: dict, input_layout: Layout) -> Layout:
+def _layout(rank: int, shapes: dict, input_layout: Layout, declared: Layout | None = None) -> Layout:
+    """What the model declares, where its rank agrees; else which axes vary with the input size."""
+    if declared is not None and rank == {Layout.NHWC: 4, Layout.NCHW: 4, Layout.NLC: 3, Layout.NC: 2}.get(declared):
+        return declared
     if rank == 2:
         return Layout.NC
     if rank == 3:
@@ -211,7 +226,7 @@ def describe(v: Verdict) -> str:
         flat = list(main.flatten_features.items())
         if main.pooling_makes_sizes_safe and len({n for _, n in flat}) > 1:
             flat = " and ".join(f"{n} at {s}" for s, n in flat[:2])
-            parts.append(f"{pool} gives (N, {main.channels}) at every size; Flatten() would give {flat}.")
+            parts.append(f"{pool} gives (N, {main.channels}) at every size; {main.words.flatten} would give {flat}.")
         elif main.pooling_makes_sizes_safe:
             parts.append(f"{pool} gives (N, {main.channels}) at every size; the map itself does not change with "
                          "the input size here (the backbone resizes or crops internally).")
@@ -220,7 +235,7 @@ def describe(v: Verdict) -> str:
     elif main.pooling == APPLIED:
         parts.append(
             f"Pooling applied: the output is already a vector {shape_text(main.example_shape)}{at}. "
-            "Do not add GlobalAveragePooling2D (Keras raises 'expected ndim=4, found ndim=2'), and Flatten would "
+            f"Do not add {main.words.pool_name} ({main.words.double_pool_error}), and {main.words.flatten_name} would "
             f"do nothing; use {main.suggested_head}."
         )
     else:
@@ -245,7 +260,7 @@ def describe(v: Verdict) -> str:
 def _other_output(out: OutputVerdict) -> str:
     shape = shape_text(out.example_shape)
     if out.pooling == REQUIRED:
-        return f"'{out.name}' {shape} needs {out.pooling_layer} before Dense(num_classes)."
+        return f"'{out.name}' {shape} needs {out.pooling_layer} before {out.classifier}."
     if out.pooling == APPLIED:
-        return f"'{out.name}' {shape} is already pooled: Dense(num_classes) goes right after it."
+        return f"'{out.name}' {shape} is already pooled: {out.classifier} goes right after it."
     return f"'{out.name}' {shape} has rank {out.rank}: pooling unknown."

@@ -18,9 +18,22 @@ from ...records.layers import LayerRecord, ModelRecord
 from ...sources import SourceError
 from ..base import Backbone, dims
 from . import keras3
+from .origins import origin_of
 from .runtime import import_tensorflow
 
 GLOBAL_POOL = re.compile(r"Global(Average|Avg|Max)Pool(?:ing)?([123])D")
+# Keras class names -> LayerRecord.kind (records.layers.KINDS); the rest by pattern in _kind
+KINDS = {
+    "Dense": "dense", "EinsumDense": "dense", "Flatten": "flatten", "Reshape": "reshape", "Permute": "reshape",
+    "Activation": "activation", "Softmax": "activation", "ReLU": "activation", "LeakyReLU": "activation",
+    "PReLU": "activation", "ELU": "activation", "InputLayer": "input",
+    "Dropout": "dropout", "SpatialDropout1D": "dropout", "SpatialDropout2D": "dropout", "SpatialDropout3D": "dropout",
+    "GaussianNoise": "dropout", "GaussianDropout": "dropout", "AlphaDropout": "dropout", "Identity": "dropout",
+    "ActivityRegularization": "dropout",
+}
+KIND_PATTERNS = ((re.compile(r"(Depthwise|Separable)?Conv(olution)?(\dD)?(Transpose)?"), "conv"),
+                 (re.compile(r"(Average|Max)Pool(ing)?\dD"), "pool"),
+                 (re.compile(r".*Normalization"), "norm"))
 LOSS_NAMES = {"bce": "BinaryCrossentropy", "cce": "CategoricalCrossentropy"}
 
 
@@ -52,11 +65,12 @@ def model_record(backbone: Backbone, sizes, probe, whole_is_backbone: bool = Fal
     layers = tuple(_walk(graph, framework, spec.shape(size, batch=None), spec.shape(alt, batch=None),
                          probes, inner_layer))
     inner_name = inner_layer.name if inner_layer is not None else None
-    if inner is None and (whole_is_backbone or not any(layer.class_name == "Dense" for layer in layers)):
+    if inner is None and (whole_is_backbone or not any(layer.kind == "dense" for layer in layers)):
         inner, notes = _probe(probe, backbone, sizes)  # no backbone inside and no classifier on top: the model is a backbone
     loss, from_logits = _loss(model)
     outputs = tuple(dict.fromkeys(_producer(graph, t, framework) for t in graph.outputs))
-    return ModelRecord(name, layers, outputs, size, alt, loss, from_logits, inner, inner_name, notes=notes)
+    return ModelRecord(name, layers, outputs, size, alt, loss, from_logits, inner, inner_name, notes=notes,
+                       framework="keras" if framework == "keras3" else framework)
 
 
 def _probe(probe, backbone: Backbone, sizes) -> tuple:
@@ -258,22 +272,43 @@ def _record(node: _Node, framework: str, main: dict, other: dict, probes: dict) 
     alt_ins, alt_outs, _ = other[layer.name]
     if opaque:  # what the probe saw beats what the layer claims about itself
         outs, alt_outs = _probed(ins, probes, outs), _probed(alt_ins, probes, alt_outs)
-    pool = GLOBAL_POOL.fullmatch(type(layer).__name__)
+    class_name = type(layer).__name__
+    pool, is_model = GLOBAL_POOL.fullmatch(class_name), _is_model(layer, framework)
+    activation, units = _activation(layer), units if isinstance(units, int) else None
     return LayerRecord(
         name=layer.name,
-        class_name=type(layer).__name__,
+        class_name=class_name,
         input_shapes=ins,
         output_shapes=outs,
         alt_output_shapes=alt_outs,
-        activation=_activation(layer),
-        units=units if isinstance(units, int) else None,
+        activation=activation,
+        units=units,
         pooling=("max" if pool.group(1) == "Max" else "average") if pool else None,
         pool_dims=int(pool.group(2)) if pool else None,
         inbound=node.parents,
-        is_model=_is_model(layer, framework),
+        is_model=is_model,
         opaque=opaque,
         error=error,
+        kind="model" if is_model or opaque else "global_pool" if pool else _kind(class_name),
+        call=_call_text(class_name, units, activation),
+        origin=origin_of(layer),
     )
+
+
+def _kind(class_name: str) -> str:
+    if class_name in KINDS:
+        return KINDS[class_name]
+    return next((kind for pattern, kind in KIND_PATTERNS if pattern.fullmatch(class_name)), "other")
+
+
+def _call_text(class_name: str, units: int | None, activation: str | None) -> str:
+    """Dense(5), Dense(1, activation='softmax'), Activation('softmax'), GlobalAveragePooling2D()."""
+    args = [] if units is None else [str(units)]
+    if class_name == "Activation":
+        args.append(repr(activation))
+    elif activation not in (None, "linear"):
+        args.append(f"activation={activation!r}")
+    return f"{class_name}({', '.join(args)})"
 
 
 def _probed(ins, probes: dict, fallback):

@@ -34,4 +34,4 @@ def backbone(call: Callable, spec: InputSpec, name: str, kind: str, model=None, 
         with host_limits():
             return output_shapes(call(tf.zeros(shape, spec.dtype)))
 
-    return Backbone(name, kind, spec, symbolic, execute, model=model)
+    return Backbone(name, kind, spec, symbolic, execute, model=model, framework="tf_keras" if kind == "tf_keras" else "keras")

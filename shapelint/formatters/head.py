@@ -1,0 +1,130 @@
+"""The head of a checked model as rows: the backbone (probed) first, then each step to the model's output.
+
+Each row says where the layer was created (file:line), its call (`Dense(1)`), its output shape at the
+model's size (and a second size when the model takes variable sizes), what the step does to the head,
+and the codes of the findings that concern it. table.py, json.py and the notebook view read the same rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from math import prod
+
+from ..records.layers import LayerRecord, ModelRecord
+from ..report import SourceReport
+from ..sources import format_size
+
+MAX_ROWS = 12  # a head is a handful of layers; a model with no backbone found shows its last ones
+
+
+@dataclass(frozen=True)
+class HeadRow:
+    layer: str
+    call: str
+    origin: tuple[str, int] | None
+    shape: tuple | None
+    alt_shape: tuple | None
+    does: str
+    codes: tuple[str, ...] = ()
+    backbone: bool = False
+
+    def to_json(self) -> dict:
+        return {"layer": self.layer, "call": self.call, "file": self.origin[0] if self.origin else None,
+                "line": self.origin[1] if self.origin else None, "output_shape": _list(self.shape),
+                "alt_output_shape": _list(self.alt_shape), "does": self.does, "findings": list(self.codes),
+                "backbone": self.backbone}
+
+
+def _list(shape):
+    return None if shape is None else list(shape)
+
+
+def variable_sizes(result: SourceReport) -> bool:
+    return bool(result.verdict) and result.verdict.get("input_sizes") not in ("fixed", None)
+
+
+def head_rows(result: SourceReport) -> list[HeadRow]:
+    """The rows of result's head table; [] for a report without a layer graph (probe, or a build error)."""
+    model = result.model
+    if model is None:
+        return []
+    if model.backbone is not None and model.backbone_layer is None:
+        return [_bare_backbone(result)]
+    layers = model.head_layers(MAX_ROWS)
+    names = {layer.name for layer in layers}
+    rows = []
+    for layer in layers:
+        is_backbone = layer.name == model.backbone_layer
+        codes = tuple(f.code for f in result.findings
+                      if f.layer == layer.name or (is_backbone and (f.layer is None or f.layer not in names)
+                                                   and f.code.startswith("SL1")))
+        last = layer is layers[-1]
+        rows.append(HeadRow(layer.name, _call(layer, is_backbone), layer.origin, layer.output_shape,
+                            layer.alt_output_shape, _does(layer, model, is_backbone, last), codes, is_backbone))
+    return rows
+
+
+def _call(layer: LayerRecord, is_backbone: bool) -> str:
+    if is_backbone or layer.is_model or layer.opaque:
+        return f"{layer.class_name} '{layer.name}'"
+    return layer.call_text
+
+
+def _map(shape) -> str:
+    """(None, 5, 5, 1280) -> '5×5'; anything else -> its shape."""
+    if shape and len(shape) == 4:
+        return "×".join("?" if d is None else str(d) for d in shape[1:3])
+    if shape and len(shape) == 3:
+        return f"{shape[1] if shape[1] is not None else '?'}-token"
+    return "?"
+
+
+def _does(layer: LayerRecord, model: ModelRecord, is_backbone: bool, last: bool) -> str:
+    shape, inp = layer.output_shape, layer.input_shape
+    if is_backbone:
+        if shape is None:
+            return "backbone, probed: its output shape is unknown"
+        if len(shape) == 2:
+            return f"backbone, probed: returns a pooled vector of {shape[1]}"
+        return f"backbone, probed: returns a {_map(shape)} map of {shape[-1]} channels"
+    if layer.error:
+        return f"cannot run here: {layer.error}"
+    if layer.kind == "global_pool":
+        if inp is not None and len(inp) == 2:
+            return "pools a vector that is already pooled"
+        return f"{'takes the max of' if layer.pooling == 'max' else 'averages'} the {_map(inp)} map"
+    if layer.kind == "flatten" and inp is not None and len(inp) > 2:
+        size = prod(d for d in inp[1:] if d is not None)
+        return f"flattens the {_map(inp)} map into {size} features (the size depends on the input size)"
+    if layer.kind == "dropout":
+        return "passes the shape through (active in training only)"
+    if layer.kind == "dense":
+        if inp is not None and len(inp) > 2:
+            return f"applied at each position of the {_map(inp)} map, not to the image as a whole"
+        if last:
+            return _into_loss(layer, model)
+        return f"{layer.units} features"
+    if layer.kind == "activation" and last:
+        return _into_loss(layer, model)
+    return ""
+
+
+def _into_loss(layer: LayerRecord, model: ModelRecord) -> str:
+    activation = layer.activation or "linear"
+    what = "logits" if activation == "linear" else f"{activation} outputs"
+    if model.loss is None:
+        return f"{what}: the model's output (not compiled)"
+    return f"{what} into {model.loss}(from_logits={model.from_logits})"
+
+
+def _bare_backbone(result: SourceReport) -> HeadRow:
+    """A model that is its backbone (keras:Name, a saved backbone): one probed row, no head after it."""
+    model, record = result.model, result.backbone
+    size = model.size or (record.records[0].size if record.records else None)
+    first = next((r for r in record.records if r.ok and (size is None or r.size == size)), None)
+    shape = (None, *next(iter(first.outputs.values()))[1:]) if first and len(first.outputs) == 1 else None
+    does = "the whole model is a backbone: no head after it"
+    if shape is not None:
+        does += f" (a {'pooled vector' if len(shape) == 2 else _map(shape) + ' map'} at {format_size(first.size)})"
+    return HeadRow(record.source, f"{record.kind} backbone", None, shape, None, does,
+                   tuple(f.code for f in result.findings), backbone=True)
