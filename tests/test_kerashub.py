@@ -114,7 +114,8 @@ def test_kaggle_tf2_handle_is_read_from_either_cache(fixtures_dir, tmp_path, mon
 
 def test_preset_config_goes_through_the_keras_config_scan(preset, tmp_path):
     """Payloads in config.json: a nested object from a module outside Keras, and a model that is not a KerasHub
-    Backbone (a Functional model with a Lambda layer). Each is refused in one line before KerasHub reads it."""
+    Backbone (a Functional model with a Lambda layer). Each is refused in one line before KerasHub reads it.
+    (A Lambda inside a keras_hub Backbone's config is refused by the same scan: test_safety's check_config tests.)"""
     config = json.loads((preset / "config.json").read_text())
     hostile = shutil.copytree(preset, tmp_path / "hostile")
     config["config"]["dtype"] = {"module": "os", "class_name": "system", "config": {"command": "touch pwned"}}
@@ -128,10 +129,10 @@ def test_preset_config_goes_through_the_keras_config_scan(preset, tmp_path):
     run = subprocess.run(SHAPELINT + ["probe", "--no-cache", "--sizes", "32", str(hostile), str(lambda_model)],
                          capture_output=True, text=True, cwd=tmp_path)
     assert run.returncode == 2
-    assert run.stderr.splitlines() == [
-        f"shapelint: {hostile}: refused to load: system from module 'os' can run Python code (pass --unsafe-load to allow)",
-        f"shapelint: {lambda_model}: refused to load: Lambda layer 'payload' can run Python code "
+    assert [line.strip() for line in run.stdout.splitlines() if line.strip().startswith("error:")] == [
+        f"error: {hostile}: refused to load: class 'system' from module 'os' is not a Keras built-in "
         "(pass --unsafe-load to allow)",
+        f"error: {lambda_model}: config.json describes 'Functional' from 'keras', not a keras_hub.models Backbone",
     ]
     assert not (tmp_path / "pwned").exists()
 

@@ -374,8 +374,10 @@ def test_the_op_allowlist_itself():
     ({"module": "keras.layers", "class_name": "Dense", "registered_name": "my_package>Dense", "config": {}},
      ["class 'Dense' registered as 'my_package>Dense' is not a Keras built-in"]),
     ({"module": "keras.layers", "class_name": "TFSMLayer", "config": {"filepath": "/srv/model"}},
-     ["class 'TFSMLayer' from module 'keras.layers' is not a Keras built-in"]),
-    ({"class_name": "KerasLayer", "config": {"handle": "https://tfhub.dev/x"}}, ["class 'KerasLayer' is not a Keras built-in"]),
+     ["class 'TFSMLayer' from module 'keras.layers' is not a Keras built-in",
+      "TFSMLayer has a host path or URL (filepath='/srv/model')"]),
+    ({"class_name": "KerasLayer", "config": {"handle": "https://tfhub.dev/x"}},
+     ["class 'KerasLayer' is not a Keras built-in", "KerasLayer has a host path or URL (handle='https://tfhub.dev/x')"]),
     ({"module": "keras.utils", "class_name": "function", "config": "get_file"},
      ["function keras.utils.get_file is not a Keras activation, loss or metric"]),
     ({"module": "keras.config", "class_name": "function", "config": "enable_unsafe_deserialization"},
@@ -510,3 +512,15 @@ def test_benign_models_still_probe(benign):
         if result.error or sl105 or not all(r.executed for r in result.backbone.records):
             failed[path.name] = result.error or sl105 or "not executed"
     assert failed == {}
+
+
+def test_check_config_with_keras_hub_classes():
+    """A KerasHub preset passes packages=("keras_hub",): its own classes are allowed, code inside them is not."""
+    backbone = {"module": "keras_hub.src.models.resnet.resnet_backbone", "class_name": "ResNetBackbone",
+                "registered_name": "keras_hub>ResNetBackbone", "config": {"name": "b"}}
+    kerasscan.check_config(backbone, "preset", packages=("keras_hub",))
+    with pytest.raises(SourceError, match="class 'ResNetBackbone' from module 'keras_hub.src"):
+        kerasscan.check_config(backbone, "preset")
+    backbone["config"]["activation"] = {"class_name": "Lambda", "config": {"name": "payload"}}
+    with pytest.raises(SourceError, match="Lambda layer 'payload' can run Python code"):
+        kerasscan.check_config(backbone, "preset", packages=("keras_hub",))

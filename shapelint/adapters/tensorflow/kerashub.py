@@ -60,15 +60,12 @@ def from_preset(source: Source, unsafe: bool = False) -> Backbone:
     """A preset folder (config.json, metadata.json, weights optional) or its kagglehub copy, built without weights."""
     folder = Path(source.location)
     config = read_preset_config(folder, source.text)
-    if not unsafe:
-        found = kerasscan.unsafe_objects(config)
-        if found:
-            raise SourceError(f"{source.text}: refused to load: {', '.join(found[:3])} can run Python code "
-                              "(pass --unsafe-load to allow)")
     name = config.get("class_name")
     if not str(config.get("module", "")).startswith("keras_hub.") or name not in backbone_classes():
         raise SourceError(f"{source.text}: config.json describes {name!r} from {config.get('module')!r}, "
                           "not a keras_hub.models Backbone")
+    if not unsafe:  # Keras's own allowlist, and keras_hub's classes
+        kerasscan.check_config(config, source.text, packages=("keras_hub",))
     keras_hub = import_keras_hub()
     try:
         with warnings.catch_warnings():
