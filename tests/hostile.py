@@ -14,6 +14,7 @@ import os
 import shutil
 import subprocess
 import sys
+import warnings
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -61,7 +62,9 @@ def build(out: Path) -> list[Case]:
     host.mkdir(exist_ok=True)
     fired = out / "fired"
     fired.mkdir(exist_ok=True)
-    cases = _keras_cases(tf, out, host, fired) + _savedmodel_cases(tf, out, host, fired)
+    with warnings.catch_warnings():  # Keras' legacy-format and numpy 2 warnings while saving: not ours to show
+        warnings.simplefilter("ignore")
+        cases = _keras_cases(tf, out, host, fired) + _savedmodel_cases(tf, out, host, fired)
     for case in cases:
         case.arm()
     return cases
@@ -344,6 +347,12 @@ def _assets_symlink(tf, path: Path, host: Path) -> Case:
 
 
 def benign(out: Path, fixtures: Path) -> list[Path]:
+    with warnings.catch_warnings():  # Keras' legacy-format and numpy 2 warnings while saving: not ours to show
+        warnings.simplefilter("ignore")
+        return _benign(out, fixtures)
+
+
+def _benign(out: Path, fixtures: Path) -> list[Path]:
     """What must still load (the false-positive side): Keras 3 and tf_keras applications as .keras, .h5,
     SavedModel and Keras 3 export(), a compiled model, text-vocabulary SavedModels (TF1 and TF2) whose tables
     read their own assets/, and the bundled fixtures (Hub modules, a .keras and an .h5)."""
@@ -390,7 +399,8 @@ def zip_cases(out: Path) -> dict[str, Path]:
         info.external_attr = (0o120777 << 16)
         archive.writestr(info, "/etc/passwd")
     found["symlink"] = out / "symlink.keras"
-    with zipfile.ZipFile(out / "duplicate.keras", "w") as archive:
+    with zipfile.ZipFile(out / "duplicate.keras", "w") as archive, warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # zipfile warns about the duplicate: it is the point
         archive.writestr("config.json", config)
         archive.writestr("config.json", json.dumps({"class_name": "Lambda", "config": {}}))
     found["duplicate"] = out / "duplicate.keras"

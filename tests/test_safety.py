@@ -20,6 +20,8 @@ from shapelint.sources import SourceError
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import hostile as corpus_builder  # noqa: E402  (tests/ is not a package; "hostile" is a fixture here)
 
+# Keras' own warnings while these tests save and load models (legacy HDF5, numpy 2 __array__): not shapelint's
+pytestmark = pytest.mark.filterwarnings("ignore:::(keras|tf_keras|tensorflow)")
 SIZES = ((8, 8),)
 SHAPELINT = [sys.executable, "-m", "shapelint"]
 
