@@ -6,6 +6,8 @@ sources like probe_all does, so sources share the TensorFlow start-up of the pro
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from ..adapters import adapter, framework_of
 from ..records.layers import ModelRecord
 from ..report import Report, SourceReport
@@ -80,6 +82,9 @@ def _guarded(name: str, record, options: Options) -> SourceReport:
         model, path, load_error = record()
     except Exception as exc:  # one bad source never stops the others: reported, not raised
         return failed(name, exc)
+    if model.backbone is not None:  # the head table's two sizes are probed too: say so where nobody asked
+        reasons = {model.size: "the model's input size", model.alt_size: "the second size of the head table"}
+        model = replace(model, backbone=model.backbone.explained(options.sizes, reasons))
     findings = answered_by_head(model, check_record(model, options))
     if model.build_error and not findings:  # no rule explains why the model could not be built
         return SourceReport(name, error=load_error or f"{name}: cannot build: {model.build_error}")
