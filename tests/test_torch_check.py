@@ -107,8 +107,12 @@ def test_timm_heads_through_the_cli(factory_file):
     code, doc, _ = run_cli("check", flatten_head, "timm:resnet18?num_classes=5", "--sizes", "64,96", "--num-classes", "3")
     results = by_source(doc)
     assert code == 1
-    assert [f["code"] for f in results[flatten_head]["findings"]] == ["SL101", "SL202", "SL206"]
-    flatten = results[flatten_head]["findings"][1]
+    assert [f["code"] for f in results[flatten_head]["findings"]] == ["SL202", "SL206"]  # SL101: the head answers it
+    flatten = results[flatten_head]["findings"][0]
     assert flatten["message"].startswith("Flatten '1' turns a (None, 512, 2, 2) feature map into 2048 features at 64")
+    rows = {row["layer"]: row for row in results[flatten_head]["head"]}
+    assert (rows["1"]["file"].endswith("factory.py"), rows["1"]["line"], rows["0"]["line"]) == (True, 6, 5)
+    assert rows["2"]["does"] == ("cannot run here: nn.Linear(2048, 5) expects 2048 features and receives 4608 "
+                                 "(RuntimeError: mat1 and mat2 shapes cannot be multiplied (1x4608 and 2048x5))")
     (classes,) = [f for f in results["timm:resnet18?num_classes=5"]["findings"] if f["code"] == "SL206"]
     assert classes["message"] == "The model outputs (None, 5) from nn.Linear(512, 5) 'fc' but there are 3 classes"
