@@ -2,6 +2,8 @@
 
     python scripts/allowed_ops.py            rewrite the list from this TensorFlow's op registry
     python scripts/allowed_ops.py --check    exit 1 if the list in the package differs (review the diff)
+    python scripts/allowed_ops.py --sweep    also trace every keras.applications model (Keras 3 and tf_keras)
+                                             and report any op its graph holds that the list does not allow
 
 The list is built by category: every op TensorFlow registers is attributed to the generated Python
 module that wraps it (gen_math_ops, gen_nn_ops, ...). Whole categories of pure computation are taken
@@ -52,8 +54,9 @@ REVIEWED_OUT = {
 # StaticRegexFullMatch: TF2 save functions test the prefix for "^s3://.*" (its attr is named pattern).
 SAVE_PATH = ["MergeV2Checkpoints", "Save", "SaveSlices", "SaveV2", "ShardedFilename", "ShardedFilespec", "StaticRegexFullMatch"]
 RESTORE_PATH = ["Restore", "RestoreSlice", "RestoreV2"]
-# Table initialisers that read a text file: allowed when that input is one of the SavedModel's assets.
-ASSET_READERS = {"InitializeTableFromTextFile": "filename", "InitializeTableFromTextFileV2": "filename"}
+# Table initialisers that read a text file: allowed when their `filename` input (its index here; build()
+# checks the name) is one of the SavedModel's assets.
+ASSET_READERS = {"InitializeTableFromTextFile": 1, "InitializeTableFromTextFileV2": 1}
 # A name suggesting the host: a whole word of the attr or input name (so "direction" is not "dir").
 HOST_WORD = re.compile(r"(file|path|url|pattern|logdir|directory)", re.I)
 HOST_TOKENS = {"dir", "dirs", "prefix", "stream", "db", "uri"}
@@ -101,6 +104,8 @@ def build() -> dict:
     import tensorflow as tf
 
     ops = registry()
+    for name, index in ASSET_READERS.items():
+        assert ops[name].input_arg[index].name == "filename", name
     category = categories(ops)
     anywhere: dict[str, list[str]] = {}
     dropped = {}
@@ -125,9 +130,37 @@ def build() -> dict:
     }
 
 
+def sweep(data: dict) -> int:
+    """Trace every keras.applications model (no weights, one 224x224 batch) and check its graph's ops, nested
+    functions included, against the ops allowed anywhere; what saving adds (save/restore) is checked by tests."""
+    import keras
+    import tensorflow as tf
+    import tf_keras
+
+    allowed = {op for ops in data["anywhere"].values() for op in ops}
+    checked, failures = 0, []
+    for package in (keras, tf_keras):
+        for name in sorted(n for n in dir(package.applications) if n[:1].isupper()):
+            model = getattr(package.applications, name)(weights=None)
+            size = model.input_shape[1] or 224
+            graph = tf.function(lambda x, m=model: m(x, training=False)).get_concrete_function(
+                tf.TensorSpec((1, size, size, 3))).graph.as_graph_def()
+            ops = {n.op for n in graph.node} | {n.op for f in graph.library.function for n in f.node_def}
+            ops -= {f.signature.name for f in graph.library.function}
+            checked += 1
+            if ops - allowed:
+                failures.append(f"{package.__name__}.applications.{name}: {sorted(ops - allowed)}")
+            package.backend.clear_session()
+    print(f"{checked} keras.applications graphs traced; {len(failures)} hold ops off the list")
+    for line in failures:
+        print("  " + line)
+    return 1 if failures else 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true")
+    parser.add_argument("--sweep", action="store_true")
     args = parser.parse_args()
     text = json.dumps(build(), indent=1, sort_keys=True) + "\n"
     if args.check:
@@ -140,7 +173,7 @@ def main() -> int:
     data = json.loads(text)
     print(f"{sum(map(len, data['anywhere'].values()))} ops allowed anywhere in {len(data['anywhere'])} categories; "
           f"{len(data['dropped'])} dropped on review; written to {OUT}")
-    return 0
+    return sweep(data) if args.sweep else 0
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ import os
 import shutil
 import subprocess
 import sys
+import warnings
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -61,7 +62,9 @@ def build(out: Path) -> list[Case]:
     host.mkdir(exist_ok=True)
     fired = out / "fired"
     fired.mkdir(exist_ok=True)
-    cases = _keras_cases(tf, out, host, fired) + _savedmodel_cases(tf, out, host, fired)
+    with warnings.catch_warnings():  # Keras' legacy-format and numpy 2 warnings while saving: not ours to show
+        warnings.simplefilter("ignore")
+        cases = _keras_cases(tf, out, host, fired) + _savedmodel_cases(tf, out, host, fired)
     for case in cases:
         case.arm()
     return cases
@@ -286,18 +289,40 @@ def _vocabulary_table(tf, vocab_tensor):
     return table
 
 
+def text_vocabulary_tf1(tf, path: Path) -> None:
+    """A benign TF1 SavedModel with a hash table its main op fills from a vocabulary file in assets/."""
+    vocabulary = path.parent / f"{path.name}_vocab.txt"
+    vocabulary.write_text("cat\ndog\n")
+    with tf.Graph().as_default():
+        asset = tf.constant(str(vocabulary), name="vocab_asset")  # the initialiser lists it as an asset
+        _vocabulary_table(tf, asset)
+        with tf.compat.v1.Session() as session:
+            session.run(tf.compat.v1.tables_initializer())
+            _tf1_builder(tf, path, session, tf.compat.v1.tables_initializer())
+
+
+def text_vocabulary_tf2(tf, path: Path) -> None:
+    """A benign TF2 SavedModel whose table a restored initialiser fills from assets/ while loading."""
+    vocabulary = path.parent / f"{path.name}_vocab.txt"
+    vocabulary.write_text("cat\ndog\n")
+
+    class Vocabulary(tf.Module):
+        def __init__(self):
+            self.table = _vocabulary_table(tf, tf.saved_model.Asset(str(vocabulary)))
+
+        @tf.function(input_signature=[tf.TensorSpec(SPEC)])
+        def __call__(self, x):
+            return tf.reduce_mean(x, [1, 2]) + tf.cast(self.table.lookup(tf.constant("cat")), tf.float32) * 0
+
+    tf.saved_model.save(Vocabulary(), str(path))
+
+
 def _tf1_asset_outside(tf, path: Path, host: Path) -> Case:
     """A TF1 text-vocabulary SavedModel whose asset file name is an absolute host path: the loader joins it to
     assets/ (an absolute name wins) and the table initialiser reads the host file."""
     secret = host / "tf1_vocabulary.txt"
     secret.write_text("host-secret\n")
-    with tf.Graph().as_default():
-        (path.parent / "tf1_vocab.txt").write_text("cat\ndog\n")
-        asset = tf.constant(str(path.parent / "tf1_vocab.txt"), name="vocab_asset")  # the initialiser lists it as an asset
-        table = _vocabulary_table(tf, asset)
-        with tf.compat.v1.Session() as session:
-            session.run(tf.compat.v1.tables_initializer())
-            _tf1_builder(tf, path, session, tf.compat.v1.tables_initializer())
+    text_vocabulary_tf1(tf, path)
     from tensorflow.core.protobuf import meta_graph_pb2, saved_model_pb2
 
     proto = saved_model_pb2.SavedModel.FromString((path / "saved_model.pb").read_bytes())
@@ -307,30 +332,54 @@ def _tf1_asset_outside(tf, path: Path, host: Path) -> Case:
         asset.filename = str(secret)
         packed.Pack(asset)
     (path / "saved_model.pb").write_bytes(proto.SerializeToString())
-    del table
     return Case("tf1-asset-outside-assets", "assets", path, LOAD, reads=secret, refusal="outside assets/")
 
 
 def _assets_symlink(tf, path: Path, host: Path) -> Case:
-    """A TF2 text-vocabulary SavedModel whose assets/vocab.txt is a symlink to a host file."""
+    """A TF2 text-vocabulary SavedModel whose assets/ vocabulary is a symlink to a host file."""
     secret = host / "symlinked_vocabulary.txt"
     secret.write_text("host-secret\n")
-    source = path.parent / "vocab.txt"
-    source.write_text("cat\ndog\n")
-
-    class Vocabulary(tf.Module):
-        def __init__(self):
-            self.table = _vocabulary_table(tf, tf.saved_model.Asset(str(source)))
-
-        @tf.function(input_signature=[tf.TensorSpec(SPEC)])
-        def __call__(self, x):
-            return tf.reduce_mean(x, [1, 2]) + tf.cast(self.table.lookup(tf.constant("cat")), tf.float32) * 0
-
-    tf.saved_model.save(Vocabulary(), str(path))
+    text_vocabulary_tf2(tf, path)
     asset = next((path / "assets").iterdir())
     asset.unlink()
     asset.symlink_to(secret)
     return Case("assets-symlink-to-host-file", "assets", path, LOAD, reads=secret, refusal="symlink")
+
+
+def benign(out: Path, fixtures: Path) -> list[Path]:
+    with warnings.catch_warnings():  # Keras' legacy-format and numpy 2 warnings while saving: not ours to show
+        warnings.simplefilter("ignore")
+        return _benign(out, fixtures)
+
+
+def _benign(out: Path, fixtures: Path) -> list[Path]:
+    """What must still load (the false-positive side): Keras 3 and tf_keras applications as .keras, .h5,
+    SavedModel and Keras 3 export(), a compiled model, text-vocabulary SavedModels (TF1 and TF2) whose tables
+    read their own assets/, and the bundled fixtures (Hub modules, a .keras and an .h5)."""
+    from shapelint.adapters.tensorflow.runtime import import_tensorflow
+
+    tf = import_tensorflow()
+    import keras
+    import tf_keras
+
+    out.mkdir(parents=True, exist_ok=True)
+    app = keras.applications.MobileNetV2(alpha=0.35, weights=None, include_top=False, input_shape=(None, None, 3))
+    app.save(out / "mobilenet_v2.keras")
+    app.save(out / "mobilenet_v2.h5")  # (Keras 3 cannot read back its own MobileNetV3 .h5: not used here)
+    app.export(str(out / "mobilenet_v2_export"), verbose=False)
+    compiled = keras.applications.MobileNetV3Small(weights=None, input_shape=(32, 32, 3), classes=3, minimalistic=True)
+    compiled.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    compiled.save(out / "compiled.keras")
+    legacy = tf_keras.applications.MobileNetV2(alpha=0.35, weights=None, include_top=False, input_shape=(None, None, 3))
+    legacy.save(out / "mobilenet_v2_tf_keras.h5", save_format="h5")
+    legacy.save(out / "mobilenet_v2_tf_keras", save_format="tf")
+    text_vocabulary_tf1(tf, out / "text_vocabulary_tf1")
+    text_vocabulary_tf2(tf, out / "text_vocabulary_tf2")
+
+    def model(path: Path) -> bool:
+        return path.suffix in (".keras", ".h5") or (path / "saved_model.pb").is_file()
+
+    return sorted(filter(model, out.iterdir())) + sorted(filter(model, fixtures.iterdir()))
 
 
 def zip_cases(out: Path) -> dict[str, Path]:
@@ -350,7 +399,8 @@ def zip_cases(out: Path) -> dict[str, Path]:
         info.external_attr = (0o120777 << 16)
         archive.writestr(info, "/etc/passwd")
     found["symlink"] = out / "symlink.keras"
-    with zipfile.ZipFile(out / "duplicate.keras", "w") as archive:
+    with zipfile.ZipFile(out / "duplicate.keras", "w") as archive, warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # zipfile warns about the duplicate: it is the point
         archive.writestr("config.json", config)
         archive.writestr("config.json", json.dumps({"class_name": "Lambda", "config": {}}))
     found["duplicate"] = out / "duplicate.keras"

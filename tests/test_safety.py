@@ -20,6 +20,8 @@ from shapelint.sources import SourceError
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import hostile as corpus_builder  # noqa: E402  (tests/ is not a package; "hostile" is a fixture here)
 
+# Keras' own warnings while these tests save and load models (legacy HDF5, numpy 2 __array__): not shapelint's
+pytestmark = pytest.mark.filterwarnings("ignore:::(keras|tf_keras|tensorflow)")
 SIZES = ((8, 8),)
 SHAPELINT = [sys.executable, "-m", "shapelint"]
 
@@ -374,8 +376,10 @@ def test_the_op_allowlist_itself():
     ({"module": "keras.layers", "class_name": "Dense", "registered_name": "my_package>Dense", "config": {}},
      ["class 'Dense' registered as 'my_package>Dense' is not a Keras built-in"]),
     ({"module": "keras.layers", "class_name": "TFSMLayer", "config": {"filepath": "/srv/model"}},
-     ["class 'TFSMLayer' from module 'keras.layers' is not a Keras built-in"]),
-    ({"class_name": "KerasLayer", "config": {"handle": "https://tfhub.dev/x"}}, ["class 'KerasLayer' is not a Keras built-in"]),
+     ["class 'TFSMLayer' from module 'keras.layers' is not a Keras built-in",
+      "TFSMLayer has a host path or URL (filepath='/srv/model')"]),
+    ({"class_name": "KerasLayer", "config": {"handle": "https://tfhub.dev/x"}},
+     ["class 'KerasLayer' is not a Keras built-in", "KerasLayer has a host path or URL (handle='https://tfhub.dev/x')"]),
     ({"module": "keras.utils", "class_name": "function", "config": "get_file"},
      ["function keras.utils.get_file is not a Keras activation, loss or metric"]),
     ({"module": "keras.config", "class_name": "function", "config": "enable_unsafe_deserialization"},
@@ -420,7 +424,7 @@ def test_rule_examples():
                          tuple((f"__inference_f_{i}", ("WriteFile",)) for i in range(5)))
     assert [f.code for f in run_rules("backbone", clean) if f.code == "SL105"] == []
     (finding,) = [f for f in run_rules("backbone", bad) if f.code == "SL105"]
-    assert finding.message == ("m contains host-access ops (WriteFile in __inference_f_0; WriteFile in __inference_f_1; "
+    assert finding.message == ("m holds ops outside the allowlist (WriteFile in __inference_f_0; WriteFile in __inference_f_1; "
                                "WriteFile in __inference_f_2; and 2 more functions); it was not loaded or executed")
     assert [f.code for f in run_rules("backbone", bad, ignore=("suspicious-op",))].count("SL105") == 0
 
@@ -489,3 +493,36 @@ def test_check_config_is_one_line_for_other_adapters():
     assert str(info.value) == ("preset/config.json: refused to load: Lambda layer 'l0' can run Python code; "
                                "Lambda layer 'l1' can run Python code; Lambda layer 'l2' can run Python code; "
                                "and 2 more (pass --unsafe-load to allow)")
+
+
+# --- the benign corpus: what the allowlists must let through, probed end to end ---
+
+@pytest.fixture(scope="session")
+def benign(tmp_path_factory, fixtures_dir):
+    """A representative handful (the full keras.applications sweep is scripts/allowed_*.py --sweep): Keras 3 and
+    tf_keras applications as .keras, .h5, SavedModel and Keras 3 export(), a compiled model, the Hub fixtures,
+    and text-vocabulary SavedModels (TF1 and TF2) whose tables read their own assets/."""
+    return corpus_builder.benign(tmp_path_factory.mktemp("benign"), fixtures_dir)
+
+
+def test_benign_models_still_probe(benign):
+    assert len(benign) >= 15
+    failed = {}
+    for path in benign:
+        result = probe_source(str(path), Options(sizes=((32, 32),)))
+        sl105 = [f.message for f in result.findings if f.code == "SL105"]
+        if result.error or sl105 or not all(r.executed for r in result.backbone.records):
+            failed[path.name] = result.error or sl105 or "not executed"
+    assert failed == {}
+
+
+def test_check_config_with_keras_hub_classes():
+    """A KerasHub preset passes packages=("keras_hub",): its own classes are allowed, code inside them is not."""
+    backbone = {"module": "keras_hub.src.models.resnet.resnet_backbone", "class_name": "ResNetBackbone",
+                "registered_name": "keras_hub>ResNetBackbone", "config": {"name": "b"}}
+    kerasscan.check_config(backbone, "preset", packages=("keras_hub",))
+    with pytest.raises(SourceError, match="class 'ResNetBackbone' from module 'keras_hub.src"):
+        kerasscan.check_config(backbone, "preset")
+    backbone["config"]["activation"] = {"class_name": "Lambda", "config": {"name": "payload"}}
+    with pytest.raises(SourceError, match="Lambda layer 'payload' can run Python code"):
+        kerasscan.check_config(backbone, "preset", packages=("keras_hub",))

@@ -92,11 +92,11 @@ def _does(layer: LayerRecord, model: ModelRecord, is_backbone: bool, last: bool)
     shape, inp, first = layer.output_shape, layer.input_shape, _channels_first(model)
     if is_backbone:
         if shape is None:
-            return "backbone, probed: its output shape is unknown"
+            return "backbone (probed): output shape unknown"
         if len(shape) == 2:
-            return f"backbone, probed: returns a pooled vector of {shape[1]}"
+            return f"backbone (probed): already pooled, {shape[1]} features"
         channels = shape[1] if first and len(shape) == 4 else shape[-1]
-        return f"backbone, probed: returns a {_map(shape, first)} map of {channels} channels"
+        return f"backbone (probed): a {_map(shape, first)} map of {channels} channels"
     if layer.error:
         return f"cannot run here: {layer.error}"
     if layer.kind == "global_pool":
@@ -106,13 +106,13 @@ def _does(layer: LayerRecord, model: ModelRecord, is_backbone: bool, last: bool)
     if layer.kind == "flatten" and inp is not None and len(inp) > 2:
         size = prod(d for d in inp[1:] if d is not None)
         varies = layer.alt_output_shape is not None and layer.alt_output_shape != layer.output_shape
-        return f"flattens the {_map(inp, first)} map into {size} features" + (
-            " (the size depends on the input size)" if varies else "")
+        return f"flattens the {_map(inp, first)} map: {size} features" + (
+            ", changes with the input size" if varies else "")
     if layer.kind == "dropout":
-        return "passes the shape through (active in training only)"
+        return "training only; the shape passes through"
     if layer.kind == "dense":
         if inp is not None and len(inp) > 2:
-            return f"applied at each position of the {_map(inp, first)} map, not to the image as a whole"
+            return f"runs at each of the {_map(inp, first)} positions: nothing pooled before it"
         if last:
             return _into_loss(layer, model)
         return f"{layer.units} features"

@@ -28,6 +28,7 @@ PATH_KEYS = {"vocabulary", "idf_weights", "filepath", "file_path", "filename", "
              "cache_dir", "log_dir", "logdir", "directory", "module_path"}
 HOST_STRING = re.compile(r"^(/|~|\\\\|file:|[A-Za-z]:[\\/])|://|(^|[\\/])\.\.([\\/]|$)")
 SHOWN = 3  # reasons named in one refusal
+CODE = ("Lambda", "__lambda__", "function", "TFOpLambda", "SlicingOpLambda")  # objects whose config is code
 
 
 class UnreadableConfig(ValueError):
@@ -43,10 +44,12 @@ def allowed() -> dict:
     return data
 
 
-def check_config(config: dict, origin: str) -> None:
+def check_config(config: dict, origin: str, packages: tuple[str, ...] = ()) -> None:
     """Raise SourceError (one line, naming what was refused and --unsafe-load) unless every object the
-    config names is on the allowlist and no layer config carries a host path or URL."""
-    found = unsafe_objects(config)
+    config names is on the allowlist and no layer config carries a host path or URL. `packages` adds the
+    classes of other Keras packages by module (("keras_hub",) for a KerasHub preset, whose own adapter
+    checks the top-level class against keras_hub's Backbones)."""
+    found = unsafe_objects(config, packages)
     if found:
         more = f"; and {len(found) - SHOWN} more" if len(found) > SHOWN else ""
         raise SourceError(f"{origin}: refused to load: {'; '.join(found[:SHOWN])}{more} (pass --unsafe-load to allow)")
@@ -98,31 +101,32 @@ def _hdf5_attrs(path: Path):
                  for text in (model, training))
 
 
-def unsafe_objects(config) -> list[str]:
+def unsafe_objects(config, packages: tuple[str, ...] = ()) -> list[str]:
     """What in a config is not Keras's own, e.g. ["Lambda layer 'payload' can run Python code"]; empty if nothing."""
     found: list[str] = []
-    _walk(config, found, None)
+    _walk(config, found, None, packages)
     return list(dict.fromkeys(found))
 
 
-def _walk(node, found: list[str], owner: str | None) -> None:
+def _walk(node, found: list[str], owner: str | None, packages: tuple[str, ...]) -> None:
     if isinstance(node, list):
         for item in node:
-            _walk(item, found, owner)
+            _walk(item, found, owner, packages)
         return
     if not isinstance(node, dict):
         return
     if isinstance(node.get("class_name"), str):
-        reason = _refused(node)
-        if reason:  # one reason per object: a Lambda's own serialised function is not a second finding
+        reason = _refused(node, packages)
+        if reason:
             found.append(reason)
-            return
+            if node["class_name"] in CODE:  # its own serialised function is not a second finding
+                return
         owner = _described(node)
     for key, value in node.items():
         if isinstance(value, str) and (key in PATH_KEYS and value or HOST_STRING.search(value)):
             found.append(f"{owner or 'the model config'} has a host path or URL ({key}={value!r})")
         else:
-            _walk(value, found, owner)
+            _walk(value, found, owner, packages)
 
 
 def _described(node: dict) -> str:
@@ -131,13 +135,17 @@ def _described(node: dict) -> str:
     return f"{node['class_name']} layer {name!r}" if isinstance(name, str) else f"{node['class_name']}"
 
 
-def _refused(node: dict) -> str | None:
+def _refused(node: dict, packages: tuple[str, ...] = ()) -> str | None:
     """Why one serialised object is refused, or None if Keras's own allowlist holds it."""
     lists = allowed()
     class_name, module = node["class_name"], node.get("module")
     registered = node.get("registered_name")
     if class_name in lists["markers"]:
         return None
+    package = module.split(".")[0] if isinstance(module, str) else None
+    if package in packages and class_name not in ("Lambda", "function") and class_name.isidentifier():
+        if registered in (None, class_name, f"{package}>{class_name}"):
+            return None
     if class_name == "__lambda__":
         return "a serialised Python lambda can run Python code"
     if class_name == "Lambda":

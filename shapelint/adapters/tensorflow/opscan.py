@@ -117,7 +117,7 @@ class _MetaGraph:
                     continue
                 refused.add(f"{op}(prefix not fed by the loader)")
             elif op in lists["asset_readers"] and op == node.op:
-                if not self._origins(fname, node.input[0]) <= {"asset"}:
+                if not self._origins(fname, node.input[lists["asset_readers"][op]]) <= {"asset"}:
                     refused.add(f"{op}(filename not one of the SavedModel's assets)")
             else:
                 refused.add(op)
@@ -145,6 +145,10 @@ class _MetaGraph:
             parts = ref.split(":")
             name, index = parts[0], int(parts[2]) if len(parts) > 2 else 0
             node = next((n for n in function.node_def if n.name == name), None)
+        if fname is None and node is not None and node.op == "ReadVariableOp":  # TF2 graphs keep asset paths in variables
+            assigned = [n.input[1] for n in self.nodes.values()
+                        if n.op == "AssignVariableOp" and _name(n.input[0]) == _name(node.input[0])]
+            return set().union(*(self._origins(None, ref, seen) for ref in assigned)) if assigned else {"other"}
         if node is None or node.op not in PASS_THROUGH:
             return {"other"}
         inputs = [i for i in node.input if not i.startswith("^")]
