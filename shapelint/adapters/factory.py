@@ -1,7 +1,12 @@
-"""Import a module:factory source's module and call its factory. Framework-free: the factory imports its own."""
+"""Import a module:factory source's module and call its factory. Framework-free: the factory imports its own.
+
+Each adapter passes its own `recording` (adapters/origins.py: Keras layers, torch modules) so that the
+layers the factory builds remember the line of the user's code that created them.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import importlib.util
 import inspect
@@ -12,28 +17,46 @@ from ..errors import one_line
 from ..sources import FactoryError, Source, SourceError
 
 
-def call_factory(source: Source):
-    """What the factory returns (or the object itself when the attribute is not callable)."""
+def call_factory(source: Source, recording=contextlib.nullcontext):
+    """Import the module and call the factory (or return the attribute itself when it is not callable).
+
+    The project is importable as Python and pytest users expect: the working directory, and for a
+    file.py the folder above its package (the first one without __init__.py), come first on sys.path.
+    """
     module_name, _, attr = source.location.rpartition(":")
+    with recording():  # a module may build its model at import time
+        module = _import_factory_module(source, module_name)
+        factory = module
+        for part in attr.split("."):
+            factory = getattr(factory, part, None)
+            if factory is None:
+                raise SourceError(f"{source.text}: {module_name} has no attribute {attr!r}")
+        if not (inspect.isroutine(factory) or inspect.isclass(factory)):
+            return factory  # already a model object
+        try:
+            return factory()
+        except Exception as exc:
+            raise FactoryError(f"{source.text}: factory failed: {one_line(exc)}", one_line(exc)) from None
+
+
+def _import_factory_module(source: Source, module_name: str):
+    roots = [str(Path.cwd())]
+    if module_name.endswith(".py"):
+        path = Path(module_name).resolve()
+        package_root = path.parent
+        while (package_root / "__init__.py").is_file() and package_root.parent != package_root:
+            package_root = package_root.parent
+        roots.insert(0, str(package_root))
+    for root in reversed(roots):
+        if root not in sys.path:
+            sys.path.insert(0, root)
     try:
         if module_name.endswith(".py"):
-            path = Path(module_name).resolve()
             spec = importlib.util.spec_from_file_location(f"shapelint_factory_{path.stem}", path)
             module = importlib.util.module_from_spec(spec)
             sys.modules[spec.name] = module
             spec.loader.exec_module(module)
-        else:
-            module = importlib.import_module(module_name)
+            return module
+        return importlib.import_module(module_name)
     except Exception as exc:
         raise SourceError(f"{source.text}: cannot import {module_name}: {one_line(exc)}") from None
-    factory = module
-    for part in attr.split("."):
-        factory = getattr(factory, part, None)
-        if factory is None:
-            raise SourceError(f"{source.text}: {module_name} has no attribute {attr!r}")
-    if not (inspect.isroutine(factory) or inspect.isclass(factory)):
-        return factory  # already a model object
-    try:
-        return factory()
-    except Exception as exc:
-        raise FactoryError(f"{source.text}: factory failed: {one_line(exc)}", one_line(exc)) from None
