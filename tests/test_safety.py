@@ -526,3 +526,27 @@ def test_check_config_with_keras_hub_classes():
     backbone["config"]["activation"] = {"class_name": "Lambda", "config": {"name": "payload"}}
     with pytest.raises(SourceError, match="Lambda layer 'payload' can run Python code"):
         kerasscan.check_config(backbone, "preset", packages=("keras_hub",))
+
+
+def test_hub_cache_entry_with_a_symlink_out(fixtures_dir, tmp_path, monkeypatch):
+    """A TF Hub cache entry is a SavedModel folder: a symlink leading out of it is refused (a host file would be
+    read as its variables); a symlink that stays inside is fine."""
+    import hashlib
+    import shutil
+
+    handle = "https://tfhub.dev/google/imagenet/mobilenet_v2_035_224/feature_vector/5"
+    monkeypatch.setenv("TFHUB_CACHE_DIR", str(tmp_path / "cache"))
+    entry = tmp_path / "cache" / hashlib.sha1(handle.encode()).hexdigest()
+    shutil.copytree(fixtures_dir / "hub_pooled_mean", entry)
+    (entry / "variables" / "index.real").write_bytes((entry / "variables" / "variables.index").read_bytes())
+    (entry / "variables" / "variables.index").unlink()
+    (entry / "variables" / "variables.index").symlink_to("index.real")
+    result = probe_source(handle, Options(sizes=SIZES))
+    assert result.error is None and all(r.executed for r in result.backbone.records)
+    outside = tmp_path / "elsewhere.index"
+    outside.write_bytes((entry / "variables" / "index.real").read_bytes())
+    (entry / "variables" / "variables.index").unlink()
+    (entry / "variables" / "variables.index").symlink_to(outside)
+    result = probe_source(handle, Options(sizes=SIZES))
+    assert result.error == (f"{handle}: refused to load: variables/variables.index is a symlink to {outside}, "
+                            "outside the SavedModel (pass --trust to allow)")

@@ -16,7 +16,7 @@ from .runtime import import_tensorflow
 def load(path: str, name: str, kind: str = "savedmodel", trust: bool = False) -> Backbone:
     tf = import_tensorflow()
     # Scan before tf.saved_model.load: loading already runs the restore function and resource initialisers.
-    proto = savedmodel_proto.read(path, trust=trust)
+    proto = savedmodel_proto.read(path, trust=trust, name=name)
     suspicious = opscan.scan(proto, path)
     if suspicious and not trust:
         return unloaded(proto, name, kind, suspicious)

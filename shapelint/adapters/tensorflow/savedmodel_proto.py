@@ -23,13 +23,13 @@ VARIABLE_OPS = ("VariableV2", "Variable", "VarHandleOp")
 GRAPH = "<graph>:"  # prefix of the pseudo-function that stands for the meta graph's own nodes
 
 
-def read(path, trust: bool = False) -> "saved_model_pb2.SavedModel":  # noqa: F821
+def read(path, trust: bool = False, name: str | None = None) -> "saved_model_pb2.SavedModel":  # noqa: F821
     """Parse <path>/saved_model.pb (or .pbtxt); a missing or corrupt file, or (unless trusted) a symlink
-    that leads out of the folder, is a one-line SourceError."""
+    that leads out of the folder, is a one-line SourceError (starting with `name`, the source as given)."""
     if not trust:
         escaping = symlink_outside(path)
         if escaping:
-            raise SourceError(f"{path}: refused to load: {escaping} (pass --trust to allow)")
+            raise SourceError(f"{name or path}: refused to load: {escaping} (pass --trust to allow)")
     import_tensorflow()  # tensorflow.core imports the whole of TensorFlow: do it quietly
     from google.protobuf import message, text_format
     from tensorflow.core.protobuf import saved_model_pb2
