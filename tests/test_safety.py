@@ -355,6 +355,21 @@ def test_the_op_allowlist_itself():
     assert allowed_ops.build()["anywhere"] == lists["anywhere"], "stale: run python scripts/allowed_ops.py"
 
 
+def test_the_keras_allowlist_itself():
+    """The Keras lists are current, and hold none of what runs code, loads files or downloads."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
+    import allowed_keras
+
+    lists, built = kerasscan.allowed(), allowed_keras.build()
+    assert {name: sorted(modules) for name, modules in lists["classes"].items()} == built["classes"], \
+        "stale: run python scripts/allowed_keras.py"
+    refused = {"Lambda", "TFSMLayer", "TorchModuleWrapper", "JaxLayer", "KerasLayer", "InstanceMethod"}
+    assert refused & set(lists["classes"]) == set()
+    assert {"Conv2D", "Functional", "Sequential", "LayerScale", "Adam", "DTypePolicy", "TFOpLambda"} <= set(lists["classes"])
+    assert {"get_file", "deserialize", "enable_unsafe_deserialization"} & set(lists["functions"]) == set()
+    assert {"print", "py_function", "numpy_function", "io.write_file", "io.read_file", "function"} & lists["tf_symbols"] == set()
+
+
 @pytest.mark.parametrize("config, expected", [
     ({"class_name": "Lambda", "config": {"name": "l"}}, ["Lambda layer 'l' can run Python code"]),
     ({"class_name": "Dense", "config": {"activation": {"class_name": "__lambda__", "config": {}}}},
