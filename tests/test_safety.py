@@ -336,6 +336,10 @@ def test_a_call_naming_an_op_instead_of_a_function(fixtures_dir):
     """A func attr may name a registered op, which the runtime then runs: the scan treats it as that op."""
     proto, name = _with_node(fixtures_dir / "hub_pooled_mean", "StatefulPartitionedCall", f="WriteFile")
     assert opscan.scan(proto) == ((name, ("WriteFile",)),)
+    proto, name = _with_node(fixtures_dir / "hub_pooled_mean", "StatefulPartitionedCall", f=name)
+    node = next(f for f in proto.meta_graphs[0].graph_def.library.function if f.signature.name == name).node_def[-1]
+    node.attr["f"].func.attr["g"].func.name = "DumpTensor"  # instantiated with an op as an attr, however deep
+    assert opscan.scan(proto) == ((name, ("DumpTensor",)),)
 
 
 def test_the_op_allowlist_itself():

@@ -99,12 +99,18 @@ def function_library(proto) -> dict:
 def func_attrs(node) -> list[str]:
     """The names a NodeDef's func attrs hold (PartitionedCall f, While body, If branches): library
     functions, or registered ops, which the runtime then runs."""
-    names = []
-    for value in node.attr.values():
-        if value.HasField("func"):
-            names.append(value.func.name)
-        names.extend(f.name for f in value.list.func)
+    names: list[str] = []
+    _func_names(node.attr, names)
     return names
+
+
+def _func_names(attrs, names: list[str]) -> None:
+    """Func attrs, and the func attrs a function is instantiated with, however deeply."""
+    for value in attrs.values():
+        funcs = ([value.func] if value.HasField("func") else []) + list(value.list.func)
+        for func in funcs:
+            names.append(func.name)
+            _func_names(func.attr, names)
 
 
 def callees(node, library: dict) -> list[str]:
