@@ -36,7 +36,7 @@ def load(path: str, name: str, kind: str = "savedmodel", trust: bool = False) ->
 
 
 def unloaded(proto, name: str, kind: str, suspicious) -> Backbone:
-    """A SavedModel with host-access ops, never loaded: shapes are the ones its endpoint was saved with.
+    """A SavedModel holding ops off the allowlist, never loaded: shapes are the ones its endpoint was saved with.
 
     Nothing is restored, traced or run; the parsed saved_model.pb is only read. (Tracing a loaded function
     would not run a py_func either: it adds a call op to a graph, and the Python callable behind a PyFunc
