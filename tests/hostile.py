@@ -58,9 +58,9 @@ def build(out: Path) -> list[Case]:
 
     tf = import_tensorflow()
     out.mkdir(parents=True, exist_ok=True)
-    host = out / "host"
+    host = out.parent / f"{out.name}-host"  # beside the corpus, not in it: a scanner walking it must not read them
     host.mkdir(exist_ok=True)
-    fired = out / "fired"
+    fired = out.parent / f"{out.name}-fired"
     fired.mkdir(exist_ok=True)
     with warnings.catch_warnings():  # Keras' legacy-format and numpy 2 warnings while saving: not ours to show
         warnings.simplefilter("ignore")
@@ -110,7 +110,7 @@ def _keras_cases(tf, out: Path, host: Path, fired: Path) -> list[Case]:
 
     cases = []
     # an HDF5 model with a Lambda and a benign .keras archive appended: zip readers see the archive
-    benign = out / "benign.keras"
+    benign = host / "benign.keras"
     keras.Sequential([keras.Input(SPEC[1:]), keras.layers.Conv2D(2, 3)]).save(benign)
     _lambda_h5(tf_keras, out / "polyglot.h5", fired / "polyglot")
     with open(out / "polyglot.h5", "ab") as f:

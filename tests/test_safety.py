@@ -481,6 +481,19 @@ def test_shapelint_refuses_every_payload(corpus):
     assert missed == {}
 
 
+def test_cli_on_the_whole_corpus(corpus):
+    """The command line as CI runs it (worker processes, the result cache hashing each source): nothing fires and no
+    host file is read; a symlinked asset is hashed as where it points, not read."""
+    for case in corpus:
+        case.arm()
+    run = subprocess.run(SHAPELINT + ["probe", "--format", "json", "--sizes", "8", "--jobs", "1"] +
+                         [str(case.path) for case in corpus], capture_output=True, text=True)
+    assert run.returncode == 2, run.stderr
+    assert [case.name for case in corpus if case.went_off()] == []
+    results = json.loads(run.stdout)["results"]
+    assert all(r["error"] or any(f["code"] == "SL105" for f in r["findings"]) for r in results)
+
+
 def test_container_refusals(tmp_path):
     """Zip members that climb out, symlink members and duplicated members are refused before any loader sees
     the archive; so is an archive that unpacks past the cap, and an HDF5 file linking to a host file."""
