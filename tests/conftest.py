@@ -9,6 +9,9 @@ from pathlib import Path
 import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+# as shapelint's own TensorFlow import sets it: a test that imports keras first must not get a TensorFlow
+# whose oneDNN kernels run NCHW convolutions that shapelint's workers cannot (the host-limit notes differ)
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 

@@ -60,3 +60,23 @@ def test_bad_sizes_are_a_usage_error():
     result = invoke("probe", "keras:MobileNetV2", "--sizes", "224x")
     assert result.exit_code == 2
     assert "bad size '224x'" in result.stderr
+
+
+def test_sizes_nobody_asked_for_say_why_they_are_there(factory_file):
+    """Bisection rows and the head table's second size are marked in the table and the JSON."""
+    source = factory_file('''
+        import keras
+
+        def build():
+            inputs = keras.Input((None, None, 3))
+            return keras.Model(inputs, keras.layers.Conv2D(4, 7, padding="valid")(inputs))
+
+        def head():
+            return keras.Sequential([build(), keras.layers.GlobalAveragePooling2D(), keras.layers.Dense(2)])
+    ''')
+    probed = invoke("probe", source, "--sizes", "4,32", "-j", "0", "--format", "json")
+    whys = {tuple(r["size"]): r["why"] for r in json.loads(probed.stdout)["results"][0]["records"]}
+    assert whys == {(4, 4): None, (32, 32): None, (6, 6): "bisected: the largest size that fails",
+                    (7, 7): "bisected: the smallest size that works"}
+    checked = invoke("check", source.replace(":build", ":head"), "--sizes", "32", "-j", "0", "--show-probe")
+    assert "48       (1, 42, 42, 4)  inferred (the second size of the head table)" in checked.stdout

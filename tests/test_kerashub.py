@@ -5,6 +5,7 @@ weights."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import shutil
 import subprocess
@@ -17,7 +18,9 @@ import pytest
 from shapelint.engine.run import Options, probe_source
 from shapelint.sources import SourceError, parse_source
 
-pytest.importorskip("keras_hub")
+# Found, not imported: importing keras_hub imports TensorFlow, and shapelint must be the first to do that in
+# this process (runtime.import_tensorflow sets TF_ENABLE_ONEDNN_OPTS=0, which other tests' shapes rely on).
+pytestmark = pytest.mark.skipif(importlib.util.find_spec("keras_hub") is None, reason="keras_hub not installed")
 
 # Two basic-block stages (64 then 32 filters, the second with stride 2) after a 3x3 stem: output stride 8.
 ARGS = {"input_conv_filters": [64], "input_conv_kernel_sizes": [3], "stackwise_num_filters": [64, 32],
@@ -113,32 +116,30 @@ def test_kaggle_tf2_handle_is_read_from_either_cache(fixtures_dir, tmp_path, mon
 
 
 def test_preset_config_goes_through_the_keras_config_scan(preset, tmp_path):
-    """Payloads in config.json: a nested object from a module outside Keras, and a model that is not a KerasHub
-    Backbone (a Functional model with a Lambda layer). Each is refused in one line before KerasHub reads it.
-    (A Lambda inside a keras_hub Backbone's config is refused by the same scan: test_safety's check_config tests.)"""
+    """Payloads in config.json, each refused in one line before KerasHub reads it: a nested object from a
+    module outside Keras, a nested Lambda layer, and a top-level model that is not a KerasHub Backbone."""
     config = json.loads((preset / "config.json").read_text())
-    hostile = shutil.copytree(preset, tmp_path / "hostile")
-    config["config"]["dtype"] = {"module": "os", "class_name": "system", "config": {"command": "touch pwned"}}
-    (hostile / "config.json").write_text(json.dumps(config))
+    payloads = {
+        "os_system": {"module": "os", "class_name": "system", "config": {"command": "touch pwned"}},
+        "lambda": {"module": "keras.layers", "class_name": "Lambda", "config": {"name": "payload", "function": "x"}},
+    }
+    folders = []
+    for name, payload in payloads.items():
+        folders.append(shutil.copytree(preset, tmp_path / name))
+        (folders[-1] / "config.json").write_text(json.dumps({**config, "config": {**config["config"], "dtype": payload}}))
+    folders.append(shutil.copytree(preset, tmp_path / "functional"))
+    (folders[-1] / "config.json").write_text(json.dumps({"module": "keras", "class_name": "Functional", "config": {}}))
 
-    lambda_model = shutil.copytree(preset, tmp_path / "lambda_model")
-    (lambda_model / "config.json").write_text(json.dumps({
-        "module": "keras", "class_name": "Functional", "config": {"name": "m", "layers": [
-            {"module": "keras.layers", "class_name": "Lambda", "config": {"name": "payload", "function": "x"}}]}}))
-
-    run = subprocess.run(SHAPELINT + ["probe", "--no-cache", "--sizes", "32", str(hostile), str(lambda_model)],
+    run = subprocess.run(SHAPELINT + ["probe", "--format", "json", "--no-cache", "--sizes", "32", *map(str, folders)],
                          capture_output=True, text=True, cwd=tmp_path)
     assert run.returncode == 2
-    assert [line.strip() for line in run.stdout.splitlines() if line.strip().startswith("error:")] == [
-        f"error: {hostile}: refused to load: class 'system' from module 'os' is not a Keras built-in "
-        "(pass --unsafe-load to allow)",
-        f"error: {lambda_model}: config.json describes 'Functional' from 'keras', not a keras_hub.models Backbone",
+    reasons = [line.split(": refused to load: ")[1] for line in run.stderr.splitlines()]
+    assert reasons == [
+        "class 'system' from module 'os' is not a Keras built-in (pass --unsafe-load to allow)",
+        "Lambda layer 'payload' can run Python code (pass --unsafe-load to allow)",
+        "config.json describes 'Functional' from 'keras', not a keras_hub.models Backbone (pass --unsafe-load to allow)",
     ]
     assert not (tmp_path / "pwned").exists()
-
-    (lambda_model / "config.json").write_text(json.dumps({"module": "keras", "class_name": "Functional", "config": {}}))
-    error = probe_source(str(lambda_model), OPTIONS).error
-    assert error == f"{lambda_model}: config.json describes 'Functional' from 'keras', not a keras_hub.models Backbone"
 
 
 def test_unknown_class_and_bad_arguments_are_one_line():
@@ -150,8 +151,6 @@ def test_unknown_class_and_bad_arguments_are_one_line():
 
 
 def test_missing_extra_names_what_to_install(monkeypatch):
-    import importlib.util
-
     real = importlib.util.find_spec
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "keras_hub" else real(name, *a))
     assert probe_source(SOURCE, OPTIONS).error == "keras_hub not installed: pip install 'shapelint[kerashub]'"

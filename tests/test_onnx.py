@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from shapelint.engine.run import Options, probe_source
+from shapelint.engine.run import Options, probe_object, probe_source
 
 onnx = pytest.importorskip("onnx")
 pytest.importorskip("onnxruntime")
@@ -195,7 +195,8 @@ def test_external_data_leaving_the_folder_is_refused(folder):
                 "symlink.onnx": ("link.bin", "through a symlink")}
     for name, (location, _) in payloads.items():
         onnx.save(external(location), folder / name)
-    run = subprocess.run(SHAPELINT + ["probe", "--no-cache", "--sizes", "8", *(str(folder / n) for n in payloads)],
+    paths = [str(folder / name) for name in payloads]
+    run = subprocess.run(SHAPELINT + ["probe", "--format", "json", "--no-cache", "--sizes", "8", *paths],
                          capture_output=True, text=True)
     assert run.returncode == 2
     assert run.stderr.splitlines() == [
@@ -249,6 +250,8 @@ def test_check_probes_the_graph_whole_and_an_in_memory_model_works_too(models):
     assert checked["error"] is None and [f["code"] for f in checked["findings"]] == ["SL101"]
     record = run_probe(from_object(onnx.load(models / "dynamic.onnx"), "in-memory"), [(64, 64)])
     assert record.records[0].outputs == {"features": (1, 8, 32, 32)} and record.framework == "onnx"
+    report = probe_object(onnx.load(models / "dynamic.onnx"), "in-memory", OPTIONS)  # what the pytest plugin calls
+    assert report.error is None and report.verdict["pooling"] == "required"
 
 
 def test_cache_key_covers_the_external_data_the_model_names(folder):
@@ -280,3 +283,15 @@ def test_inspect_reads_the_graph_as_data(models, tmp_path):
     assert two["inner_pooling"] == {"features": "none", "vector": "mean"}
     assert two["outputs"][0] == {"name": "features", "dtype": "float32", "shape": [None, 8, None, None]}
     assert mean["tail_ops"]["vector"] == ["Conv", "Relu", "ReduceMean(axes=[2, 3])"]
+
+
+def test_an_onnx_source_runs_in_a_worker_without_tensorflow(models, tmp_path):
+    """A tensorflow package that refuses to import, first on the path: the ONNX worker never needs it."""
+    (tmp_path / "tensorflow").mkdir()
+    (tmp_path / "tensorflow" / "__init__.py").write_text("raise ImportError('tensorflow was imported')\n")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(tmp_path), os.environ.get("PYTHONPATH", "")]))
+    run = subprocess.run(SHAPELINT + ["probe", "--format", "json", "--no-cache", "--sizes", "32",
+                                      str(models / "dynamic.onnx")], capture_output=True, text=True, env=env)
+    assert run.returncode == 0, run.stderr
+    (result,) = json.loads(run.stdout)["results"]
+    assert result["records"][0]["outputs"] == {"features": [1, 8, 16, 16]}

@@ -40,10 +40,13 @@ def missing(source) -> str | None:
 
 
 def framework_of(obj) -> str:
-    """The framework a live model object belongs to; torch is recognised only if the caller imported it."""
+    """The framework a live model object belongs to; torch and onnx are recognised only if the caller imported them."""
     torch = sys.modules.get("torch")
     if torch is not None and isinstance(obj, torch.nn.Module):
         return "torch"
     if isinstance(obj, tuple) and len(obj) == 2 and torch is not None and isinstance(obj[0], torch.nn.Module):
         return "torch"
+    onnx = sys.modules.get("onnx")
+    if onnx is not None and isinstance(obj, onnx.ModelProto):
+        return "onnx"
     return "tensorflow"

@@ -6,6 +6,8 @@ sources like probe_all does, so sources share the TensorFlow start-up of the pro
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from ..adapters import adapter, framework_of
 from ..records.layers import ModelRecord
 from ..report import Report, SourceReport
@@ -22,6 +24,10 @@ def check_source(text: str, options: Options) -> SourceReport:
         source = parse_source(text)
         load, graph = adapter(source.framework, "load"), adapter(source.framework, "graph")
         try:
+            if source.kind in ("keras-file", "factory") and hasattr(graph, "object_record"):
+                # an adapter that records any model graph, whatever its inputs: no image backbone required
+                model = load.load_object(source, unsafe=options.unsafe_load)
+                return graph.object_record(model, text, options.sizes, probe), source.path, None
             backbone = load.load(source, unsafe=options.unsafe_load, trust=options.trust)
         except FactoryError as exc:  # a head that cannot even be built may be a rule's finding
             return ModelRecord(text, build_error=exc.cause), source.path, str(exc)
@@ -36,8 +42,11 @@ def check_object(model, name: str, options: Options) -> SourceReport:
 
     def record():
         framework = framework_of(model)
+        graph = adapter(framework, "graph")
+        if hasattr(graph, "object_record"):  # any model graph, whatever its inputs
+            return graph.object_record(model, name, options.sizes, probe), None, None
         backbone = adapter(framework, "load").from_object(model, name)
-        return adapter(framework, "graph").model_record(backbone, options.sizes, probe), None, None
+        return graph.model_record(backbone, options.sizes, probe), None, None
 
     return _guarded(name, record, options)
 
@@ -73,6 +82,9 @@ def _guarded(name: str, record, options: Options) -> SourceReport:
         model, path, load_error = record()
     except Exception as exc:  # one bad source never stops the others: reported, not raised
         return failed(name, exc)
+    if model.backbone is not None:  # the head table's two sizes are probed too: say so where nobody asked
+        reasons = {model.size: "the model's input size", model.alt_size: "the second size of the head table"}
+        model = replace(model, backbone=model.backbone.explained(options.sizes, reasons))
     findings = answered_by_head(model, check_record(model, options))
     if model.build_error and not findings:  # no rule explains why the model could not be built
         return SourceReport(name, error=load_error or f"{name}: cannot build: {model.build_error}")

@@ -22,6 +22,7 @@ def probe(backbone: Backbone, sizes, batch: int = 1, execute: bool = True) -> Ba
     SMALL_SIZE, added as a row of its own.
     """
     sizes = list(sizes)
+    requested = set(sizes)
     fixed = backbone.input.fixed_size
     if fixed and fixed not in sizes:
         sizes.insert(0, fixed)
@@ -45,8 +46,13 @@ def probe(backbone: Backbone, sizes, batch: int = 1, execute: bool = True) -> Ba
                 break
     boundary = _min_size_boundary(backbone, records, batch, execute)
     ordered = [records[s] for s in sizes] + [r for r in boundary if r.size not in records]
-    return BackboneRecord(backbone.name, backbone.input, tuple(ordered), backbone.kind, backbone.suspicious,
-                          backbone.framework, declared_layout=backbone.layout)
+    reasons = {fixed: "the model's declared input size", SMALL_SIZE: "the real batch: every size asked for is larger"}
+    if len(boundary) == 2:
+        reasons.update({boundary[0].size: "bisected: the largest size that fails",
+                        boundary[1].size: "bisected: the smallest size that works"})
+    record = BackboneRecord(backbone.name, backbone.input, tuple(ordered), backbone.kind, backbone.suspicious,
+                            backbone.framework, declared_layout=backbone.layout)
+    return record.explained(requested, reasons)
 
 
 def _min_size_boundary(backbone: Backbone, records: dict, batch: int, execute: bool) -> list[ProbeRecord]:

@@ -33,15 +33,6 @@ def probe_source(text: str, options: Options) -> SourceReport:
     return _guarded(text, load, options)
 
 
-def adapter_load(source):
-    """The load(source, unsafe, trust) of the source's framework; the first framework import happens here."""
-    if source.framework == "onnx":
-        from ..adapters.onnx.load import load
-    else:
-        from ..adapters.tensorflow.load import load
-    return load
-
-
 def probe_object(model, name: str, options: Options) -> SourceReport:
     """Probe a model object the caller already holds (pytest plugin, notebooks)."""
 

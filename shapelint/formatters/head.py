@@ -83,10 +83,10 @@ def _does(layer: LayerRecord, model: ModelRecord, is_backbone: bool, last: bool)
     shape, inp = layer.output_shape, layer.input_shape
     if is_backbone:
         if shape is None:
-            return "backbone, probed: its output shape is unknown"
+            return "backbone (probed): output shape unknown"
         if len(shape) == 2:
-            return f"backbone, probed: returns a pooled vector of {shape[1]}"
-        return f"backbone, probed: returns a {_map(shape)} map of {shape[-1]} channels"
+            return f"backbone (probed): already pooled, {shape[1]} features"
+        return f"backbone (probed): a {_map(shape)} map of {shape[-1]} channels"
     if layer.error:
         return f"cannot run here: {layer.error}"
     if layer.kind == "global_pool":
@@ -95,12 +95,12 @@ def _does(layer: LayerRecord, model: ModelRecord, is_backbone: bool, last: bool)
         return f"{'takes the max of' if layer.pooling == 'max' else 'averages'} the {_map(inp)} map"
     if layer.kind == "flatten" and inp is not None and len(inp) > 2:
         size = prod(d for d in inp[1:] if d is not None)
-        return f"flattens the {_map(inp)} map into {size} features (the size depends on the input size)"
+        return f"flattens the {_map(inp)} map: {size} features, changes with the input size"
     if layer.kind == "dropout":
-        return "passes the shape through (active in training only)"
+        return "training only; the shape passes through"
     if layer.kind == "dense":
         if inp is not None and len(inp) > 2:
-            return f"applied at each position of the {_map(inp)} map, not to the image as a whole"
+            return f"runs at each of the {_map(inp)} positions: nothing pooled before it"
         if last:
             return _into_loss(layer, model)
         return f"{layer.units} features"

@@ -128,7 +128,8 @@ def _records_table(backbone, quiet_fixed: bool = False) -> str:
             cells = [record.error] + [""] * (len(names) - 1)
         elif record.empty:
             cells[-1] += "  empty: too small"
-        rows.append([format_size(record.size), *cells, "executed" if record.executed else "inferred"])
+        how = "executed" if record.executed else "inferred"
+        rows.append([format_size(record.size), *cells, f"{how} ({record.why})" if record.why else how])
     headers = ["input", *(names if len(names) > 1 else ["output"]), "how"]
     widths = [None, *[70] * len(names), None]
     return tabulate(rows, headers=headers, tablefmt="simple", disable_numparse=True, maxcolwidths=widths)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import Enum
 
 Shape = tuple  # tuple[int | None, ...]; None is an unknown dimension
@@ -74,6 +74,7 @@ class ProbeRecord:
     outputs: dict[str, Shape] = field(default_factory=dict)
     error: str | None = None
     executed: bool = False
+    why: str | None = None  # why a size nobody asked for was probed ("smallest size that works"); None: asked for
 
     @property
     def ok(self) -> bool:
@@ -91,6 +92,7 @@ class ProbeRecord:
             "outputs": {name: list(shape) for name, shape in self.outputs.items()},
             "error": self.error,
             "executed": self.executed,
+            "why": self.why,
         }
 
     @classmethod
@@ -101,6 +103,7 @@ class ProbeRecord:
             outputs={name: tuple(shape) for name, shape in data["outputs"].items()},
             error=data.get("error"),
             executed=data.get("executed", False),
+            why=data.get("why"),
         )
 
 
@@ -123,6 +126,13 @@ class BackboneRecord:
             if record.outputs:
                 return list(record.outputs)
         return []
+
+    def explained(self, requested, reasons: dict) -> BackboneRecord:
+        """The same record with `why` set on rows at sizes outside `requested` that `reasons` explains."""
+        requested = set(requested)
+        records = tuple(replace(r, why=reasons[r.size]) if r.why is None and r.size not in requested
+                        and r.size in reasons else r for r in self.records)
+        return replace(self, records=records)
 
     def to_json(self) -> dict:
         return {"source": self.source, "kind": self.kind, "input": self.input.to_json(),

@@ -37,6 +37,9 @@ class Words:
     loss_call: str  # a loss as written with its logits flag; {loss}, {from_logits}
     use_loss: str  # an instruction to use a loss; {loss}
     remove_activation: str  # an instruction to drop an activation; {activation}, {layer}
+    activation_fix: str  # an instruction to end a layer in an activation; {activation}, {layer}
+    # (family, the loss on probabilities, the loss on logits) for "categorical" and "binary" labels
+    losses: tuple[tuple[str, str, str], ...] = ()
 
     @property
     def flatten_name(self) -> str:
@@ -55,6 +58,13 @@ class Words:
         if layout in (Layout.NHWC, Layout.NCHW):
             return self.global_pool(2, channels_first=layout is Layout.NCHW)
         return ""
+
+    def loss_for(self, family: str, logits: bool = False) -> str:
+        """The loss for one family of labels, taking probabilities or logits."""
+        for name, on_probabilities, on_logits in self.losses:
+            if name == family:
+                return on_logits if logits else on_probabilities
+        return family
 
     def dense_call(self, units, features="in_features", activation: str | None = None) -> str:
         if activation in (None, "linear"):

@@ -94,7 +94,9 @@ def backbone(model, path: Path | None, name: str) -> Backbone:
 
     def symbolic(shape):
         _check_fixed(image.name, declared, shape)
-        return _inferred(model, image.name, shape)
+        if "light" not in session:
+            session["light"] = weightless(model)
+        return _inferred(session["light"], image.name, shape)
 
     def execute(shape):
         if "run" not in session:
@@ -173,6 +175,33 @@ def _check_fixed(input_name: str, declared, shape) -> None:
     wrong = [i for i, (d, s) in enumerate(zip(declared, shape)) if isinstance(d, int) and d != s]
     if wrong:
         raise FixedInputSize(f"the graph declares {input_name} {_shown(declared)}")
+
+
+def weightless(model):
+    """A copy for shape inference in which every large initializer is a graph input of the same type and shape.
+
+    Inference needs the shapes of the weights, not their values (only small integer tensors, such as a
+    Reshape's target shape, are read as data; they stay). Copying and walking tens of megabytes of weights
+    per size cost more than running the model did.
+    """
+    from onnx import helper
+
+    light = type(model)()
+    light.CopyFrom(model)  # once per source; each size then copies only the weightless graph
+    graph = light.graph
+    kept, moved = [], []
+    for tensor in graph.initializer:
+        size = 1
+        for d in tensor.dims:
+            size *= d
+        (moved if size >= 1024 else kept).append(tensor)
+    inputs = {i.name for i in graph.input}
+    for tensor in moved:
+        if tensor.name not in inputs:  # IR < 4 already lists initializers as inputs
+            graph.input.append(helper.make_tensor_value_info(tensor.name, tensor.data_type, list(tensor.dims)))
+    del graph.initializer[:]
+    graph.initializer.extend(kept)
+    return light
 
 
 def _inferred(model, input_name: str, shape) -> dict:

@@ -18,4 +18,5 @@ WORDS = Words(
     loss_call="{loss} (from_logits={from_logits})",
     use_loss="Train with {loss}",
     remove_activation="remove the {activation} after '{layer}'",
+    activation_fix="End '{layer}' in {activation}",
 )

@@ -60,12 +60,9 @@ def from_preset(source: Source, unsafe: bool = False) -> Backbone:
     """A preset folder (config.json, metadata.json, weights optional) or its kagglehub copy, built without weights."""
     folder = Path(source.location)
     config = read_preset_config(folder, source.text)
-    name = config.get("class_name")
-    if not str(config.get("module", "")).startswith("keras_hub.") or name not in backbone_classes():
-        raise SourceError(f"{source.text}: config.json describes {name!r} from {config.get('module')!r}, "
-                          "not a keras_hub.models Backbone")
-    if not unsafe:  # Keras's own allowlist, and keras_hub's classes
-        kerasscan.check_config(config, source.text, packages=("keras_hub",))
+    if not unsafe:
+        _check_backbone_class(config, source.text)
+        kerasscan.check_config(config.get("config", {}), source.text)  # every object inside: Keras's allowlist
     keras_hub = import_keras_hub()
     try:
         with warnings.catch_warnings():
@@ -74,6 +71,15 @@ def from_preset(source: Source, unsafe: bool = False) -> Backbone:
     except Exception as exc:
         raise SourceError(f"{source.text}: cannot build from config.json: {one_line(exc)}") from None
     return _backbone(model, source.text)
+
+
+def _check_backbone_class(config: dict, text: str) -> None:
+    """The preset's own class must be a keras_hub.models Backbone, under the module and name KerasHub writes."""
+    name, module, registered = config.get("class_name"), config.get("module"), config.get("registered_name")
+    cls = backbone_classes().get(name) if isinstance(name, str) else None
+    if cls is None or module != cls.__module__ or registered not in (None, f"keras_hub>{name}"):
+        raise SourceError(f"{text}: refused to load: config.json describes {name!r} from {module!r}, "
+                          "not a keras_hub.models Backbone (pass --unsafe-load to allow)")
 
 
 def read_preset_config(folder: Path, text: str) -> dict:

@@ -35,6 +35,12 @@ def load(source: Source, unsafe: bool = False, trust: bool = False) -> Backbone:
     raise SourceError(f"{source.text}: unsupported source kind {source.kind}")
 
 
+def load_object(source: Source, unsafe: bool = False):
+    """The model object behind a Keras file or a factory, not yet shaped: `check` reads any model graph."""
+    import_tensorflow()
+    return load_keras_file(source, unsafe) if source.kind == "keras-file" else call_factory(source)
+
+
 def from_object(obj, name: str) -> Backbone:
     """A model object of any supported framework: Keras 3, tf_keras, hub.KerasLayer, a loaded SavedModel, tf.Module."""
     if keras3.is_keras3(obj):

@@ -20,6 +20,9 @@ WORDS = Words(
     loss_call="{loss}(from_logits={from_logits})",
     use_loss="Compile with {loss}",
     remove_activation="remove the {activation} from '{layer}'",
+    activation_fix="Use activation={activation!r} on '{layer}'",
+    losses=(("categorical", "CategoricalCrossentropy()", "CategoricalCrossentropy(from_logits=True)"),
+            ("binary", "BinaryCrossentropy()", "BinaryCrossentropy(from_logits=True)")),
 )
 
 # KerasHub backbones take no pooling= argument: its ImageClassifier pools them

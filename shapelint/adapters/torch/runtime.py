@@ -12,9 +12,17 @@ _done = False
 
 
 def import_torch():
-    """Import torch once, quietly; returns the module."""
+    """Import torch once, quietly; returns the module.
+
+    In a process that already holds TensorFlow (the pytest plugin's, or --jobs 0), triton is kept from
+    loading: torch imports it lazily (the meta device's decompositions ask whether it exists) and
+    loading it after TensorFlow crashes the process. torch treats it as absent; shapelint runs on the
+    CPU and never needs it. Workers never hold both, so there triton is left alone.
+    """
     global _done
     if not _done:
+        if "tensorflow" in sys.modules and "triton" not in sys.modules:
+            sys.modules["triton"] = None  # `import triton` now raises ImportError, which torch handles
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             import torch

@@ -22,4 +22,5 @@ WORDS = Words(
     loss_call="nn.{loss}()",
     use_loss="Use {loss}",
     remove_activation="remove the {activation} after '{layer}' (the loss applies it)",
+    activation_fix="Apply {activation} to the output of '{layer}'",
 )
