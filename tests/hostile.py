@@ -180,11 +180,11 @@ def _module(tf, body):
 def _savedmodel_cases(tf, out: Path, host: Path, fired: Path) -> list[Case]:
     cases = []
 
-    def dump(x):
-        return _op(tf, "DumpTensor", tensor_data=x, log_dir_path=str(fired / "dump"), file_name="x.pb", enabled=True,
-                   func_name="f", node_name="n")
+    def dump(folder: Path):
+        return lambda x: _op(tf, "DumpTensor", tensor_data=x, log_dir_path=str(folder), file_name="x.pb", enabled=True,
+                             func_name="f", node_name="n")
 
-    tf.saved_model.save(_module(tf, dump), str(out / "dump_tensor"))
+    tf.saved_model.save(_module(tf, dump(fired / "dump")), str(out / "dump_tensor"))
     cases.append(Case("DumpTensor-in-call", "unlisted op", out / "dump_tensor", CALL, writes=fired / "dump",
                       refusal="DumpTensor"))
 
@@ -246,9 +246,9 @@ def _savedmodel_cases(tf, out: Path, host: Path, fired: Path) -> list[Case]:
     cases.append(_assets_symlink(tf, out / "assets_symlink", host))
 
     # a folder named like a Keras file that is a SavedModel: it must get the SavedModel checks
-    shutil.copytree(out / "dump_tensor", out / "model.keras")
+    tf.saved_model.save(_module(tf, dump(fired / "keras_named")), str(out / "model.keras"))
     cases.append(Case("savedmodel-named-model.keras", "keras-named folder", out / "model.keras", CALL,
-                      writes=fired / "dump", refusal="DumpTensor"))
+                      writes=fired / "keras_named", refusal="DumpTensor"))
     return cases
 
 
