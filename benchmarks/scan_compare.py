@@ -4,7 +4,7 @@
 
 Every hostile case is first loaded directly, without either tool, to show that its payload fires (a file
 written, or a host file read: its access time moves). Then `shapelint probe` (default flags, one worker)
-runs on all of them, and `modelscan -p PATH` on each. "refused" means shapelint did not load the model
+runs on all of them, and `modelscan -p` on the folder that holds them. "refused" means shapelint did not load the model
 (a one-line refusal, or SL105 with nothing executed) and, for ModelScan, that it reported at least one
 issue. "fired" is checked after each tool ran. The benign corpus gives the false positives: a refusal of,
 or an issue in, a model that is fine. Run from the repository root with PYTHONPATH=$PWD.
@@ -50,22 +50,22 @@ def shapelint_verdicts(paths: list[Path]) -> tuple[dict[str, str], float]:
     return verdicts, elapsed
 
 
-def modelscan_verdicts(paths: list[Path]) -> tuple[dict[str, str], float]:
-    """Path -> "flagged: <operators>" / "passed" / "error" from `modelscan -p PATH -r json` on each path."""
+def modelscan_verdicts(root: Path, paths: list[Path]) -> tuple[dict[str, str], float]:
+    """Path -> "flagged: <operators>" / "passed" from one `modelscan -p ROOT -r json` run over the folder that
+    holds them (ModelScan walks it and names each issue's file), and its wall time."""
     executable = Path(sys.executable).with_name("modelscan")
-    verdicts = {}
-    start = time.perf_counter()
     with tempfile.TemporaryDirectory() as folder:
-        for i, path in enumerate(paths):
-            report = Path(folder) / f"{i}.json"
-            subprocess.run([str(executable), "-p", str(path), "-r", "json", "-o", str(report)], capture_output=True)
-            data = json.loads(report.read_text()) if report.exists() else {}
-            issues = data.get("issues") or []
-            if issues:
-                verdicts[str(path)] = "flagged: " + ", ".join(sorted({i["operator"] for i in issues}))
-            else:
-                verdicts[str(path)] = "passed" if data else "error"
-    return verdicts, time.perf_counter() - start
+        report = Path(folder) / "report.json"
+        start = time.perf_counter()
+        subprocess.run([str(executable), "-p", str(root), "-r", "json", "-o", str(report)], capture_output=True)
+        elapsed = time.perf_counter() - start
+        issues = json.loads(report.read_text()).get("issues") or []
+    verdicts = {}
+    for path in paths:
+        relative = str(path.relative_to(root)) if path.is_relative_to(root) else path.name
+        operators = {i["operator"] for i in issues if str(i.get("source", "")).startswith(relative)}
+        verdicts[str(path)] = "flagged: " + ", ".join(sorted(operators)) if operators else "passed"
+    return verdicts, elapsed
 
 
 def main() -> None:
@@ -84,7 +84,7 @@ def main() -> None:
         ours_fired = {c.name: c.went_off() for c in cases}
         for case in cases:
             case.arm()
-        theirs, their_time = modelscan_verdicts([c.path for c in cases])
+        theirs, their_time = modelscan_verdicts(Path(folder) / "hostile", [c.path for c in cases])
         theirs_fired = {c.name: c.went_off() for c in cases}
         for case in cases:
             refused = ours[str(case.path)] == "refused"
@@ -96,7 +96,9 @@ def main() -> None:
             rows.append([case.name, case.family, "yes" if fired[case.name] else "NO",
                          "refused" if refused else ours[str(case.path)], theirs[str(case.path)]])
         benign_ours, _ = shapelint_verdicts(good)
-        benign_theirs, _ = modelscan_verdicts(good)
+        benign_theirs = {}
+        for root in {p.parent for p in good}:
+            benign_theirs.update(modelscan_verdicts(root, [p for p in good if p.parent == root])[0])
         totals["shapelint"][2] = sum(v != "loaded" for v in benign_ours.values())
         totals["ModelScan"][2] = sum(v != "passed" for v in benign_theirs.values())
         false_positives = [f"{Path(p).name}: shapelint {benign_ours[p]}, ModelScan {benign_theirs[p]}" for p in benign_ours
@@ -109,8 +111,8 @@ def main() -> None:
     for tool, (refused, went_off, fp) in totals.items():
         print(f"{tool}: {refused}/{n} hostile files refused, {went_off}/{n} payloads fired during the run, "
               f"{fp}/{len(good)} benign models refused or flagged")
-    print(f"wall time on the hostile corpus: shapelint {our_time:.1f} s (one probe, loads nothing it refuses), "
-          f"ModelScan {their_time:.1f} s ({n} runs); ratio {their_time / our_time:.2f}")
+    print(f"wall time on the hostile corpus, one run each: shapelint {our_time:.1f} s, ModelScan {their_time:.1f} s "
+          f"(ratio {their_time / our_time:.2f})")
     for line in false_positives:
         print("  benign: " + line)
 

@@ -6,7 +6,8 @@
                                                (Keras 3 and tf_keras) against the new list, and report
 
 Classes come from Keras's own modelling modules only: layers, models, optimizers (and schedules),
-losses, metrics, initializers, regularizers, constraints, dtype policies; the layers the application
+losses, metrics, initializers (and TensorFlow's own, which tf_keras applications name), regularizers,
+constraints, dtype policies; the layers the application
 modules define for themselves (LayerScale, ...); the keras.ops operations a functional model records
 (`x + y` is keras.src.ops.numpy.Add); Functional. Each class is listed with every module string a
 config may give for it (the public module Keras 3 writes, its defining module, and the keras.* name
@@ -127,6 +128,11 @@ def build() -> dict:
         for name, cls in _classes(module):
             if cls.__module__ == module.__name__ and issubclass(cls, Operation):
                 add(name, cls)
+    from tensorflow.python.ops import init_ops_v2  # tf.constant_initializer & co., which tf_keras configs name
+
+    for name, cls in _classes(init_ops_v2):
+        if issubclass(cls, init_ops_v2.Initializer) and cls.__module__ == init_ops_v2.__name__:
+            add(name, cls)
     from tf_keras.src.layers.core import tf_op_layer
 
     for name in ("TFOpLambda", "SlicingOpLambda"):  # their `function` is checked against tf_symbols

@@ -58,9 +58,9 @@ def build(out: Path) -> list[Case]:
 
     tf = import_tensorflow()
     out.mkdir(parents=True, exist_ok=True)
-    host = out / "host"
+    host = out.parent / f"{out.name}-host"  # beside the corpus, not in it: a scanner walking it must not read them
     host.mkdir(exist_ok=True)
-    fired = out / "fired"
+    fired = out.parent / f"{out.name}-fired"
     fired.mkdir(exist_ok=True)
     with warnings.catch_warnings():  # Keras' legacy-format and numpy 2 warnings while saving: not ours to show
         warnings.simplefilter("ignore")
@@ -110,7 +110,7 @@ def _keras_cases(tf, out: Path, host: Path, fired: Path) -> list[Case]:
 
     cases = []
     # an HDF5 model with a Lambda and a benign .keras archive appended: zip readers see the archive
-    benign = out / "benign.keras"
+    benign = host / "benign.keras"
     keras.Sequential([keras.Input(SPEC[1:]), keras.layers.Conv2D(2, 3)]).save(benign)
     _lambda_h5(tf_keras, out / "polyglot.h5", fired / "polyglot")
     with open(out / "polyglot.h5", "ab") as f:
@@ -180,11 +180,11 @@ def _module(tf, body):
 def _savedmodel_cases(tf, out: Path, host: Path, fired: Path) -> list[Case]:
     cases = []
 
-    def dump(x):
-        return _op(tf, "DumpTensor", tensor_data=x, log_dir_path=str(fired / "dump"), file_name="x.pb", enabled=True,
-                   func_name="f", node_name="n")
+    def dump(folder: Path):
+        return lambda x: _op(tf, "DumpTensor", tensor_data=x, log_dir_path=str(folder), file_name="x.pb", enabled=True,
+                             func_name="f", node_name="n")
 
-    tf.saved_model.save(_module(tf, dump), str(out / "dump_tensor"))
+    tf.saved_model.save(_module(tf, dump(fired / "dump")), str(out / "dump_tensor"))
     cases.append(Case("DumpTensor-in-call", "unlisted op", out / "dump_tensor", CALL, writes=fired / "dump",
                       refusal="DumpTensor"))
 
@@ -246,9 +246,9 @@ def _savedmodel_cases(tf, out: Path, host: Path, fired: Path) -> list[Case]:
     cases.append(_assets_symlink(tf, out / "assets_symlink", host))
 
     # a folder named like a Keras file that is a SavedModel: it must get the SavedModel checks
-    shutil.copytree(out / "dump_tensor", out / "model.keras")
+    tf.saved_model.save(_module(tf, dump(fired / "keras_named")), str(out / "model.keras"))
     cases.append(Case("savedmodel-named-model.keras", "keras-named folder", out / "model.keras", CALL,
-                      writes=fired / "dump", refusal="DumpTensor"))
+                      writes=fired / "keras_named", refusal="DumpTensor"))
     return cases
 
 

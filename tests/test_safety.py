@@ -336,6 +336,10 @@ def test_a_call_naming_an_op_instead_of_a_function(fixtures_dir):
     """A func attr may name a registered op, which the runtime then runs: the scan treats it as that op."""
     proto, name = _with_node(fixtures_dir / "hub_pooled_mean", "StatefulPartitionedCall", f="WriteFile")
     assert opscan.scan(proto) == ((name, ("WriteFile",)),)
+    proto, name = _with_node(fixtures_dir / "hub_pooled_mean", "StatefulPartitionedCall", f=name)
+    node = next(f for f in proto.meta_graphs[0].graph_def.library.function if f.signature.name == name).node_def[-1]
+    node.attr["f"].func.attr["g"].func.name = "DumpTensor"  # instantiated with an op as an attr, however deep
+    assert opscan.scan(proto) == ((name, ("DumpTensor",)),)
 
 
 def test_the_op_allowlist_itself():
@@ -353,6 +357,21 @@ def test_the_op_allowlist_itself():
             "FixedUnigramCandidateSampler", "MatchingFiles", "ImmutableConst", "TFRecordDataset"} & lists["anywhere_set"] == set()
     assert {"Conv2D", "MatMul", "StatefulPartitionedCall", "VarHandleOp", "HashTableV2", "While"} <= lists["anywhere_set"]
     assert allowed_ops.build()["anywhere"] == lists["anywhere"], "stale: run python scripts/allowed_ops.py"
+
+
+def test_the_keras_allowlist_itself():
+    """The Keras lists are current, and hold none of what runs code, loads files or downloads."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
+    import allowed_keras
+
+    lists, built = kerasscan.allowed(), allowed_keras.build()
+    assert {name: sorted(modules) for name, modules in lists["classes"].items()} == built["classes"], \
+        "stale: run python scripts/allowed_keras.py"
+    refused = {"Lambda", "TFSMLayer", "TorchModuleWrapper", "JaxLayer", "KerasLayer", "InstanceMethod"}
+    assert refused & set(lists["classes"]) == set()
+    assert {"Conv2D", "Functional", "Sequential", "LayerScale", "Adam", "DTypePolicy", "TFOpLambda"} <= set(lists["classes"])
+    assert {"get_file", "deserialize", "enable_unsafe_deserialization"} & set(lists["functions"]) == set()
+    assert {"print", "py_function", "numpy_function", "io.write_file", "io.read_file", "function"} & lists["tf_symbols"] == set()
 
 
 @pytest.mark.parametrize("config, expected", [
@@ -462,6 +481,19 @@ def test_shapelint_refuses_every_payload(corpus):
     assert missed == {}
 
 
+def test_cli_on_the_whole_corpus(corpus):
+    """The command line as CI runs it (worker processes, the result cache hashing each source): nothing fires and no
+    host file is read; a symlinked asset is hashed as where it points, not read."""
+    for case in corpus:
+        case.arm()
+    run = subprocess.run(SHAPELINT + ["probe", "--format", "json", "--sizes", "8", "--jobs", "1"] +
+                         [str(case.path) for case in corpus], capture_output=True, text=True)
+    assert run.returncode == 2, run.stderr
+    assert [case.name for case in corpus if case.went_off()] == []
+    results = json.loads(run.stdout)["results"]
+    assert all(r["error"] or any(f["code"] == "SL105" for f in r["findings"]) for r in results)
+
+
 def test_container_refusals(tmp_path):
     """Zip members that climb out, symlink members and duplicated members are refused before any loader sees
     the archive; so is an archive that unpacks past the cap, and an HDF5 file linking to a host file."""
@@ -526,3 +558,27 @@ def test_check_config_with_keras_hub_classes():
     backbone["config"]["activation"] = {"class_name": "Lambda", "config": {"name": "payload"}}
     with pytest.raises(SourceError, match="Lambda layer 'payload' can run Python code"):
         kerasscan.check_config(backbone, "preset", packages=("keras_hub",))
+
+
+def test_hub_cache_entry_with_a_symlink_out(fixtures_dir, tmp_path, monkeypatch):
+    """A TF Hub cache entry is a SavedModel folder: a symlink leading out of it is refused (a host file would be
+    read as its variables); a symlink that stays inside is fine."""
+    import hashlib
+    import shutil
+
+    handle = "https://tfhub.dev/google/imagenet/mobilenet_v2_035_224/feature_vector/5"
+    monkeypatch.setenv("TFHUB_CACHE_DIR", str(tmp_path / "cache"))
+    entry = tmp_path / "cache" / hashlib.sha1(handle.encode()).hexdigest()
+    shutil.copytree(fixtures_dir / "hub_pooled_mean", entry)
+    (entry / "variables" / "index.real").write_bytes((entry / "variables" / "variables.index").read_bytes())
+    (entry / "variables" / "variables.index").unlink()
+    (entry / "variables" / "variables.index").symlink_to("index.real")
+    result = probe_source(handle, Options(sizes=SIZES))
+    assert result.error is None and all(r.executed for r in result.backbone.records)
+    outside = tmp_path / "elsewhere.index"
+    outside.write_bytes((entry / "variables" / "index.real").read_bytes())
+    (entry / "variables" / "variables.index").unlink()
+    (entry / "variables" / "variables.index").symlink_to(outside)
+    result = probe_source(handle, Options(sizes=SIZES))
+    assert result.error == (f"{handle}: refused to load: variables/variables.index is a symlink to {outside}, "
+                            "outside the SavedModel (pass --trust to allow)")

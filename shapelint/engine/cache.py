@@ -105,9 +105,12 @@ def _hash_files(root: Path, files) -> str | None:
 def _hash_path(path: Path) -> str | None:
     digest = hashlib.sha256()
     try:
-        files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+        files = sorted(p for p in path.rglob("*") if p.is_file() or p.is_symlink()) if path.is_dir() else [path]
         for file in files:
             digest.update(str(file.relative_to(path) if path.is_dir() else file.name).encode() + b"\0")
+            if path.is_dir() and file.is_symlink():  # where it points: following it could read a host file, or /dev/zero
+                digest.update(os.readlink(file).encode())
+                continue
             with open(file, "rb") as handle:
                 for chunk in iter(lambda: handle.read(1 << 20), b""):
                     digest.update(chunk)

@@ -15,7 +15,7 @@ from .runtime import import_tensorflow
 
 
 def load(source: Source, unsafe: bool = False, trust: bool = False) -> Backbone:
-    """unsafe: let Keras files run code while loading; trust: load and run SavedModels with host-access ops."""
+    """unsafe: skip the Keras file and config checks; trust: load and run SavedModels that hold ops off the allowlist."""
     import_tensorflow()
     if source.kind == "keras-app":
         return keras3.application(lambda **shape: keras_application(source, **shape), source.text)

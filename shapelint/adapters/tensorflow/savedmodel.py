@@ -16,7 +16,7 @@ from .runtime import import_tensorflow
 def load(path: str, name: str, kind: str = "savedmodel", trust: bool = False) -> Backbone:
     tf = import_tensorflow()
     # Scan before tf.saved_model.load: loading already runs the restore function and resource initialisers.
-    proto = savedmodel_proto.read(path, trust=trust)
+    proto = savedmodel_proto.read(path, trust=trust, name=name)
     suspicious = opscan.scan(proto, path)
     if suspicious and not trust:
         return unloaded(proto, name, kind, suspicious)
@@ -36,7 +36,7 @@ def load(path: str, name: str, kind: str = "savedmodel", trust: bool = False) ->
 
 
 def unloaded(proto, name: str, kind: str, suspicious) -> Backbone:
-    """A SavedModel with host-access ops, never loaded: shapes are the ones its endpoint was saved with.
+    """A SavedModel holding ops off the allowlist, never loaded: shapes are the ones its endpoint was saved with.
 
     Nothing is restored, traced or run; the parsed saved_model.pb is only read. (Tracing a loaded function
     would not run a py_func either: it adds a call op to a graph, and the Python callable behind a PyFunc

@@ -23,13 +23,13 @@ VARIABLE_OPS = ("VariableV2", "Variable", "VarHandleOp")
 GRAPH = "<graph>:"  # prefix of the pseudo-function that stands for the meta graph's own nodes
 
 
-def read(path, trust: bool = False) -> "saved_model_pb2.SavedModel":  # noqa: F821
+def read(path, trust: bool = False, name: str | None = None) -> "saved_model_pb2.SavedModel":  # noqa: F821
     """Parse <path>/saved_model.pb (or .pbtxt); a missing or corrupt file, or (unless trusted) a symlink
-    that leads out of the folder, is a one-line SourceError."""
+    that leads out of the folder, is a one-line SourceError (starting with `name`, the source as given)."""
     if not trust:
         escaping = symlink_outside(path)
         if escaping:
-            raise SourceError(f"{path}: refused to load: {escaping} (pass --trust to allow)")
+            raise SourceError(f"{name or path}: refused to load: {escaping} (pass --trust to allow)")
     import_tensorflow()  # tensorflow.core imports the whole of TensorFlow: do it quietly
     from google.protobuf import message, text_format
     from tensorflow.core.protobuf import saved_model_pb2
@@ -99,12 +99,18 @@ def function_library(proto) -> dict:
 def func_attrs(node) -> list[str]:
     """The names a NodeDef's func attrs hold (PartitionedCall f, While body, If branches): library
     functions, or registered ops, which the runtime then runs."""
-    names = []
-    for value in node.attr.values():
-        if value.HasField("func"):
-            names.append(value.func.name)
-        names.extend(f.name for f in value.list.func)
+    names: list[str] = []
+    _func_names(node.attr, names)
     return names
+
+
+def _func_names(attrs, names: list[str]) -> None:
+    """Func attrs, and the func attrs a function is instantiated with, however deeply."""
+    for value in attrs.values():
+        funcs = ([value.func] if value.HasField("func") else []) + list(value.list.func)
+        for func in funcs:
+            names.append(func.name)
+            _func_names(func.attr, names)
 
 
 def callees(node, library: dict) -> list[str]:
