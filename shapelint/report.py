@@ -64,6 +64,7 @@ class SourceReport:
             "kind": probed.get("kind"),
             "suspicious": probed.get("suspicious", []),
             "framework": probed.get("framework"),
+            "declared_layout": probed.get("declared_layout"),  # the layout the model states, where it does
             "path": self.path,
             "model": self.model.to_json() if self.model else None,
         }

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import ast
 import os
 import re
 import unicodedata
+import zipfile
 from dataclasses import dataclass, field
+from importlib import machinery
 from pathlib import Path
 from urllib.parse import parse_qsl
 
@@ -13,6 +16,17 @@ DEFAULT_SIZES = ((224, 224), (160, 160), (320, 320), (192, 256))
 DEFAULT_MAX_SIZE = 4096
 KERAS_FILE_SUFFIXES = (".keras", ".h5", ".hdf5")
 HUB_PREFIXES = ("https://tfhub.dev/", "https://www.kaggle.com/models/", "https://kaggle.com/models/")
+TORCH_FILE_SUFFIXES = (".pt", ".pth", ".pt2")
+# source kind -> the framework a worker imports for it; a factory's is read from its imports
+FRAMEWORK_OF_KIND = {"timm": "torch", "torchvision": "torch", "hf": "torch", "torch-export": "torch",
+                     "torchscript": "torch", "torch-pickle": "torch"}
+TORCH_MODULES = ("torch", "torchvision", "timm", "transformers")
+TF_MODULES = ("tensorflow", "keras", "tf_keras", "tensorflow_hub")
+
+
+KAGGLE_PREFIXES = HUB_PREFIXES[1:]
+KAGGLE_SCHEME = "kaggle://"
+PRESET_FILES = ("config.json", "metadata.json")  # what makes a folder a KerasHub preset
 
 
 class SourceError(ValueError):
@@ -32,14 +46,19 @@ class Source:
     """A resolved SOURCE: what kind it is, where it lives, and keyword overrides for keras: names."""
 
     text: str
-    kind: str  # "keras-app", "keras-file", "savedmodel", "hub", "factory"
+    # "keras-app", "keras-file", "savedmodel", "hub", "factory"; torch: "timm", "torchvision", "hf",
+    # "torch-export" (.pt2), "torchscript", "torch-pickle" (.pt/.pth written by torch.save);
+    # "onnx"; KerasHub: "keras-hub" (keras_hub:CLASS), "kerashub-preset" (a preset folder)
+    kind: str
     location: str
     options: dict = field(default_factory=dict, hash=False, compare=False)
+    framework: str = "tensorflow"  # which adapters/<framework> loads it, so which worker runs it
 
     @property
     def path(self) -> Path | None:
         """The file or directory behind the source, for reports that point at a file."""
-        if self.kind in ("keras-file", "savedmodel", "hub"):
+        if self.kind in ("keras-file", "savedmodel", "hub", "hf", "torch-export", "torchscript", "torch-pickle",
+                         "onnx", "kerashub-preset"):
             return Path(self.location)
         if self.kind == "factory" and ".py" in self.location.split(":")[0]:
             return Path(self.location.rsplit(":", 1)[0])
@@ -71,8 +90,23 @@ def _classify(text: str) -> Source:
         if not name:
             raise SourceError(f"{shown(text)}: missing application name after 'keras:'")
         return Source(text, "keras-app", name, _parse_options(text, query))
+    for prefix in ("timm:", "torchvision:"):
+        if text.startswith(prefix):
+            name, _, query = text[len(prefix):].partition("?")
+            if not re.fullmatch(r"[A-Za-z0-9_.\-]+", name):
+                raise SourceError(f"{shown(text)}: expected a model name after {prefix!r}, e.g. {prefix}resnet18")
+            return Source(text, prefix[:-1], name, _parse_options(text, query), "torch")
+    if text.startswith("hf:"):
+        return Source(text, "hf", str(hf_model_dir(text)), {}, "torch")
+    if text.startswith("keras_hub:"):
+        name, _, query = text[len("keras_hub:"):].partition("?")
+        if not name.isidentifier():
+            raise SourceError(f"{shown(text)}: expected keras_hub:CLASS, e.g. keras_hub:ResNetBackbone?block_type=basic_block")
+        return Source(text, "keras-hub", name, _parse_options(text, query))
     if text.startswith(HUB_PREFIXES):
         return Source(text, "hub", str(hub_module_dir(text)))
+    if text.startswith(KAGGLE_SCHEME):
+        return _folder(text, kaggle_model_dir(text))
     if "://" in text:
         raise SourceError(f"{shown(text)}: only TF Hub and Kaggle model handles are supported as URLs")
     try:
@@ -80,24 +114,107 @@ def _classify(text: str) -> Source:
     except RuntimeError:  # ~user for a user that does not exist
         raise SourceError(f"{shown(text)}: cannot expand '~': no such user") from None
     if path.is_dir():
-        if not (path / "saved_model.pb").is_file() and not (path / "saved_model.pbtxt").is_file():
-            raise SourceError(f"{shown(text)}: directory is not a SavedModel (no saved_model.pb)")
-        return Source(text, "savedmodel", str(path))
-    if path.suffix.lower() in KERAS_FILE_SUFFIXES:
+        return _folder(text, path)
+    if path.suffix.lower() in KERAS_FILE_SUFFIXES + (".onnx",):
         if not path.is_file():
             raise SourceError(f"{shown(text)}: no such file")
+        if path.suffix.lower() == ".onnx":  # ONNX needs no TensorFlow
+            return Source(text, "onnx", str(path), {}, "onnx")
         return Source(text, "keras-file", str(path))
+    if path.suffix.lower() in TORCH_FILE_SUFFIXES:
+        if not path.is_file():
+            raise SourceError(f"{shown(text)}: no such file")
+        return Source(text, torch_file_kind(path, text), str(path), {}, "torch")
     if re.fullmatch(r"[^:]+:[A-Za-z_][A-Za-z0-9_.]*", text):
         module, _, attr = text.rpartition(":")
         if module.endswith(".py") and not Path(module).is_file():
             raise SourceError(f"{shown(text)}: no such file {module}")
-        return Source(text, "factory", f"{module}:{attr}")
+        return Source(text, "factory", f"{module}:{attr}", {}, factory_framework(module))
     if path.exists():
-        raise SourceError(f"{shown(text)}: not a .keras/.h5 file or SavedModel directory")
+        raise SourceError(f"{shown(text)}: not a .keras/.h5/.pt/.pt2/.onnx file, SavedModel or KerasHub preset directory")
     raise SourceError(
-        f"{shown(text)}: no such file or directory "
-        "(expected keras:NAME, a .keras/.h5 file, a SavedModel dir, a TF Hub handle or module:factory)"
+        f"{shown(text)}: no such file or directory (expected keras:NAME, keras_hub:CLASS, timm:NAME, torchvision:NAME, "
+        "hf:PATH, a .keras/.h5/.pt/.pt2/.onnx file, a SavedModel or KerasHub preset dir, a TF Hub or kaggle:// handle, "
+        "or module:factory)"
     )
+
+
+def _folder(text: str, path: Path) -> Source:
+    """A directory is a SavedModel (saved_model.pb) or a KerasHub preset (config.json and metadata.json)."""
+    if (path / "saved_model.pb").is_file() or (path / "saved_model.pbtxt").is_file():
+        return Source(text, "savedmodel", str(path))
+    if all((path / name).is_file() for name in PRESET_FILES):
+        return Source(text, "kerashub-preset", str(path))
+    raise SourceError(
+        f"{shown(text)}: directory is not a SavedModel (no saved_model.pb) "
+        "nor a KerasHub preset (no config.json and metadata.json)"
+    )
+
+
+def torch_file_kind(path: Path, text: str) -> str:
+    """What a .pt/.pth/.pt2 file is, from its bytes (never its suffix): torch-export, torchscript or torch-pickle.
+
+    All three are zip archives of one top folder; their entries tell them apart. A file that is not a
+    zip but starts like a pickle is torch.save's legacy format. Anything else is refused here.
+    """
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(4)
+        if not head:
+            raise SourceError(f"{shown(text)}: empty file")
+        if not zipfile.is_zipfile(path):
+            if head[:1] == b"\x80":  # pickle protocol 2+: torch.save(..., _use_new_zipfile_serialization=False)
+                return "torch-pickle"
+            raise SourceError(f"{shown(text)}: not a PyTorch file (neither a zip archive nor a pickle)")
+        with zipfile.ZipFile(path) as archive:
+            names = {name.split("/", 1)[-1] for name in archive.namelist()}
+    except (OSError, zipfile.BadZipFile) as exc:
+        raise SourceError(f"{shown(text)}: cannot read: {exc}") from None
+    found = [kind for kind, marker in (("torch-export", "models/model.json"), ("torchscript", "constants.pkl"))
+             if marker in names]
+    if len(found) > 1:
+        raise SourceError(f"{shown(text)}: ambiguous PyTorch archive (both {' and '.join(found)} entries)")
+    if found:
+        return found[0]
+    if "data.pkl" in names:
+        return "torch-pickle"
+    raise SourceError(f"{shown(text)}: a zip archive, but not one torch.save, torch.jit.save or torch.export.save wrote")
+
+
+def factory_file(module: str) -> Path | None:
+    """The file a module:factory source runs, found without importing (importing would run its code)."""
+    if module.endswith(".py"):
+        return Path(module)
+    path = None
+    spec = None
+    parts = module.split(".")
+    for i in range(len(parts)):
+        spec = machinery.PathFinder.find_spec(".".join(parts[: i + 1]), path)
+        if spec is None:
+            return None
+        path = spec.submodule_search_locations
+    return Path(spec.origin) if spec and spec.origin and spec.has_location else None
+
+
+def factory_framework(module: str) -> str:
+    """The framework a factory's module imports ("torch" or "tensorflow"), read from its source, not run.
+
+    A module that imports torch, torchvision, timm or transformers and no TensorFlow/Keras is a torch
+    factory; anything else (TensorFlow, neither, both, or a file that cannot be read) keeps the
+    TensorFlow path it always had.
+    """
+    try:
+        file = factory_file(module)
+        tree = ast.parse(file.read_bytes()) if file else None
+    except (OSError, SyntaxError, ValueError, ImportError):
+        return "tensorflow"
+    roots = set()
+    for node in ast.walk(tree) if tree else ():
+        if isinstance(node, ast.Import):
+            roots.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            roots.add(node.module.split(".")[0])
+    return "torch" if roots & set(TORCH_MODULES) and not roots & set(TF_MODULES) else "tensorflow"
 
 
 def _parse_options(text: str, query: str) -> dict:
@@ -120,6 +237,8 @@ def _literal(value: str):
             return convert(value)
         except ValueError:
             pass
+    if value.startswith("[") and value.endswith("]"):  # stackwise_num_filters=[64,128]: a list, even of one
+        return [_literal(part.strip()) for part in value[1:-1].split(",") if part.strip()]
     if "," in value:
         return tuple(_literal(part) for part in value.split(","))
     return value
@@ -141,12 +260,105 @@ def hub_module_dir(handle: str) -> Path:
     except UnicodeEncodeError:  # undecodable bytes on the command line
         raise SourceError(f"{shown(handle)}: not a valid TF Hub handle") from None
     folder = hub_cache_dir() / digest
-    if not (folder / "saved_model.pb").is_file():
+    if (folder / "saved_model.pb").is_file():
+        return folder
+    try:
+        parts = _kaggle_parts(handle, handle.split("/models/", 1)[1]) if handle.startswith(KAGGLE_PREFIXES) else None
+    except SourceError:  # not the OWNER/MODEL/FRAMEWORK/VARIATION/VERSION form: only TF Hub's cache can have it
+        parts = None
+    if parts is None:
         raise SourceError(
             f"{shown(handle)}: not in the TF Hub cache; place the unpacked module at {folder} "
             f"(TFHUB_CACHE_DIR={hub_cache_dir()}, folder = sha1 of the handle)"
         )
+    kaggle = _kaggle_version_dir(parts)
+    if kaggle is not None and (kaggle / "saved_model.pb").is_file():
+        return kaggle
+    raise SourceError(
+        f"{shown(handle)}: in neither cache; place the unpacked SavedModel in the TF Hub cache at {folder} "
+        f"(TFHUB_CACHE_DIR, folder = sha1 of the handle) or in the kagglehub cache at {kaggle_cache_dir()}/models/"
+        f"{'/'.join(parts[:4])}/{parts[4] if len(parts) > 4 else 'VERSION'} (KAGGLEHUB_CACHE)"
+    )
+
+
+def kaggle_cache_dir() -> Path:
+    """Where kagglehub keeps downloads: KAGGLEHUB_CACHE, else ~/.cache/kagglehub (kagglehub/config.py)."""
+    return Path(os.environ.get("KAGGLEHUB_CACHE") or Path.home() / ".cache" / "kagglehub")
+
+
+def kaggle_model_dir(handle: str) -> Path:
+    """kaggle://OWNER/MODEL/FRAMEWORK/VARIATION[/VERSION] -> its folder in the kagglehub cache, offline.
+
+    kagglehub (cache.py) keeps a model version at models/OWNER/MODEL/FRAMEWORK/VARIATION/VERSION and
+    writes VERSION.complete beside it when the download finished; without a version the newest complete
+    one is taken.
+    """
+    parts = _kaggle_parts(handle, handle[len(KAGGLE_SCHEME):])
+    folder = _kaggle_version_dir(parts)
+    if folder is None:
+        version = parts[4] if len(parts) > 4 else "VERSION"
+        raise SourceError(
+            f"{shown(handle)}: not in the kagglehub cache; place the downloaded model at "
+            f"{kaggle_cache_dir()}/models/{'/'.join(parts[:4])}/{version} (KAGGLEHUB_CACHE; shapelint never downloads)"
+        )
     return folder
+
+
+def hf_cache_dir() -> Path:
+    """Where huggingface_hub keeps downloaded models: HF_HUB_CACHE, else $HF_HOME/hub, else ~/.cache/huggingface/hub."""
+    if os.environ.get("HF_HUB_CACHE"):
+        return Path(os.environ["HF_HUB_CACHE"]).expanduser()
+    home = os.environ.get("HF_HOME") or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "huggingface"
+    return Path(home).expanduser() / "hub"
+
+
+def hf_model_dir(text: str) -> Path:
+    """hf:PATH (a folder with config.json) or hf:ORG/NAME, resolved offline from the Hugging Face cache."""
+    name = text[len("hf:"):]
+    if not name:
+        raise SourceError(f"{shown(text)}: expected a folder or ORG/NAME after 'hf:'")
+    folder = Path(name).expanduser()
+    if folder.is_dir():
+        if not (folder / "config.json").is_file():
+            raise SourceError(f"{shown(text)}: folder has no config.json (not a Hugging Face model folder)")
+        return folder
+    if not re.fullmatch(r"[A-Za-z0-9_.\-]+(/[A-Za-z0-9_.\-]+)?", name) or ".." in name:
+        raise SourceError(f"{shown(text)}: no such folder, and not a Hugging Face ORG/NAME")
+    repo = hf_cache_dir() / ("models--" + name.replace("/", "--"))
+    snapshot = None
+    ref = repo / "refs" / "main"
+    if ref.is_file():
+        snapshot = repo / "snapshots" / ref.read_text().strip()
+    elif (repo / "snapshots").is_dir():
+        snapshots = sorted((repo / "snapshots").iterdir(), key=lambda p: p.stat().st_mtime)
+        snapshot = snapshots[-1] if snapshots else None
+    if snapshot is None or not (snapshot / "config.json").is_file():
+        raise SourceError(
+            f"{shown(text)}: not in the Hugging Face cache; shapelint never downloads: place the model "
+            f"(at least config.json) at {repo}/snapshots/<revision>/ or pass hf:PATH to a folder"
+        )
+    return snapshot
+
+
+def _kaggle_parts(handle: str, path: str) -> list[str]:
+    parts = [part for part in path.strip("/").split("/") if part]
+    if len(parts) not in (4, 5) or any(part in (".", "..") for part in parts) or (len(parts) == 5 and not parts[4].isdigit()):
+        raise SourceError(f"{shown(handle)}: expected a Kaggle model handle OWNER/MODEL/FRAMEWORK/VARIATION[/VERSION]")
+    return parts
+
+
+def _kaggle_version_dir(parts: list[str]) -> Path | None:
+    variation = kaggle_cache_dir() / "models" / Path(*parts[:4])
+    if len(parts) == 5:
+        versions = [parts[4]]
+    else:
+        markers = variation.glob("*.complete") if variation.is_dir() else []
+        versions = sorted((m.name[: -len(".complete")] for m in markers if m.name[: -len(".complete")].isdigit()),
+                          key=int, reverse=True)
+    for version in versions:
+        if (variation / version).is_dir() and (variation / f"{version}.complete").exists():
+            return variation / version
+    return None
 
 
 def parse_sizes(text: str, max_size: int = DEFAULT_MAX_SIZE) -> tuple[tuple[int, int], ...]:

@@ -102,9 +102,15 @@ class ShapeLint:
 
         return self._lint(probe_source, probe_object, model_or_source, self._options(sizes))
 
-    def check(self, model_or_source, num_classes=None, select=None, ignore=None, sizes=None) -> LintResult:
-        """Lint a whole model's head (backbone rules included) the way `shapelint check` does."""
+    def check(self, model_or_source, num_classes=None, select=None, ignore=None, sizes=None, loss=None) -> LintResult:
+        """Lint a whole model's head (backbone rules included) the way `shapelint check` does.
+
+        loss: the loss module a PyTorch model is trained with (nn.CrossEntropyLoss(), ...), for the loss rules.
+        """
         from .engine.check import check_object, check_source
+
+        if loss is not None:
+            model_or_source = (model_or_source, loss)
 
         options = self._options(sizes, num_classes=num_classes or self.num_classes,
                                 select=patterns(select if select is not None else self.select),
@@ -131,7 +137,10 @@ def patterns(value) -> tuple[str, ...]:
 
 
 def _name(model) -> str:
-    return getattr(model, "name", None) or type(model).__name__
+    if isinstance(model, tuple) and model:  # (model, loss)
+        model = model[0]
+    name = getattr(model, "name", None)
+    return name if isinstance(name, str) and name else type(model).__name__
 
 
 def assert_valid_head(model, num_classes: int | None = None, sizes=None, fail_on: str = "warning") -> LintResult:

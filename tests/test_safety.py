@@ -13,16 +13,23 @@ from pathlib import Path
 
 import pytest
 
-from shapelint.adapters.tensorflow import kerasscan, opscan
+from shapelint.adapters.tensorflow import kerasfile, kerasscan, opscan
 from shapelint.engine.run import Options, probe_source
+from shapelint.sources import SourceError
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import hostile as corpus_builder  # noqa: E402  (tests/ is not a package; "hostile" is a fixture here)
+
+# Keras' own warnings while these tests save and load models (legacy HDF5, numpy 2 __array__): not shapelint's
+pytestmark = pytest.mark.filterwarnings("ignore:::(keras|tf_keras|tensorflow)")
 SIZES = ((8, 8),)
 SHAPELINT = [sys.executable, "-m", "shapelint"]
 
 
 def digest(path: Path) -> str:
-    files = sorted(p for p in Path(path).rglob("*") if p.is_file()) if Path(path).is_dir() else [Path(path)]
-    return hashlib.sha256(b"".join(p.read_bytes() for p in files)).hexdigest()
+    """The bytes of a file or folder; a symlink counts as where it points (following it would read the target)."""
+    files = sorted(p for p in Path(path).rglob("*") if p.is_file() or p.is_symlink()) if Path(path).is_dir() else [Path(path)]
+    return hashlib.sha256(b"".join(os.readlink(p).encode() if p.is_symlink() else p.read_bytes() for p in files)).hexdigest()
 
 
 @pytest.fixture(scope="session")
@@ -148,7 +155,7 @@ def hostile(tmp_path_factory):
 
 SAVEDMODELS = {
     "write": "WriteFile", "nested": "WriteFile", "read": "ReadFile", "py_function": "EagerPyFunc",
-    "numpy_function": "PyFunc", "checkpoint": "SaveV2", "print": "PrintV2(output_stream=file://",
+    "numpy_function": "PyFunc", "checkpoint": "SaveV2", "print": "PrintV2",
     "initialiser": "WriteFile", "tf1_init": "WriteFile",
 }
 KERAS_FILES = ["keras", "keras3_h5", "tf_keras_h5"]
@@ -331,37 +338,67 @@ def test_a_call_naming_an_op_instead_of_a_function(fixtures_dir):
     assert opscan.scan(proto) == ((name, ("WriteFile",)),)
 
 
-def test_op_names_are_real_ops():
-    """A typo in the op lists would silently let that op through."""
-    from shapelint.adapters.tensorflow.runtime import import_tensorflow
+def test_the_op_allowlist_itself():
+    """Every listed op is a real op (a typo would refuse nothing and allow nothing), and none allowed anywhere
+    takes an attr or input named like a file, directory, path, URL, pattern or log dir."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
+    import allowed_ops
 
-    import_tensorflow()
-    from tensorflow.python.framework import op_def_registry
-
-    names = opscan.HOST_OPS | opscan.SAVE_OPS | opscan.RESTORE_OPS | set(opscan.ATTR_SAFE)
-    assert sorted(n for n in names if op_def_registry.get(n) is None) == []
+    ops = allowed_ops.registry()
+    lists = opscan.allowed()
+    listed = set(lists["anywhere_set"]) | set(lists["save_path"]) | set(lists["restore_path"]) | set(lists["asset_readers"])
+    assert sorted(listed - set(ops)) == []
+    assert {op: allowed_ops.host_names(ops[op]) for op in lists["anywhere_set"] if allowed_ops.host_names(ops[op])} == {}
+    assert {"ReadFile", "WriteFile", "PyFunc", "EagerPyFunc", "PrintV2", "DumpTensor", "RecordInput", "SaveV2",
+            "FixedUnigramCandidateSampler", "MatchingFiles", "ImmutableConst", "TFRecordDataset"} & lists["anywhere_set"] == set()
+    assert {"Conv2D", "MatMul", "StatefulPartitionedCall", "VarHandleOp", "HashTableV2", "While"} <= lists["anywhere_set"]
+    assert allowed_ops.build()["anywhere"] == lists["anywhere"], "stale: run python scripts/allowed_ops.py"
 
 
 @pytest.mark.parametrize("config, expected", [
-    ({"class_name": "Lambda", "config": {"name": "l"}}, ["Lambda layer 'l'"]),
+    ({"class_name": "Lambda", "config": {"name": "l"}}, ["Lambda layer 'l' can run Python code"]),
     ({"class_name": "Dense", "config": {"activation": {"class_name": "__lambda__", "config": {}}}},
-     ["a serialised Python lambda"]),
+     ["a serialised Python lambda can run Python code"]),
     ({"class_name": "TFOpLambda", "config": {"name": "op", "function": "io.write_file"}},
-     ["TFOpLambda layer 'op' calling tf.io.write_file"]),
+     ["TFOpLambda layer 'op' calls tf.io.write_file, not a pure math or array function"]),
     ({"class_name": "TFOpLambda", "config": {"name": "op", "function": "print"}},
-     ["TFOpLambda layer 'op' calling tf.print"]),
+     ["TFOpLambda layer 'op' calls tf.print, not a pure math or array function"]),
     ({"class_name": "SlicingOpLambda", "config": {"name": "op", "function": "write_file"}},
-     ["SlicingOpLambda layer 'op' calling tf.write_file"]),
+     ["SlicingOpLambda layer 'op' calls tf.write_file, not a pure math or array function"]),
     ({"class_name": "TFOpLambda", "config": {"name": "op", "function": "compat.v1.py_func"}},
-     ["TFOpLambda layer 'op' calling tf.compat.v1.py_func"]),
+     ["TFOpLambda layer 'op' calls tf.compat.v1.py_func, not a pure math or array function"]),
     ({"class_name": "TFOpLambda", "config": {"name": "op", "function": "math.add"}}, []),
     ({"class_name": "TFOpLambda", "config": {"name": "op", "function": "reshape"}}, []),
-    ({"module": "os", "class_name": "system", "config": {}}, ["system from module 'os'"]),
-    ({"module": "keras.utils", "class_name": "function", "config": "get_file"}, ["function keras.utils.get_file"]),
+    ({"class_name": "SlicingOpLambda", "config": {"name": "op", "function": "__operators__.getitem"}}, []),
+    ({"module": "os", "class_name": "system", "config": {}}, ["class 'system' from module 'os' is not a Keras built-in"]),
+    ({"module": "keras.src.utils.file_utils", "class_name": "Conv2D", "config": {}},
+     ["class 'Conv2D' from module 'keras.src.utils.file_utils' is not a Keras built-in"]),
+    ({"module": "keras.layers", "class_name": "Dense", "registered_name": "my_package>Dense", "config": {}},
+     ["class 'Dense' registered as 'my_package>Dense' is not a Keras built-in"]),
+    ({"module": "keras.layers", "class_name": "TFSMLayer", "config": {"filepath": "/srv/model"}},
+     ["class 'TFSMLayer' from module 'keras.layers' is not a Keras built-in",
+      "TFSMLayer has a host path or URL (filepath='/srv/model')"]),
+    ({"class_name": "KerasLayer", "config": {"handle": "https://tfhub.dev/x"}},
+     ["class 'KerasLayer' is not a Keras built-in", "KerasLayer has a host path or URL (handle='https://tfhub.dev/x')"]),
+    ({"module": "keras.utils", "class_name": "function", "config": "get_file"},
+     ["function keras.utils.get_file is not a Keras activation, loss or metric"]),
+    ({"module": "keras.config", "class_name": "function", "config": "enable_unsafe_deserialization"},
+     ["function keras.config.enable_unsafe_deserialization is not a Keras activation, loss or metric"]),
     ({"module": "keras.activations", "class_name": "function", "config": "relu"}, []),
+    ({"module": "builtins", "class_name": "function", "config": "relu"}, []),
+    ({"class_name": "MeanMetricWrapper", "config": {"name": "m", "fn": "sparse_categorical_accuracy"}}, []),
+    ({"class_name": "MeanMetricWrapper", "config": {"name": "m", "fn": "get_file"}},
+     ["metric 'm' wraps 'get_file', not a Keras loss or metric function"]),
     ({"module": "keras.layers", "class_name": "Conv2D", "config": {"name": "c"}}, []),
+    ({"class_name": "StringLookup", "config": {"name": "lookup", "vocabulary": "/etc/passwd"}},
+     ["StringLookup layer 'lookup' has a host path or URL (vocabulary='/etc/passwd')"]),
+    ({"class_name": "TextVectorization", "config": {"name": "tv", "vocabulary": "vocab.txt"}},
+     ["TextVectorization layer 'tv' has a host path or URL (vocabulary='vocab.txt')"]),
+    ({"class_name": "StringLookup", "config": {"name": "lookup", "vocabulary": ["cat", "dog"]}}, []),
+    ({"class_name": "Dense", "config": {"name": "d", "kernel_initializer": "https://example.com/w"}},
+     ["Dense layer 'd' has a host path or URL (kernel_initializer='https://example.com/w')"]),
     ({"layers": [{"class_name": "Sequential", "config": {"layers": [{"class_name": "Lambda", "config": {"name": "deep"}}]}}]},
-     ["Lambda layer 'deep'"]),
+     ["Lambda layer 'deep' can run Python code"]),
 ])
 def test_unsafe_objects(config, expected):
     assert kerasscan.unsafe_objects(config) == expected
@@ -387,6 +424,105 @@ def test_rule_examples():
                          tuple((f"__inference_f_{i}", ("WriteFile",)) for i in range(5)))
     assert [f.code for f in run_rules("backbone", clean) if f.code == "SL105"] == []
     (finding,) = [f for f in run_rules("backbone", bad) if f.code == "SL105"]
-    assert finding.message == ("m contains host-access ops (WriteFile in __inference_f_0; WriteFile in __inference_f_1; "
+    assert finding.message == ("m holds ops outside the allowlist (WriteFile in __inference_f_0; WriteFile in __inference_f_1; "
                                "WriteFile in __inference_f_2; and 2 more functions); it was not loaded or executed")
     assert [f.code for f in run_rules("backbone", bad, ignore=("suspicious-op",))].count("SL105") == 0
+
+
+# --- the hostile corpus (tests/hostile.py): every payload fires without shapelint, none fires through it ---
+
+@pytest.fixture(scope="session")
+def corpus(tmp_path_factory):
+    return corpus_builder.build(tmp_path_factory.mktemp("corpus"))
+
+
+def test_every_payload_fires_without_shapelint(corpus):
+    """Loaded directly (tf_keras.models.load_model, tf.saved_model.load and a call), each case writes its file
+    or reads its host file: so shapelint's refusal of it below means something."""
+    assert corpus_builder.fired(corpus) == {case.name: True for case in corpus}
+
+
+def test_shapelint_refuses_every_payload(corpus):
+    """With default flags nothing fires, nothing is read, the files are unchanged, and each refusal is one line
+    naming what was refused and the flag that would allow it."""
+    missed = {}
+    for case in corpus:
+        case.arm()
+        before = digest(case.path)
+        result = probe_source(str(case.path), Options(sizes=SIZES))
+        sl105 = [f for f in result.findings if f.code == "SL105"]
+        line = result.error or (f"{sl105[0].message}; {sl105[0].fix}" if sl105 else "")
+        flag = "--trust" if case.path.is_dir() else "--unsafe-load"
+        problems = [problem for problem, bad in [
+            ("fired", case.went_off()), ("changed", digest(case.path) != before),
+            (f"not refused ({line!r})", case.refusal not in line or flag not in line), ("several lines", "\n" in line),
+            ("executed", result.backbone is not None and any(r.executed for r in result.backbone.records))] if bad]
+        if problems:
+            missed[case.name] = problems
+    assert missed == {}
+
+
+def test_container_refusals(tmp_path):
+    """Zip members that climb out, symlink members and duplicated members are refused before any loader sees
+    the archive; so is an archive that unpacks past the cap, and an HDF5 file linking to a host file."""
+    for name, path in corpus_builder.zip_cases(tmp_path / "zips").items():
+        with pytest.raises(SourceError, match=r"refused to load: archive member .* \(pass --unsafe-load to allow\)"):
+            kerasfile.check_file(str(path), str(path))
+    with pytest.raises(SourceError, match="links to the file .*weights.h5"):
+        path = corpus_builder.hdf5_external_link(tmp_path / "link")
+        kerasfile.check_file(str(path), str(path))
+
+
+def test_zip_bomb_cap(tmp_path, monkeypatch):
+    import zipfile
+
+    with zipfile.ZipFile(tmp_path / "big.keras", "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("config.json", "{}")
+        archive.writestr("model.weights.bin", b"\0" * (2 << 20))
+    monkeypatch.setattr(kerasfile, "MAX_UNPACKED", 1 << 20)
+    with pytest.raises(SourceError, match="unpacks to 2 MiB, over the 0 GiB cap"):
+        kerasfile.check_file(str(tmp_path / "big.keras"), "big.keras")
+
+
+def test_check_config_is_one_line_for_other_adapters():
+    """kerasscan.check_config is what a KerasHub preset's config.json goes through: one line, or nothing."""
+    kerasscan.check_config({"module": "keras.layers", "class_name": "Dense", "config": {"name": "d"}}, "preset")
+    with pytest.raises(SourceError) as info:
+        kerasscan.check_config({"layers": [{"class_name": "Lambda", "config": {"name": f"l{i}"}} for i in range(5)]},
+                               "preset/config.json")
+    assert str(info.value) == ("preset/config.json: refused to load: Lambda layer 'l0' can run Python code; "
+                               "Lambda layer 'l1' can run Python code; Lambda layer 'l2' can run Python code; "
+                               "and 2 more (pass --unsafe-load to allow)")
+
+
+# --- the benign corpus: what the allowlists must let through, probed end to end ---
+
+@pytest.fixture(scope="session")
+def benign(tmp_path_factory, fixtures_dir):
+    """A representative handful (the full keras.applications sweep is scripts/allowed_*.py --sweep): Keras 3 and
+    tf_keras applications as .keras, .h5, SavedModel and Keras 3 export(), a compiled model, the Hub fixtures,
+    and text-vocabulary SavedModels (TF1 and TF2) whose tables read their own assets/."""
+    return corpus_builder.benign(tmp_path_factory.mktemp("benign"), fixtures_dir)
+
+
+def test_benign_models_still_probe(benign):
+    assert len(benign) >= 15
+    failed = {}
+    for path in benign:
+        result = probe_source(str(path), Options(sizes=((32, 32),)))
+        sl105 = [f.message for f in result.findings if f.code == "SL105"]
+        if result.error or sl105 or not all(r.executed for r in result.backbone.records):
+            failed[path.name] = result.error or sl105 or "not executed"
+    assert failed == {}
+
+
+def test_check_config_with_keras_hub_classes():
+    """A KerasHub preset passes packages=("keras_hub",): its own classes are allowed, code inside them is not."""
+    backbone = {"module": "keras_hub.src.models.resnet.resnet_backbone", "class_name": "ResNetBackbone",
+                "registered_name": "keras_hub>ResNetBackbone", "config": {"name": "b"}}
+    kerasscan.check_config(backbone, "preset", packages=("keras_hub",))
+    with pytest.raises(SourceError, match="class 'ResNetBackbone' from module 'keras_hub.src"):
+        kerasscan.check_config(backbone, "preset")
+    backbone["config"]["activation"] = {"class_name": "Lambda", "config": {"name": "payload"}}
+    with pytest.raises(SourceError, match="Lambda layer 'payload' can run Python code"):
+        kerasscan.check_config(backbone, "preset", packages=("keras_hub",))

@@ -28,6 +28,9 @@ class Backbone:
     suspicious: tuple = ()  # ((function, (op, ...)), ...) that could reach the host: opscan's findings
     notes: list[str] = field(default_factory=list)
     framework: str = "keras"  # whose words the advice is spelled in (records.words)
+    loss: Any = None  # a loss given beside the model (a torch factory's (model, loss)); Keras keeps its own
+    layout: Any = None  # the output Layout the model declares (timm's output_fmt), where shapes alone cannot tell
+    execute_each: bool = False  # run a real batch at every size up to the probe's limit, not only the smallest
 
 
 def flatten_outputs(outputs, is_leaf: Callable[[Any], bool], prefix: str = "") -> dict[str, Any]:

@@ -22,16 +22,39 @@ def inspect(sources, fmt, **options):
     last ops the walk passed. host-access ops are what the probe's scan before loading finds (SL105):
     ops that can reach files, Python or the network, and the functions that hold them. Other sources
     (keras:NAME, .keras/.h5 files, module:factory) are loaded by their adapter and described by what
-    it can say.
+    it can say. ONNX files are read as data too (the graph walked back from each output).
 
     Exit codes: 0 inspected, 2 a source could not be read (the others are still reported).
     """
-    from ..adapters.tensorflow.inspector import inspect_source
     from ..formatters.inspect import INSPECT_FORMATTERS
 
-    results = [inspect_source(text, unsafe=options.get("unsafe_load", False)) for text in sources]
+    results = [_inspect(text, unsafe=options.get("unsafe_load", False)) for text in sources]
     click.echo(INSPECT_FORMATTERS[fmt](results), nl=False)
     for result in results:
         if result.error:
             click.echo(f"shapelint: {result.error}", err=True)
     sys.exit(2 if any(r.error for r in results) else 0)
+
+
+def _inspect(text: str, unsafe: bool):
+    """ONNX files are read by the onnx adapter (no TensorFlow import); every other source by TensorFlow's."""
+    from ..sources import SourceError, parse_source
+
+    try:
+        source = parse_source(text)
+    except SourceError:
+        source = None  # the TensorFlow inspector reports it, in the same words as before
+    if source is not None and source.framework == "onnx":
+        from ..adapters.onnx.inspector import inspect_onnx
+        from ..errors import one_line
+        from ..records.inspection import Inspection
+
+        try:
+            return inspect_onnx(source)
+        except SourceError as exc:
+            return Inspection(text, error=str(exc))
+        except Exception as exc:  # a file we cannot read: reported, not raised
+            return Inspection(text, error=f"{text}: {one_line(exc)}")
+    from ..adapters.tensorflow.inspector import inspect_source
+
+    return inspect_source(text, unsafe=unsafe)

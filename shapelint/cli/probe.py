@@ -33,6 +33,9 @@ def probe(sources, sizes, max_size, batch, fmt, **options):
       model.keras, model.h5             a saved Keras model
       path/to/saved_model               a SavedModel directory (TF Hub format, Keras export)
       https://tfhub.dev/...             a TF Hub handle, from the TF Hub cache (no download)
+      model.onnx                        an ONNX file (shapelint[onnx])
+      keras_hub:ResNetBackbone?kw=v     a KerasHub backbone class built from arguments (shapelint[kerashub])
+      path/to/preset, kaggle://O/M/F/V  a KerasHub preset folder, or one in the kagglehub cache (no download)
       pkg.module:factory, file.py:fn    Python code that returns a model: imported and run as code
 
     Exit codes: 0 probed, 2 a source could not be loaded (the others are still reported).

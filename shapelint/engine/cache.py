@@ -11,15 +11,18 @@ import hashlib
 import json
 import os
 import sys
-from importlib import machinery, metadata
+from importlib import metadata
 from pathlib import Path
 
 from .. import __version__
-from ..sources import Source
+from ..sources import Source, factory_file
+
+__all__ = ["Cache", "cache_key", "factory_file", "versions"]
 
 CACHE_ENV = "SHAPELINT_CACHE_DIR"
 # Distributions whose version can change what a model looks like; missing ones count as "absent".
-FRAMEWORKS = ("tensorflow", "tensorflow-cpu", "keras", "tf-keras", "tensorflow-hub")
+FRAMEWORKS = ("tensorflow", "tensorflow-cpu", "keras", "tf-keras", "tensorflow-hub", "keras-hub",
+              "torch", "torchvision", "timm", "transformers", "onnx", "onnxruntime")
 
 
 def cache_dir() -> Path:
@@ -53,29 +56,50 @@ def code_fingerprint() -> str:
 
 def content_hash(source: Source) -> str | None:
     """A digest of what the source's model is made of; None when shapelint cannot tell (never cached)."""
-    if source.kind == "keras-app":
-        return "keras-app"  # name and options are in the source text; the code is in the keras version
+    if source.kind in ("keras-app", "keras-hub", "timm", "torchvision"):
+        return source.kind  # name and options are in the source text; the code is in the library's version
+    if source.kind == "kerashub-preset":  # built from its config without weights: the weights do not count
+        return _hash_files(source.path, [source.path / "config.json", source.path / "metadata.json"])
+    if source.kind == "onnx":  # the model file and the external data it names, which live beside it
+        return _hash_files(source.path.parent, [source.path, *(source.path.parent / n for n in _onnx_locations(source.path))])
     path = factory_file(source.location.rpartition(":")[0]) if source.kind == "factory" else source.path
     return _hash_path(path) if path else None
 
 
-def factory_file(module: str) -> Path | None:
-    """The file a module:factory source runs, found without importing (importing would run its code).
+def _onnx_locations(path: Path) -> list[str]:
+    """External-data locations an ONNX file names, read from its bytes without importing onnx: each is a
+    StringStringEntryProto {key: "location", value: ...}, so the bytes 0a 08 'location' 12 <varint> <value>."""
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return []
+    found, marker, start = [], b"\n\x08location\x12", 0
+    while (start := data.find(marker, start)) >= 0:
+        start += len(marker)
+        length, shift = 0, 0
+        while start < len(data) and shift < 35:
+            byte = data[start]
+            length |= (byte & 0x7F) << shift
+            start, shift = start + 1, shift + 7
+            if byte < 0x80:
+                break
+        name = data[start:start + length].decode("utf8", "replace")
+        if name not in found:
+            found.append(name)
+    return found
 
-    This file is part of the key; the other project files the factory imported are recorded with the
-    entry when it is written (project_imports) and checked when it is read (Cache.get).
-    """
-    if module.endswith(".py"):
-        return Path(module)
-    path = None
-    spec = None
-    parts = module.split(".")
-    for i in range(len(parts)):
-        spec = machinery.PathFinder.find_spec(".".join(parts[: i + 1]), path)
-        if spec is None:
-            return None
-        path = spec.submodule_search_locations
-    return Path(spec.origin) if spec and spec.origin and spec.has_location else None
+
+def _hash_files(root: Path, files) -> str | None:
+    digest = hashlib.sha256()
+    try:
+        for file in files:
+            digest.update(str(Path(file).relative_to(root)).encode() + b"\0")
+            with open(file, "rb") as handle:
+                for chunk in iter(lambda: handle.read(1 << 20), b""):
+                    digest.update(chunk)
+    except (OSError, ValueError):  # ValueError: a location outside root, which loading refuses anyway
+        return None
+    return digest.hexdigest()
 
 
 def _hash_path(path: Path) -> str | None:

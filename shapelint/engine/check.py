@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from ..adapters import adapter, framework_of
 from ..records.layers import ModelRecord
 from ..report import Report, SourceReport
 from ..rules import run_rules
@@ -20,15 +21,18 @@ def check_source(text: str, options: Options) -> SourceReport:
     """Load SOURCE, record its layer graph and run the rules; a source that cannot load is SourceReport(error=...)."""
 
     def record():
-        from ..adapters.tensorflow.graph import model_record
-        from ..adapters.tensorflow.load import load
-
         source = parse_source(text)
+        load, graph = adapter(source.framework, "load"), adapter(source.framework, "graph")
         try:
-            backbone = load(source, unsafe=options.unsafe_load, trust=options.trust)
+            if source.kind in ("keras-file", "factory") and hasattr(graph, "object_record"):
+                # an adapter that records any model graph, whatever its inputs: no image backbone required
+                model = load.load_object(source, unsafe=options.unsafe_load)
+                return graph.object_record(model, text, options.sizes, probe), source.path, None
+            backbone = load.load(source, unsafe=options.unsafe_load, trust=options.trust)
         except FactoryError as exc:  # a head that cannot even be built may be a rule's finding
             return ModelRecord(text, build_error=exc.cause), source.path, str(exc)
-        return model_record(backbone, options.sizes, probe, whole_is_backbone=source.kind == "keras-app"), source.path, None
+        whole = source.kind in ("keras-app", "timm", "torchvision", "hf")  # a library's backbone, no head of the user's
+        return graph.model_record(backbone, options.sizes, probe, whole_is_backbone=whole), source.path, None
 
     return _guarded(text, record, options)
 
@@ -37,10 +41,12 @@ def check_object(model, name: str, options: Options) -> SourceReport:
     """Check a model object the caller already holds (pytest plugin, notebooks)."""
 
     def record():
-        from ..adapters.tensorflow.graph import model_record
-        from ..adapters.tensorflow.load import from_object
-
-        return model_record(from_object(model, name), options.sizes, probe), None, None
+        framework = framework_of(model)
+        graph = adapter(framework, "graph")
+        if hasattr(graph, "object_record"):  # any model graph, whatever its inputs
+            return graph.object_record(model, name, options.sizes, probe), None, None
+        backbone = adapter(framework, "load").from_object(model, name)
+        return graph.model_record(backbone, options.sizes, probe), None, None
 
     return _guarded(name, record, options)
 

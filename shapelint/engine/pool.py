@@ -2,8 +2,9 @@
 
 A worker that hangs, crashes the interpreter or runs out of memory costs only the source it was
 running: that source gets a one-line error, the worker is replaced, the other sources go on.
-Workers are fresh interpreters (subprocess, never fork after TensorFlow), each imports TensorFlow once
-and then serves source after source. Whatever happens, every worker is killed and reaped on the way out.
+Workers are fresh interpreters (subprocess, never fork after TensorFlow), each imports one framework
+once (the one its sources need: TensorFlow, or PyTorch) and then serves source after source of that
+framework. Whatever happens, every worker is killed and reaped on the way out.
 """
 
 from __future__ import annotations
@@ -18,14 +19,14 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections import deque
+from collections import Counter
 from dataclasses import dataclass
 from typing import Callable
 
 from .worker import failed
 
-STARTUP_TIMEOUT = 300.0  # importing TensorFlow on a busy machine; the per-source clock starts after it
-STARTUP_ATTEMPTS = 2  # workers that die before they are ready, before every remaining source is failed
+STARTUP_TIMEOUT = 300.0  # importing a framework on a busy machine; the per-source clock starts after it
+STARTUP_ATTEMPTS = 2  # workers of one framework that die before they are ready, before its sources are failed
 
 
 @dataclass
@@ -33,10 +34,12 @@ class Job:
     index: int
     task: str  # "module:function" taking (source text, options) and returning a SourceReport
     text: str
+    framework: str = "tensorflow"  # which kind of worker may run it (sources.Source.framework)
 
 
 class Worker:
-    def __init__(self, settings: dict, env: dict):
+    def __init__(self, settings: dict, env: dict, framework: str):
+        self.framework = framework
         self.stderr = tempfile.TemporaryFile()
         # its own process group, so killing it also kills whatever a model's code started
         self.proc = subprocess.Popen([sys.executable, "-m", "shapelint.engine.worker"], stdin=subprocess.PIPE,
@@ -47,7 +50,7 @@ class Worker:
         self.ready = False
         self.garbled = False
         self.since = time.monotonic()
-        self.send(settings)
+        self.send(dict(settings, framework=framework))
 
     def send(self, message) -> bool:
         try:
@@ -125,16 +128,16 @@ class Pool:
 
         Every worker is killed and reaped before this returns or raises (KeyboardInterrupt included).
         """
-        self.pending = deque(jobs)
+        self.pending = list(jobs)
         self.workers: list[Worker] = []
         self.selector = selectors.DefaultSelector()
-        self.startup_failures = 0
+        self.startup_failures = Counter()
         try:
             while self.pending or any(w.job for w in self.workers):
                 self._staff()
                 for worker in self.workers:
-                    if worker.ready and worker.job is None and self.pending:
-                        job = self.pending.popleft()
+                    job = self._next_job(worker.framework) if worker.ready and worker.job is None else None
+                    if job:
                         self.on_event("start", job)
                         worker.start(job, options)
                 self._wait()
@@ -142,13 +145,25 @@ class Pool:
         finally:
             self._shutdown()
 
+    def _next_job(self, framework: str) -> Job | None:
+        job = next((job for job in self.pending if job.framework == framework), None)
+        if job:
+            self.pending.remove(job)
+        return job
+
     def _staff(self) -> None:
-        """Start workers up to the pool size, but no more than there is work for; retire idle ones."""
-        busy = sum(1 for w in self.workers if w.job)
-        for worker in [w for w in self.workers if w.ready and not w.job and not self.pending]:
+        """Start workers up to the pool size, but no more than there is work for, each of the framework
+        with the most sources waiting; retire idle ones whose framework has nothing left to run."""
+        pending = Counter(job.framework for job in self.pending)
+        for worker in [w for w in self.workers if w.ready and not w.job and not pending[w.framework]]:
             self._remove(worker)
-        while len(self.workers) < min(self.size, busy + len(self.pending)):
-            worker = Worker(self.settings, self.env)
+        waiting = pending.copy()  # sources no idle or starting worker will take
+        for worker in [w for w in self.workers if not w.job]:
+            waiting[worker.framework] -= 1
+        while len(self.workers) < self.size and max(waiting.values(), default=0) > 0:
+            framework = max(waiting, key=waiting.get)
+            waiting[framework] -= 1
+            worker = Worker(self.settings, self.env, framework)
             self.workers.append(worker)
             self.selector.register(worker.fd, selectors.EVENT_READ, worker)
 
@@ -178,22 +193,21 @@ class Pool:
                 self._remove(worker)
             else:
                 self._remove(worker)
-                self._startup_failed(f"worker did not start within {STARTUP_TIMEOUT:g} s")
+                self._startup_failed(worker.framework, f"worker did not start within {STARTUP_TIMEOUT:g} s")
 
     def _died(self, worker: Worker) -> None:
         why = worker.death()
         if worker.job:
             self._finish(worker, failed(worker.job.text, why))
         elif not worker.ready:
-            self._startup_failed(why)
+            self._startup_failed(worker.framework, why)
         self._remove(worker)
 
-    def _startup_failed(self, why: str) -> None:
-        self.startup_failures += 1
-        if self.startup_failures >= STARTUP_ATTEMPTS:
-            while self.pending:
-                job = self.pending.popleft()
-                self.on_event("done", job, failed(job.text, f"could not start a worker: {why}"))
+    def _startup_failed(self, framework: str, why: str) -> None:
+        self.startup_failures[framework] += 1
+        if self.startup_failures[framework] >= STARTUP_ATTEMPTS:
+            while job := self._next_job(framework):
+                self.on_event("done", job, failed(job.text, f"could not start a {framework} worker: {why}"))
 
     def _finish(self, worker: Worker, result: dict) -> None:
         job, worker.job = worker.job, None
@@ -216,6 +230,7 @@ def worker_env(size: int) -> dict:
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     if size > 1:
         env.setdefault("TF_NUM_INTRAOP_THREADS", str(max(1, cpu_cores() // size)))
+        env.setdefault("OMP_NUM_THREADS", str(max(1, cpu_cores() // size)))  # PyTorch's intra-op pool
     return env
 
 

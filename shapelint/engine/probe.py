@@ -16,7 +16,8 @@ def probe(backbone: Backbone, sizes, batch: int = 1, execute: bool = True) -> Ba
     """Shapes at every size by inference; one real batch at the smallest working size settles the truth.
 
     Where inference fails, a small size is executed too (inference can refuse what runs, and the
-    reverse); where inference and execution disagree, execution wins. Nothing larger than
+    reverse); where inference and execution disagree, execution wins. A backbone that is cheap to run
+    and infers loosely (execute_each: ONNX) is executed at every size up to the limit. Nothing larger than
     EXECUTE_LIMIT is ever executed: when every size that works is larger, the real batch runs at
     SMALL_SIZE, added as a row of its own.
     """
@@ -34,6 +35,8 @@ def probe(backbone: Backbone, sizes, batch: int = 1, execute: bool = True) -> Ba
             if SMALL_SIZE not in records:
                 sizes.append(SMALL_SIZE)
         to_run |= {s for s, r in records.items() if not r.ok and _area(s) <= EXECUTE_LIMIT}
+        if backbone.execute_each:  # cheap to run, and its shape inference is the weaker witness (ONNX)
+            to_run |= {s for s in working if _area(s) <= EXECUTE_LIMIT}
         for size in sorted(to_run, key=_area):
             try:
                 records[size] = _run(backbone.execute, backbone, size, batch, executed=True)
@@ -48,7 +51,7 @@ def probe(backbone: Backbone, sizes, batch: int = 1, execute: bool = True) -> Ba
         reasons.update({boundary[0].size: "bisected: the largest size that fails",
                         boundary[1].size: "bisected: the smallest size that works"})
     record = BackboneRecord(backbone.name, backbone.input, tuple(ordered), backbone.kind, backbone.suspicious,
-                            backbone.framework)
+                            backbone.framework, declared_layout=backbone.layout)
     return record.explained(requested, reasons)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..adapters import adapter, framework_of
 from ..errors import one_line
 from ..records.backbone import BackboneRecord
 from ..report import Report, SourceReport
@@ -25,10 +26,9 @@ class Options:
 
 def probe_source(text: str, options: Options) -> SourceReport:
     def load():
-        from ..adapters.tensorflow.load import load  # the first framework import happens here, not at CLI start-up
-
         source = parse_source(text)
-        return load(source, unsafe=options.unsafe_load, trust=options.trust), source.path
+        loader = adapter(source.framework, "load")  # the first framework import happens here, not at CLI start-up
+        return loader.load(source, unsafe=options.unsafe_load, trust=options.trust), source.path
 
     return _guarded(text, load, options)
 
@@ -37,9 +37,7 @@ def probe_object(model, name: str, options: Options) -> SourceReport:
     """Probe a model object the caller already holds (pytest plugin, notebooks)."""
 
     def load():
-        from ..adapters.tensorflow.load import from_object
-
-        return from_object(model, name), None
+        return adapter(framework_of(model), "load").from_object(model, name), None
 
     return _guarded(name, load, options)
 

@@ -7,9 +7,10 @@ name (probe: "shapelint.engine.run:probe_source", check: "shapelint.engine.check
 
 Isolation is the default, also for one job: a model that crashes the interpreter must not take the
 command with it, and only a separate process can be stopped when it hangs. The parent never imports
-TensorFlow, so a worker costs one interpreter start (~0.1 s) on top of the TensorFlow import the
-command would pay anyway. jobs=0 runs in this process instead (no timeout, no memory cap): for
-debugging, profiling, and callers that already imported TensorFlow.
+a framework, so a worker costs one interpreter start (~0.1 s) on top of the framework import the
+command would pay anyway; each worker imports only the framework of the sources it runs. jobs=0 runs
+in this process instead (no timeout, no memory cap): for debugging, profiling, and callers that
+already imported a framework.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import sys
 import threading
 from dataclasses import dataclass
 
+from ..adapters import missing
 from ..report import Report, SourceReport
 from ..sources import SourceError, parse_source
 from .cache import Cache, cache_key
@@ -39,7 +41,7 @@ class Schedule:
     """How sources are run; none of this changes a result, so none of it is part of the cache key."""
 
     jobs: int | None = None  # None: default_jobs(); 0: in this process
-    timeout: float = DEFAULT_TIMEOUT  # seconds per source, after the worker's TensorFlow import
+    timeout: float = DEFAULT_TIMEOUT  # seconds per source, after the worker's framework import
     memory_limit_gib: float | None = DEFAULT_MEMORY_LIMIT_GIB  # per worker; None or 0: no cap
     cache: bool = True
     refresh: bool = False  # run every source and overwrite its cache entry (--no-cache)
@@ -95,13 +97,17 @@ def run_sources(task: str, sources, options, schedule: Schedule | None = None) -
         except SourceError as exc:
             results[index] = SourceReport(text, error=str(exc))
             continue
+        absent = missing(source)
+        if absent:
+            results[index] = SourceReport(text, error=absent)
+            continue
         key = cache_key(task, source, options) if cache else None
         hit = cache.get(key) if key and not schedule.refresh else None
         if hit is not None:
             results[index] = SourceReport.from_json(hit)
         else:
             keys[index] = key
-            jobs.append(Job(index, task, text))
+            jobs.append(Job(index, task, text, source.framework))
     progress = Progress(len(sources), len(results)) if schedule.progress and jobs else None
 
     def on_event(kind: str, job: Job, data: dict | None = None) -> None:

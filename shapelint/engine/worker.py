@@ -1,8 +1,11 @@
-"""A worker process (started by pool.py): import TensorFlow once, then run one source at a time.
+"""A worker process (started by pool.py): import one framework once, then run one source at a time.
+
+A worker serves one framework (settings["framework"]: "tensorflow" or "torch") and imports only that
+one: TensorFlow and then torchvision in one process crashes it, so the pool never mixes them.
 
 Protocol, one line per message: the parent writes base64 pickles (its own trusted objects) to stdin:
 first the settings, then (task, source, options) tuples. The worker answers on the stdout it was
-started with, as JSON: {"ready": true} once TensorFlow is imported, then {"result": <SourceReport JSON>}
+started with, as JSON: {"ready": true} once its framework is imported, then {"result": <SourceReport JSON>}
 per source. File descriptors 0 and 1 themselves are then pointed at /dev/null, so a model that prints
 or reads stdin cannot corrupt answers or swallow tasks.
 """
@@ -31,10 +34,11 @@ def main() -> None:
     sys.path[:] = settings["sys_path"]  # resolve module:factory sources exactly as the parent would
     if settings["memory_limit"]:
         _cap_memory(settings["memory_limit"])
-    from shapelint.adapters.tensorflow.runtime import clear_session, import_tensorflow
+    from shapelint.adapters import adapter
     from shapelint.errors import one_line
 
-    import_tensorflow()
+    runtime = adapter(settings["framework"], "runtime")
+    runtime.start()
     _send(answers, {"ready": True})
     while True:
         message = _read(tasks)
@@ -42,7 +46,7 @@ def main() -> None:
             return  # the parent closed our stdin: no more work
         task, text, options = message
         try:
-            clear_session()
+            runtime.clear_session()
             result = with_imports(text, resolve(task)(text, options).to_json())
         except BaseException as exc:  # SystemExit from a factory included: report it, keep serving
             result = failed(text, one_line(exc))

@@ -118,6 +118,7 @@ class BackboneRecord:
     # ((function or "graph", (op, ...)), ...): ops that could reach files, Python or the network (SL105)
     suspicious: tuple = ()
     framework: str = "keras"  # whose words the advice is spelled in (records.words)
+    declared_layout: Layout | None = None  # the main output's layout as the model states it (timm's output_fmt)
 
     @property
     def output_names(self) -> list[str]:
@@ -136,11 +137,13 @@ class BackboneRecord:
     def to_json(self) -> dict:
         return {"source": self.source, "kind": self.kind, "input": self.input.to_json(),
                 "records": [r.to_json() for r in self.records],
-                "suspicious": [[where, list(ops)] for where, ops in self.suspicious], "framework": self.framework}
+                "suspicious": [[where, list(ops)] for where, ops in self.suspicious], "framework": self.framework,
+                "declared_layout": self.declared_layout.value if self.declared_layout else None}
 
     @classmethod
     def from_json(cls, data: dict) -> BackboneRecord:
         records = tuple(ProbeRecord.from_json(r) for r in data["records"])
         suspicious = tuple((where, tuple(ops)) for where, ops in data.get("suspicious", ()))
+        declared = Layout(data["declared_layout"]) if data.get("declared_layout") else None
         return cls(data["source"], InputSpec.from_json(data["input"]), records, data.get("kind") or "", suspicious,
-                   data.get("framework", "keras"))
+                   data.get("framework", "keras"), declared)

@@ -127,6 +127,9 @@ class ModelRecord:
     build_error: str | None = None  # the framework's one-line error when the model could not be built
     notes: tuple[str, ...] = ()  # what loading and probing the backbone noted (its Backbone.notes), as probe reports
     framework: str = "keras"  # whose words the advice is spelled in (records.words)
+    inputs: tuple[Shape, ...] = ()  # each input's declared shape, None where the model leaves it free
+    # (layer, output at input batch 1, output at input batch 2) where the output batch stops following the input's
+    batch_changes: tuple[tuple[str, Shape, Shape], ...] = ()
 
     def layer(self, name: str) -> LayerRecord | None:
         """The first call of the layer named `name`; None for names outside the record (input layers)."""
@@ -182,6 +185,8 @@ class ModelRecord:
             "build_error": self.build_error,
             "notes": list(self.notes),
             "framework": self.framework,
+            "inputs": _shapes_json(self.inputs),
+            "batch_changes": [[name, list(a), list(b)] for name, a, b in self.batch_changes],
         }
 
     @classmethod
@@ -199,6 +204,8 @@ class ModelRecord:
             build_error=data["build_error"],
             notes=tuple(data.get("notes", ())),
             framework=data.get("framework", "keras"),
+            inputs=_shapes_from_json(data.get("inputs", [])),
+            batch_changes=tuple((name, tuple(a), tuple(b)) for name, a, b in data.get("batch_changes", ())),
         )
 
 

@@ -14,8 +14,9 @@ from functools import lru_cache
 from .backbone import Layout
 
 # records' `framework` -> the adapter package that speaks for it
+# ("tensorflow:KERAS_HUB": a Words other than the package's WORDS)
 PACKAGES = {"keras": "tensorflow", "tf_keras": "tensorflow", "tensorflow": "tensorflow", "torch": "torch",
-            "onnx": "onnx"}
+            "onnx": "onnx", "keras_hub": "tensorflow:KERAS_HUB"}
 DEFAULT = "keras"
 
 
@@ -36,6 +37,9 @@ class Words:
     loss_call: str  # a loss as written with its logits flag; {loss}, {from_logits}
     use_loss: str  # an instruction to use a loss; {loss}
     remove_activation: str  # an instruction to drop an activation; {activation}, {layer}
+    activation_fix: str  # an instruction to end a layer in an activation; {activation}, {layer}
+    # (family, the loss on probabilities, the loss on logits) for "categorical" and "binary" labels
+    losses: tuple[tuple[str, str, str], ...] = ()
 
     @property
     def flatten_name(self) -> str:
@@ -55,6 +59,13 @@ class Words:
             return self.global_pool(2, channels_first=layout is Layout.NCHW)
         return ""
 
+    def loss_for(self, family: str, logits: bool = False) -> str:
+        """The loss for one family of labels, taking probabilities or logits."""
+        for name, on_probabilities, on_logits in self.losses:
+            if name == family:
+                return on_logits if logits else on_probabilities
+        return family
+
     def dense_call(self, units, features="in_features", activation: str | None = None) -> str:
         if activation in (None, "linear"):
             return self.dense.format(units=units, features=features)
@@ -64,8 +75,8 @@ class Words:
 @lru_cache(maxsize=None)
 def words_for(framework: str | None) -> Words:
     """The Words of a record's framework; Keras's for a framework no adapter speaks for yet."""
-    package = PACKAGES.get(framework or DEFAULT) or PACKAGES[DEFAULT]
+    package, _, name = (PACKAGES.get(framework or DEFAULT) or PACKAGES[DEFAULT]).partition(":")
     try:
-        return importlib.import_module(f"shapelint.adapters.{package}.words").WORDS
+        return getattr(importlib.import_module(f"shapelint.adapters.{package}.words"), name or "WORDS")
     except ModuleNotFoundError:
         return importlib.import_module(f"shapelint.adapters.{PACKAGES[DEFAULT]}.words").WORDS

@@ -5,23 +5,16 @@ from __future__ import annotations
 import re
 
 from ..records.backbone import Layout
-from ..records.layers import LayerRecord, ModelRecord
+from ..records.layers import ModelRecord
 from ..records.words import words_for
 from ..sources import format_size
 from .registry import rule
-from .verdict import flat_features, shape_text, verdict
+from .verdict import flat_features, verdict
+from .walk import last_activation, producer, text, upstream
 
-CROSSENTROPIES = ("BinaryCrossentropy", "CategoricalCrossentropy", "SparseCategoricalCrossentropy",
-                  "BinaryFocalCrossentropy", "CategoricalFocalCrossentropy")
-PROBABILITIES = ("softmax", "sigmoid")
 NDIM = re.compile(r"expected ndim=(\d+), found ndim=(\d+)")
 LAYER = re.compile(r"""layer ["']([^"']+)["']""")
 FULL_SHAPE = re.compile(r"Full shape received: (\([^)]*\))")
-
-
-def text(shape) -> str:
-    """(None, 7, 7, 1280) as Keras prints a layer's shape: the batch as it is, other unknown dimensions as '?'."""
-    return shape_text(shape, batch=str(shape[0]))
 
 
 def channels_first(model: ModelRecord, shape) -> bool:
@@ -39,7 +32,7 @@ def pool_for(model: ModelRecord, shape) -> str:
 
 
 def kind_of(shape) -> str:
-    return "token sequence" if len(shape) == 3 else "feature map"
+    return {3: "token sequence", 5: "volume"}.get(len(shape), "feature map")
 
 
 @rule("SL201", "dense-on-feature-map", "error", "head")
@@ -89,17 +82,21 @@ def dense_on_feature_map(model: ModelRecord, **_):
 
 @rule("SL202", "flatten-fixes-input-size", "warning", "head")
 def flatten_fixes_input_size(model: ModelRecord, **_):
-    """Flatten turns a feature map into a vector whose length depends on the input size.
+    """Flatten throws away a size freedom the model has: its features depend on the input size.
 
     ## What it does
-    Reports a `Flatten` layer on a rank-3 or rank-4 input whose number of features changes
-    with the input image size. Flatten on an already pooled `(N, C)` vector is a no-op and is
-    not reported.
+    Reports a `Flatten` layer on a feature map, sequence or volume whose number of features
+    changes with the input size, when the model could otherwise take other sizes: a pretrained
+    backbone (nested model, Hub layer) sits before it, or the input is declared with a free size.
+    A model declared at one size with no backbone (a LeNet trained from scratch on 28×28 MNIST)
+    loses nothing and is not reported; Flatten on an already pooled `(N, C)` vector is a no-op.
+    When Keras cannot even build the model because a Flatten over a free length leaves the next
+    layer's input size unknown (`last dimension ... should be defined`), that is reported too.
 
     ## Why is this bad?
     The `Dense` layer after it is built for one feature count, so the whole model then works at
-    exactly one input size; any other size fails with an incompatible-shape error at run time.
-    It also multiplies the head's weights by the map's area.
+    exactly one input size, though its backbone works at many; any other size fails with an
+    incompatible-shape error at run time. It also multiplies the head's weights by the map's area.
 
     ## Example
     ```python
@@ -110,14 +107,20 @@ def flatten_fixes_input_size(model: ModelRecord, **_):
     ## Use instead
     ```python
     model = keras.Sequential([backbone, keras.layers.GlobalAveragePooling2D(), keras.layers.Dense(5)])
+    # declared at one size with no backbone, Flatten is fine:
+    model = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Conv2D(8, 3), keras.layers.Flatten(),
+                              keras.layers.Dense(10)])
     ```
     """
+    if model.build_error:
+        yield from _flatten_from_error(model.build_error, words_for(model.framework))
+        return
     for layer in model.layers:
         shape, out, alt = layer.input_shape, layer.output_shape, layer.alt_output_shape
         if layer.kind != "flatten" or not shape or len(shape) < 3 or not out or not alt:
             continue
         features, alt_features = flat_features(out), flat_features(alt)
-        if features is None or alt_features is None or features == alt_features:
+        if features is None or alt_features is None or features == alt_features or not _size_free(model, layer.name):
             continue
         channels = shape[1] if channels_first(model, shape) else shape[-1]
         yield (
@@ -127,6 +130,33 @@ def flatten_fixes_input_size(model: ModelRecord, **_):
             f"Replace {layer.class_name} '{layer.name}' with {pool_for(model, shape)} ({channels} features at every size)",
             layer.name,
         )
+
+
+def _size_free(model: ModelRecord, name: str) -> bool:
+    """Could the model take other input sizes before layer `name`? A backbone before it, or a free input."""
+    if model.backbone_layer and model.backbone_layer in upstream(model, name):
+        return True
+    return any(None in shape[1:-1] for shape in model.inputs if len(shape) >= 3)
+
+
+UNDEFINED = re.compile(r"(last dimension of the inputs to a `?Dense`? layer should be defined|"
+                       r"Shapes used to initialize variables must be fully-defined)")
+VARIABLE = re.compile(r"""variable path=['"](?:[^'"]*/)?([^/'"]+)/kernel""")
+
+
+def _flatten_from_error(error: str, words):
+    if not UNDEFINED.search(error):
+        return
+    found = VARIABLE.search(error) or LAYER.search(error)
+    layer = found.group(1) if found else None
+    where = f"'{layer}'" if layer else "the classifier"
+    yield (
+        f"{words.name} could not build the model: {where} receives an input whose feature size is unknown "
+        "(a Flatten over an input of free size)",
+        f"Replace the {words.flatten_name} before {where} with {words.global_pool(1)} for a sequence "
+        f"or {words.global_pool(2)} for an image",
+        layer,
+    )
 
 
 @rule("SL203", "double-pooling", "error", "head")
@@ -216,83 +246,13 @@ def single_unit_softmax(model: ModelRecord, **_):
             )
 
 
-@rule("SL205", "logits-loss-mismatch", "error", "head")
-def logits_loss_mismatch(model: ModelRecord, **_):
-    """The compiled loss's `from_logits` does not match the model's last activation.
-
-    ## What it does
-    Reports a model compiled with a crossentropy loss (binary, categorical, sparse categorical,
-    focal) where `from_logits=True` follows a sigmoid or softmax output, or `from_logits=False`
-    follows a linear output.
-
-    ## Why is this bad?
-    With `from_logits=True` the loss applies softmax/sigmoid again to probabilities, squashing
-    the gradients; with `from_logits=False` it treats raw logits as probabilities and clips them.
-    Both train, slowly and badly, with no error.
-
-    ## Example
-    ```python
-    model = keras.Sequential([backbone, keras.layers.GlobalAveragePooling2D(), keras.layers.Dense(5, activation="softmax")])
-    model.compile(loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
-    ```
-
-    ## Use instead
-    ```python
-    model = keras.Sequential([backbone, keras.layers.GlobalAveragePooling2D(), keras.layers.Dense(5)])
-    model.compile(loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
-    ```
-    """
-    if model.loss not in CROSSENTROPIES or len(model.outputs) != 1:
-        return
-    last = _last_activation(model, model.outputs[0])
-    if last is None:
-        return
-    words = words_for(model.framework)
-    loss = words.loss_call.format(loss=model.loss, from_logits=model.from_logits)
-    if model.from_logits and last.activation in PROBABILITIES:
-        use = words.use_loss.format(loss=words.loss_call.format(loss=model.loss, from_logits=False))
-        yield (
-            f"The model ends in {last.call_text} '{last.name}' but the loss is {loss}: "
-            f"{last.activation} is applied twice",
-            f"{use}, or {words.remove_activation.format(activation=last.activation, layer=last.name)}",
-            last.name,
-        )
-    elif not model.from_logits and last.activation == "linear":
-        yield (
-            f"The model ends in {last.call_text} '{last.name}' with no activation (logits) but the loss is "
-            f"{loss}, which expects probabilities",
-            words.use_loss.format(loss=words.loss_call.format(loss=model.loss, from_logits=True)),
-            last.name,
-        )
-
-
-def _last_activation(model: ModelRecord, name: str) -> LayerRecord | None:
-    """The layer that decides the output's activation, looking back through dropout and the like."""
-    layer, seen = _producer(model, name), set()
-    while layer and layer.activation is None and layer.kind == "dropout" and len(layer.inbound) == 1:
-        if layer.name in seen:  # a malformed record with a cycle
-            return None
-        seen.add(layer.name)
-        layer = _producer(model, layer.inbound[0])
-    return layer if layer and layer.activation is not None else None
-
-
-def _producer(model: ModelRecord, name: str) -> LayerRecord | None:
-    """The layer that computes `name`'s output: a nested head model is followed to its last layer."""
-    layer, seen = model.layer(name), set()
-    while layer and layer.expanded and len(layer.inbound) == 1 and layer.name not in seen:
-        seen.add(layer.name)
-        layer = model.layer(layer.inbound[0])
-    return layer
-
-
 @rule("SL206", "classes-mismatch", "error", "head")
 def classes_mismatch(model: ModelRecord, num_classes: int | None = None, **_):
     """The model's output size differs from the number of classes (`--num-classes N`).
 
     ## What it does
     With `--num-classes N`, reports a single-output model whose last axis is not N. One unit is
-    accepted for N=2 when it is a sigmoid or linear binary head.
+    accepted for N=2 (a sigmoid or linear binary head; a one-unit softmax is `single-unit-softmax`).
 
     ## Why is this bad?
     Sparse labels beyond the output size raise only at training time, or worse, on GPU, silently
@@ -310,12 +270,11 @@ def classes_mismatch(model: ModelRecord, num_classes: int | None = None, **_):
     """
     if not num_classes or len(model.outputs) != 1:
         return
-    last = _producer(model, model.outputs[0])
+    last = producer(model, model.outputs[0])
     out = last.output_shape if last else None
     if not out or out[-1] is None or out[-1] == num_classes:
         return
-    head = _last_activation(model, last.name)
-    if num_classes == 2 and out[-1] == 1 and (head is None or head.activation in ("sigmoid", "linear")):
+    if num_classes == 2 and out[-1] == 1:  # a binary head: sigmoid or logits are right, softmax is SL204's
         return
     words = words_for(model.framework)
     features = last.input_shape[-1] if last.input_shape and last.input_shape[-1] else "in_features"
@@ -327,3 +286,78 @@ def classes_mismatch(model: ModelRecord, num_classes: int | None = None, **_):
         fix,
         last.name,
     )
+
+
+@rule("SL212", "double-activation", "error", "head")
+def double_activation(model: ModelRecord, **_):
+    """Softmax (or sigmoid) is applied to an output that already went through it.
+
+    ## What it does
+    Reports an activation layer (`Activation("softmax")`, `Softmax()`) whose input comes from a
+    layer that already ends in the same softmax or sigmoid, e.g. `Dense(10, activation="softmax")`.
+
+    ## Why is this bad?
+    A second softmax flattens the distribution towards uniform (its inputs are all in [0, 1]), so
+    the loss barely moves and predictions lose their confidence; nothing raises an error.
+
+    ## Example
+    ```python
+    model.add(keras.layers.Dense(10, activation="softmax"))
+    model.add(keras.layers.Activation("softmax"))
+    ```
+
+    ## Use instead
+    ```python
+    model.add(keras.layers.Dense(10, activation="softmax"))
+    ```
+    """
+    for layer in model.layers:
+        if layer.kind != "activation" or layer.activation not in ("softmax", "sigmoid") or len(layer.inbound) != 1:
+            continue
+        before = last_activation(model, layer.inbound[0])
+        if before is not None and before.activation == layer.activation:
+            yield (
+                f"{layer.call_text} '{layer.name}' applies {layer.activation} to the output of "
+                f"{before.call_text} '{before.name}', which already applied it",
+                f"Remove {layer.call_text} '{layer.name}'",
+                layer.name,
+            )
+
+
+@rule("SL213", "batch-axis-changed", "error", "head")
+def batch_axis_changed(model: ModelRecord, **_):
+    """A layer's output batch stops following the input batch: samples are mixed or split.
+
+    ## What it does
+    Shapes the model at batch sizes 1 and 2 (symbolically) and reports the first layer whose
+    output batch is not 1 and 2: typically a reshape to `(-1, C)` that folds spatial or sequence
+    positions into the batch, so a head that should have pooled "runs" with a grown batch.
+
+    ## Why is this bad?
+    The model returns more (or fewer) rows than it was given. The loss then compares predictions
+    with the wrong labels or fails far from the cause (`logits and labels must have the same first
+    dimension`), and whatever trains learns per-position, not per-sample.
+
+    ## Example
+    ```python
+    x = keras.layers.Conv2D(64, 3)(inputs)                  # (N, 6, 6, 64)
+    outputs = keras.layers.Dense(10)(keras.ops.reshape(x, (-1, 64)))   # (36 N, 10)
+    ```
+
+    ## Use instead
+    ```python
+    outputs = keras.layers.Dense(10)(keras.layers.GlobalAveragePooling2D()(x))   # (N, 10)
+    ```
+    """
+    changed = {name for name, _, _ in model.batch_changes}
+    for name, one, two in model.batch_changes:
+        layer = model.layer(name)
+        if layer is None or any(parent in changed for parent in layer.inbound):
+            continue  # report where it starts, not every layer after
+        yield (
+            f"{layer.call_text} '{name}' returns {text(one)} for a batch of 1 and {text(two)} for a batch of 2: "
+            "its output batch no longer follows the input batch",
+            f"Keep the batch axis in '{name}': pool or flatten the other axes ({pool_for(model, layer.input_shape or one)}) "
+            "instead of folding them into the batch",
+            name,
+        )

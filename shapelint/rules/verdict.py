@@ -97,7 +97,9 @@ def verdict(backbone: BackboneRecord) -> Verdict:
     names = backbone.output_names
     if "default" in names:  # what hub.KerasLayer returns from a dict of outputs (its output_key default)
         names = ["default"] + [n for n in names if n != "default"]
-    outputs = tuple(_output_verdict(name, ok, backbone.input.layout, backbone.framework) for name in names)
+    declared = {names[0]: backbone.declared_layout} if names and backbone.declared_layout else {}
+    outputs = tuple(_output_verdict(name, ok, backbone.input.layout, backbone.framework, declared.get(name))
+                    for name in names)
     working = tuple(r.size for r in ok)
     smallest = min(working, key=_area) if working else None
     too_small = ()
@@ -116,13 +118,14 @@ def verdict(backbone: BackboneRecord) -> Verdict:
     return Verdict(outputs, sizes, smallest if too_small else None, too_small, working, tuple(r.size for r in bad))
 
 
-def _output_verdict(name: str, ok: list[ProbeRecord], input_layout: Layout, framework: str) -> OutputVerdict:
+def _output_verdict(name: str, ok: list[ProbeRecord], input_layout: Layout, framework: str,
+                    declared: Layout | None = None) -> OutputVerdict:
     shapes = {r.size: r.outputs[name] for r in ok if name in r.outputs}
     ranks = {len(s) for s in shapes.values()}
     if len(ranks) != 1:
         return OutputVerdict(name, UNKNOWN, None, None, Layout.UNKNOWN, framework=framework)
     rank = ranks.pop()
-    layout = _layout(rank, shapes, input_layout)
+    layout = _layout(rank, shapes, input_layout, declared)
     axis = layout.channel_axis
     channels = {s[axis] for s in shapes.values()} if axis is not None else set()
     size, example = next(iter(shapes.items()))
@@ -144,7 +147,10 @@ def _output_verdict(name: str, ok: list[ProbeRecord], input_layout: Layout, fram
     )
 
 
-def _layout(rank: int, shapes: dict, input_layout: Layout) -> Layout:
+def _layout(rank: int, shapes: dict, input_layout: Layout, declared: Layout | None = None) -> Layout:
+    """What the model declares, where its rank agrees; else which axes vary with the input size."""
+    if declared is not None and rank == {Layout.NHWC: 4, Layout.NCHW: 4, Layout.NLC: 3, Layout.NC: 2}.get(declared):
+        return declared
     if rank == 2:
         return Layout.NC
     if rank == 3:

@@ -17,7 +17,6 @@ from ...records.backbone import InputSpec
 from ...records.layers import LayerRecord, ModelRecord
 from ...sources import SourceError
 from ..base import Backbone, dims
-from . import keras3
 from .origins import origin_of
 from .runtime import import_tensorflow
 
@@ -34,43 +33,110 @@ KINDS = {
 KIND_PATTERNS = ((re.compile(r"(Depthwise|Separable)?Conv(olution)?(\dD)?(Transpose)?"), "conv"),
                  (re.compile(r"(Average|Max)Pool(ing)?\dD"), "pool"),
                  (re.compile(r".*Normalization"), "norm"))
-LOSS_NAMES = {"bce": "BinaryCrossentropy", "cce": "CategoricalCrossentropy"}
+LOSS_NAMES = {"bce": "BinaryCrossentropy", "cce": "CategoricalCrossentropy", "mse": "MeanSquaredError",
+              "mae": "MeanAbsoluteError", "mape": "MeanAbsolutePercentageError", "msle": "MeanSquaredLogarithmicError",
+              "kld": "KLDivergence", "huber_loss": "Huber", "logcosh": "LogCosh", "log_cosh": "LogCosh"}
 
 
 def model_record(backbone: Backbone, sizes, probe, whole_is_backbone: bool = False) -> ModelRecord:
-    """The layer graph of backbone.model; a model without a layer graph (SavedModel, hub.KerasLayer alone,
-    subclassed Model) is recorded as an opaque backbone, with no layers for the head rules.
+    """The layer graph of backbone.model (see object_record), for sources the loader already shaped."""
+    return object_record(backbone.model, backbone.name, sizes, probe, backbone, whole_is_backbone)
 
-    The backbone is the heaviest nested Model or hub.KerasLayer that takes images; other nested models
-    (heads, augmentation) are opened. Without a backbone inside, the whole model is probed as the
-    backbone when it is a keras.applications model or has no Dense layer. probe(backbone, sizes) is the
-    engine's probe, passed in so that this adapter does not call back up into the engine.
+
+def object_record(model, name: str, sizes, probe, whole: Backbone | None = None,
+                  whole_is_backbone: bool = False) -> ModelRecord:
+    """The layer graph of any Keras 3 / tf_keras model: every input rank, several inputs and outputs.
+
+    A model without a layer graph (SavedModel, hub.KerasLayer alone, subclassed Model) is recorded as an
+    opaque backbone, with no layers for the head rules. The backbone is the heaviest nested Model or
+    hub.KerasLayer with weights that takes images; other nested models (heads, augmentation) are opened.
+    Without a backbone inside, the whole model is probed as the backbone when it takes one image and is
+    a keras.applications model or has no Dense layer; a model with no image input has no backbone.
+    probe(backbone, sizes) is the engine's probe, passed in so that this adapter does not call back up.
     """
-    model, name, framework = backbone.model, backbone.name, _framework(backbone.model)
+    from .load import from_object
+
+    framework = _framework(model)
     if framework is None or not _has_graph(model):  # nothing to walk: a subclassed Model's call() is code
-        probed, notes = _probe(probe, backbone, sizes)
+        probed, notes = _probe(probe, whole or from_object(model, name), sizes)
         return ModelRecord(name, backbone=probed, notes=notes)
+    words = "keras" if framework == "keras3" else framework
     error = _ensure_built(model, framework, name)
     if error:
-        return ModelRecord(name, build_error=error)
+        return ModelRecord(name, build_error=error, framework=words)
     graph = _graph(model)
-    spec = keras3.input_spec(model.inputs, name)
-    size, alt = _two_sizes(spec, sizes)
+    declared = tuple(_declared(t) for t in graph.inputs)
+    size, alt = _two_sizes(declared, sizes)
     inner, inner_layer, probes, notes = None, None, {}, ()
     for layer in _backbone_candidates(_nodes(graph, framework), framework):
         inner, notes = _probe_layer(probe, layer, (*sizes, size, alt))
         if inner is not None:
             inner_layer, probes = layer, {r.size: r for r in inner.records if r.ok}
             break
-    layers = tuple(_walk(graph, framework, spec.shape(size, batch=None), spec.shape(alt, batch=None),
+    main = [_fill(shape, size, override=False) for shape in declared]
+    layers = tuple(_walk(graph, framework, main, [_fill(shape, alt, override=True) for shape in declared],
                          probes, inner_layer))
     inner_name = inner_layer.name if inner_layer is not None else None
-    if inner is None and (whole_is_backbone or not any(layer.kind == "dense" for layer in layers)):
-        inner, notes = _probe(probe, backbone, sizes)  # no backbone inside and no classifier on top: the model is a backbone
+    one_image = len(declared) == 1 and len(declared[0]) == 4
+    if inner is None and one_image and (whole_is_backbone or not any(layer.kind == "dense" for layer in layers)):
+        inner, notes = _probe(probe, whole or from_object(model, name), sizes)  # no classifier on top: a backbone
     loss, from_logits = _loss(model)
     outputs = tuple(dict.fromkeys(_producer(graph, t, framework) for t in graph.outputs))
     return ModelRecord(name, layers, outputs, size, alt, loss, from_logits, inner, inner_name, notes=notes,
-                       framework="keras" if framework == "keras3" else framework)
+                       framework=words, inputs=declared,
+                       batch_changes=_batch_changes(_nodes(graph, framework), graph, framework, main))
+
+
+def _declared(tensor) -> tuple:
+    """An input's declared shape with the batch axis unknown."""
+    return (None, *dims(tensor.shape)[1:])
+
+
+def _spatial_axes(shape) -> tuple[int, ...]:
+    """The axes an input size applies to: H, W of an image (either layout), L of a sequence, D, H, W of a
+    volume; a free length of a rank-2 input (token ids). Channels and declared features are left alone."""
+    rank = len(shape)
+    if rank == 4:
+        return InputSpec.from_shape(shape, "float32").layout.spatial_axes
+    if rank in (3, 5):
+        return tuple(range(1, rank - 1))
+    return (1,) if rank == 2 and shape[1] is None else ()
+
+
+def _fill(shape, size, override: bool) -> tuple:
+    """The shape at one input size: unknown spatial dimensions take it; override: declared ones too."""
+    axes = _spatial_axes(shape)
+    values = dict(zip(axes, (size[0], size[1], size[1]) if len(axes) == 3 else size if len(axes) == 2 else size[:1]))
+    filled = [values[a] if a in values and (override or shape[a] is None) else d for a, d in enumerate(shape)]
+    return tuple(d if d is not None or a == 0 else 1 for a, d in enumerate(filled))
+
+
+def _two_sizes(declared, sizes) -> tuple:
+    """The declared size of the first input with spatial axes (else the first probed size), and another."""
+    size = None
+    for shape in declared:
+        axes = _spatial_axes(shape)
+        if axes and all(shape[a] for a in axes):
+            dims_ = [shape[a] for a in axes]
+            size = (dims_[-2], dims_[-1]) if len(dims_) > 1 else (dims_[0], dims_[0])
+            break
+    size = size or tuple(sizes[0])
+    alt = next((s for s in sizes if tuple(s) != size), (size[0] // 2 + 32, size[1] // 2 + 32))
+    return tuple(size), tuple(alt)
+
+
+def _batch_changes(nodes, graph, framework: str, main) -> tuple:
+    """(layer, output at batch 1, output at batch 2) for each layer whose output batch stops following the
+    input batch: symbolic shapes at two concrete batch sizes."""
+    one = _propagate(nodes, graph, framework, [(1, *s[1:]) for s in main])
+    two = _propagate(nodes, graph, framework, [(2, *s[1:]) for s in main])
+    changed = []
+    for node in nodes:
+        name = node.layer.name
+        a, b = one[name][1], two[name][1]
+        if a and b and a[0] and b[0] and len(a[0]) and len(b[0]) and (a[0][0], b[0][0]) != (1, 2):
+            changed.append((name, a[0], b[0]))
+    return tuple(changed)
 
 
 def _probe(probe, backbone: Backbone, sizes) -> tuple:
@@ -83,13 +149,13 @@ def _graph(model):
     return getattr(model, "_functional", None) or model  # a built Keras 3 Sequential keeps its graph there
 
 
-def _walk(graph, framework: str, shape, alt_shape, probes: dict, backbone_layer) -> list[LayerRecord]:
+def _walk(graph, framework: str, shapes, alt_shapes, probes: dict, backbone_layer) -> list[LayerRecord]:
     """Layer records in topological order. A nested model other than the backbone (a head or an
     augmentation Sequential) is opened: its layers come first, then a record of the model itself whose
     inbound are its inner outputs, so rules follow the graph through it."""
     nodes = _nodes(graph, framework)
-    main = _propagate(nodes, graph, framework, shape)
-    other = _propagate(nodes, graph, framework, alt_shape)
+    main = _propagate(nodes, graph, framework, shapes)
+    other = _propagate(nodes, graph, framework, alt_shapes)
     records = []
     for node in nodes:
         record = _record(node, framework, main, other, probes)
@@ -97,7 +163,7 @@ def _walk(graph, framework: str, shape, alt_shape, probes: dict, backbone_layer)
         if record.is_model and layer is not backbone_layer and _has_graph(layer) and record.input_shape:
             alt_in = other[layer.name][0]
             alt_in = alt_in[0] if len(alt_in) == 1 else None
-            inside = _walk(_graph(layer), framework, record.input_shape, alt_in, probes, backbone_layer)
+            inside = _walk(_graph(layer), framework, [record.input_shape], [alt_in], probes, backbone_layer)
             inside, record = _wire(_graph(layer), framework, inside, record)
             records += inside
         records.append(record)
@@ -117,9 +183,11 @@ def _wire(graph, framework: str, inside: list[LayerRecord], record: LayerRecord)
 
 
 def _backbone_candidates(nodes: list[_Node], framework: str) -> list:
-    """Nested Models and hub layers, the heaviest first: a data-augmentation Sequential has no weights."""
+    """Nested Models with weights and hub layers, the heaviest first: a data-augmentation Sequential has no
+    weights and is no backbone."""
     found = [n.layer for n in nodes if _is_model(n.layer, framework) or _is_opaque(n.layer)]
-    return sorted(dict.fromkeys(found), key=_weight_count, reverse=True)  # stable: ties keep graph order
+    found = [layer for layer in dict.fromkeys(found) if _weight_count(layer) or _is_opaque(layer)]
+    return sorted(found, key=_weight_count, reverse=True)  # stable: ties keep graph order
 
 
 def _weight_count(layer) -> int:
@@ -173,12 +241,6 @@ def _layer_input(layer, name: str) -> InputSpec:
     raise SourceError(f"{name}: the model is not built and its input shape is unknown; start it with an Input layer")
 
 
-def _two_sizes(spec: InputSpec, sizes) -> tuple:
-    size = spec.fixed_size or sizes[0]
-    alt = next((s for s in sizes if s != size), (size[0] // 2 + 32, size[1] // 2 + 32))
-    return tuple(size), tuple(alt)
-
-
 class _Node:
     def __init__(self, node, framework: str):
         self.node = node
@@ -210,15 +272,15 @@ def _flat(value) -> list:
     return [value]
 
 
-def _propagate(nodes: list[_Node], graph, framework: str, shape) -> dict:
-    """Layer name -> (input shapes, output shapes or None, error) at one input shape."""
+def _propagate(nodes: list[_Node], graph, framework: str, shapes) -> dict:
+    """Layer name -> (input shapes, output shapes or None, error) at one shape per model input."""
     tf = import_tensorflow()
     import keras
 
-    if shape is None:
+    if any(shape is None for shape in shapes):
         return {node.layer.name: ((), None, "the input shape is unknown") for node in nodes}
-    first = graph.inputs[0]
-    specs = {id(first): keras.KerasTensor(shape, dtype=first.dtype) if framework == "keras3" else tf.TensorShape(shape)}
+    specs = {id(t): keras.KerasTensor(shape, dtype=t.dtype) if framework == "keras3" else tf.TensorShape(shape)
+             for t, shape in zip(graph.inputs, shapes)}
     seen = {}
     for node in nodes:
         if any(id(t) not in specs for t in node.inputs):
@@ -358,12 +420,15 @@ def _producer(graph, tensor, framework: str) -> str:
 
 
 def _loss(model) -> tuple[str | None, bool | None]:
-    """(loss class name, from_logits) of a single compiled loss; (None, None) when there is none."""
+    """(loss class name, from_logits) of a single compiled loss, given as a string, a function, a class or an
+    instance; (None, None) when there is none or one per output."""
     loss = getattr(model, "loss", None)
     if loss is None or isinstance(loss, (dict, list, tuple)):
         return None, None
     if isinstance(loss, str):
         return _class_name(loss), False
+    if isinstance(loss, type):  # the class itself, compiled with its defaults
+        return loss.__name__, False
     if callable(loss) and not hasattr(loss, "get_config"):
         return _class_name(getattr(loss, "__name__", type(loss).__name__)), False
     config = loss.get_config()

@@ -50,7 +50,7 @@ def inspect_savedmodel(path: str, name: str, kind: str) -> Inspection:
         notes.append("no endpoint takes one image tensor (N, H, W, C); the probe cannot use this module")
     inspection = Inspection(name, kind, tuple(found), chosen.name if chosen else None,
                             chosen.function if chosen else None, spec, sp.declared_range(proto, path), outputs,
-                            counts, fine_tunable, reason, notes=tuple(notes), suspicious=opscan.scan(proto))
+                            counts, fine_tunable, reason, notes=tuple(notes), suspicious=opscan.scan(proto, path))
     return replace(inspection, usage=usage_note(inspection, name))
 
 

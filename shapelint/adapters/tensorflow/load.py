@@ -13,7 +13,7 @@ from ...errors import one_line
 from ...records.backbone import InputSpec
 from ...sources import FactoryError, Source, SourceError
 from ..base import Backbone
-from . import keras3, kerasscan, savedmodel, tfcall
+from . import keras3, kerasfile, kerashub, kerasscan, savedmodel, tfcall
 from .runtime import import_tensorflow
 
 
@@ -28,7 +28,17 @@ def load(source: Source, unsafe: bool = False, trust: bool = False) -> Backbone:
         return savedmodel.load(source.location, source.text, source.kind, trust=trust)
     if source.kind == "factory":
         return from_object(call_factory(source), source.text)
+    if source.kind == "keras-hub":
+        return kerashub.from_class(source)
+    if source.kind == "kerashub-preset":
+        return kerashub.from_preset(source, unsafe)
     raise SourceError(f"{source.text}: unsupported source kind {source.kind}")
+
+
+def load_object(source: Source, unsafe: bool = False):
+    """The model object behind a Keras file or a factory, not yet shaped: `check` reads any model graph."""
+    import_tensorflow()
+    return load_keras_file(source, unsafe) if source.kind == "keras-file" else call_factory(source)
 
 
 def from_object(obj, name: str) -> Backbone:
@@ -94,41 +104,37 @@ def keras_application(source: Source, **overrides):
 
 
 def load_keras_file(source: Source, unsafe: bool):
-    """A .keras or legacy .h5 model, with its config scanned first: nothing that runs code is deserialised."""
-    import keras
-
+    """A .keras or legacy .h5 model, loaded from a private copy whose format, container and config were
+    checked first (kerasfile, kerasscan): nothing that runs code or reads the host is deserialised."""
     path = source.location
     if Path(path).stat().st_size == 0:
         raise SourceError(f"{source.text}: empty file")
-    if not unsafe:
-        refuse_unsafe_config(source)
-    try:  # compiled, so the head linter sees the loss; the config was scanned above
-        return keras.saving.load_model(path, safe_mode=not unsafe)
+    with kerasfile.private_copy(path) as copy:
+        if not unsafe:
+            kind = kerasfile.check_file(copy, source.text)
+            try:
+                kerasscan.check_config(kerasscan.read_config(copy, kind), source.text)
+            except kerasscan.UnreadableConfig as exc:
+                raise SourceError(f"{source.text}: cannot load: {exc}") from None
+        return _load_copy(copy, source, unsafe)
+
+
+def _load_copy(copy: str, source: Source, unsafe: bool):
+    import keras
+
+    try:  # compiled, so the head linter sees the loss; the config was checked above
+        return keras.saving.load_model(copy, safe_mode=not unsafe)
     except Exception as first:
         if _unsafe_refusal(first):
             raise SourceError(f"{source.text}: refused to load: {one_line(first)} (pass --unsafe-load to allow)") from None
         error = first
     import tf_keras  # legacy .h5 files, and .keras files written by tf_keras, which Keras 3 cannot read
 
-    try:
-        return tf_keras.models.load_model(path, safe_mode=not unsafe)
+    try:  # the same copy, past the same checks: tf_keras has no safe mode for .h5 Lambdas of its own
+        return tf_keras.models.load_model(copy, safe_mode=not unsafe)
     except Exception as second:
-        error = second if path.endswith((".h5", ".hdf5")) or "tf_keras" in str(error) else error
-    raise SourceError(f"{source.text}: cannot load: {one_line(error)}") from None
-
-
-def refuse_unsafe_config(source: Source) -> None:
-    """Read the config as JSON before any loader sees it: tf_keras unmarshals a Lambda's bytecode from .h5."""
-    try:
-        found = kerasscan.unsafe_objects(kerasscan.read_config(source.location))
-    except kerasscan.UnreadableConfig as exc:
-        raise SourceError(f"{source.text}: cannot load: {exc}") from None
-    if found:
-        more = f" and {len(found) - 3} more" if len(found) > 3 else ""
-        raise SourceError(
-            f"{source.text}: refused to load: {', '.join(found[:3])}{more} can run Python code "
-            "(pass --unsafe-load to allow)"
-        )
+        error = second if copy.endswith((".h5", ".hdf5")) or "tf_keras" in str(error) else error
+    raise SourceError(f"{source.text}: cannot load: {one_line(error).replace(copy, source.text)}") from None
 
 
 def _unsafe_refusal(exc: Exception) -> bool:

@@ -68,3 +68,6 @@ def host_limits():
         yield
     except tf.errors.UnimplementedError as exc:
         raise CannotExecuteHere(one_line(exc)) from None
+
+
+start = import_tensorflow  # what a worker calls first (adapters/__init__.py: every runtime has start())

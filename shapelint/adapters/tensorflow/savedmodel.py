@@ -16,8 +16,8 @@ from .runtime import import_tensorflow
 def load(path: str, name: str, kind: str = "savedmodel", trust: bool = False) -> Backbone:
     tf = import_tensorflow()
     # Scan before tf.saved_model.load: loading already runs the restore function and resource initialisers.
-    proto = savedmodel_proto.read(path)
-    suspicious = opscan.scan(proto)
+    proto = savedmodel_proto.read(path, trust=trust)
+    suspicious = opscan.scan(proto, path)
     if suspicious and not trust:
         return unloaded(proto, name, kind, suspicious)
     # TF1 Hub modules hold several meta graphs ({} and {"train"}): load exactly the one that was scanned

@@ -7,6 +7,7 @@ function library with the op types each function reaches through the functions i
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import NamedTuple
 
@@ -22,8 +23,13 @@ VARIABLE_OPS = ("VariableV2", "Variable", "VarHandleOp")
 GRAPH = "<graph>:"  # prefix of the pseudo-function that stands for the meta graph's own nodes
 
 
-def read(path) -> "saved_model_pb2.SavedModel":  # noqa: F821
-    """Parse <path>/saved_model.pb (or .pbtxt); a missing or corrupt file is a one-line SourceError."""
+def read(path, trust: bool = False) -> "saved_model_pb2.SavedModel":  # noqa: F821
+    """Parse <path>/saved_model.pb (or .pbtxt); a missing or corrupt file, or (unless trusted) a symlink
+    that leads out of the folder, is a one-line SourceError."""
+    if not trust:
+        escaping = symlink_outside(path)
+        if escaping:
+            raise SourceError(f"{path}: refused to load: {escaping} (pass --trust to allow)")
     import_tensorflow()  # tensorflow.core imports the whole of TensorFlow: do it quietly
     from google.protobuf import message, text_format
     from tensorflow.core.protobuf import saved_model_pb2
@@ -42,6 +48,34 @@ def read(path) -> "saved_model_pb2.SavedModel":  # noqa: F821
     if not proto.meta_graphs:
         raise SourceError(f"{path}: saved_model.pb holds no meta graph")
     return proto
+
+
+def symlink_outside(folder) -> str | None:
+    """The first symlink under `folder` whose target resolves outside it, worded for a refusal; None if none.
+    A SavedModel or Hub cache entry is read as a whole by the loader: a link out would read a host file."""
+    root = os.path.realpath(folder)
+    for parent, dirs, files in os.walk(folder):  # os.walk does not descend into linked folders: each is checked
+        for name in dirs + files:
+            entry = os.path.join(parent, name)
+            if os.path.islink(entry):
+                target = os.path.realpath(entry)
+                if os.path.commonpath([root, target]) != root:
+                    return f"{os.path.relpath(entry, folder)} is a symlink to {target}, outside the SavedModel"
+    return None
+
+
+def asset_files(meta) -> list:
+    """AssetFileDefs the loader resolves under assets/: the meta graph's own (TF2) and the TF1 builder's
+    saved_model_assets collection."""
+    from tensorflow.core.protobuf import meta_graph_pb2
+
+    found = list(meta.asset_file_def)
+    if "saved_model_assets" in meta.collection_def:
+        for packed in meta.collection_def["saved_model_assets"].any_list.value:
+            asset = meta_graph_pb2.AssetFileDef()
+            if packed.Unpack(asset):
+                found.append(asset)
+    return found
 
 
 def meta_graph(proto):

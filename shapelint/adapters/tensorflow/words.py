@@ -1,5 +1,7 @@
 """How Keras (3 and tf_keras) advice is spelled. Framework-free: records.words imports it by name."""
 
+from dataclasses import replace
+
 from ...records.words import Words
 
 WORDS = Words(
@@ -18,4 +20,14 @@ WORDS = Words(
     loss_call="{loss}(from_logits={from_logits})",
     use_loss="Compile with {loss}",
     remove_activation="remove the {activation} from '{layer}'",
+    activation_fix="Use activation={activation!r} on '{layer}'",
+    losses=(("categorical", "CategoricalCrossentropy()", "CategoricalCrossentropy(from_logits=True)"),
+            ("binary", "BinaryCrossentropy()", "BinaryCrossentropy(from_logits=True)")),
+)
+
+# KerasHub backbones take no pooling= argument: its ImageClassifier pools them
+KERAS_HUB = replace(
+    WORDS,
+    framework="keras_hub",
+    backbone_pool="use keras_hub.models.ImageClassifier(backbone, num_classes), which pools with pooling='avg'",
 )

@@ -1,0 +1,1 @@
+"""ONNX models: the only modules that import onnx or onnxruntime."""

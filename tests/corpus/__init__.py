@@ -1,0 +1,1 @@
+"""The real-world corpus: models written by other people, rebuilt as factories."""

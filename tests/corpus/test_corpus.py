@@ -1,0 +1,78 @@
+"""The real-world corpus (tests/corpus/models.py) through check, in this process, as the CLI checks a factory.
+
+Correct models must earn no warning or error (info about a backbone is allowed: it is what `probe`
+answers); each buggy model must earn exactly the rule its source names, and nothing else at warning or
+above. `python tests/corpus/test_corpus.py` prints the table with precision and recall.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from shapelint.engine.check import check_source
+from shapelint.engine.run import Options
+
+try:
+    from .cases import CASES
+except ImportError:  # run as a script
+    from cases import CASES
+
+MODELS = Path(__file__).with_name("models.py")
+SIZES = ((64, 64), (32, 32))
+LOUD = ("warning", "error")
+
+
+def check_case(case):
+    return check_source(f"{MODELS}:{case.name}", Options(sizes=SIZES, num_classes=case.num_classes))
+
+
+def loud(report) -> list[str]:
+    return [f.rule for f in report.findings if f.severity in LOUD]
+
+
+def score(results) -> dict:
+    """Precision and recall over the corpus: a found named rule is a true positive, any other loud finding
+    (on a correct model, or a second one on a buggy model) a false positive, a missed named rule a false negative."""
+    tp = sum(case.rule in loud(report) for case, report in results)
+    fn = sum(case.rule is not None and case.rule not in loud(report) for case, report in results)
+    fp = sum(len([r for r in loud(report) if r != case.rule]) for case, report in results)
+    return {"models": len(results), "buggy": sum(c.rule is not None for c, _ in results), "tp": tp, "fp": fp, "fn": fn,
+            "precision": tp / (tp + fp) if tp + fp else 1.0, "recall": tp / (tp + fn) if tp + fn else 1.0}
+
+
+
+
+@pytest.fixture(scope="module")
+def reports():
+    return {case.name: check_case(case) for case in CASES}
+
+
+def test_the_corpus_is_large_and_mostly_correct():
+    assert len(CASES) >= 40
+    assert sum(c.rule is None for c in CASES) > len(CASES) / 2
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_corpus_model(reports, case):
+    report = reports[case.name]
+    assert report.error is None, report.error  # a valid model is never a load error
+    assert loud(report) == ([case.rule] if case.rule else []), [(f.code, f.message) for f in report.findings]
+
+
+def test_precision_and_recall(reports):
+    result = score([(case, reports[case.name]) for case in CASES])
+    assert (result["precision"], result["recall"]) == (1.0, 1.0), result
+
+
+if __name__ == "__main__":
+    from shapelint.adapters.tensorflow.runtime import import_tensorflow
+
+    import_tensorflow()  # quietly, before the factories import Keras
+    results = [(case, check_case(case)) for case in CASES]
+    for case, report in results:
+        found = ", ".join(loud(report)) or "-"
+        print(f"{'bug ' if case.rule else 'ok  '} {case.name:45} expected {case.rule or '-':32} found {found}"
+              + (f"  ERROR {report.error}" if report.error else ""))
+    print(score(results))

@@ -1,0 +1,92 @@
+"""PyTorch SOURCE strings: parsed without importing a framework, saved files told apart by their bytes."""
+
+from __future__ import annotations
+
+import json
+import pickle
+
+import pytest
+
+from shapelint.adapters import missing
+from shapelint.sources import Source, SourceError, factory_framework, parse_source
+
+
+@pytest.mark.parametrize("text, kind, location, options", [
+    ("timm:resnet50?num_classes=0&global_pool=", "timm", "resnet50", {"num_classes": 0, "global_pool": ""}),
+    ("timm:vit_tiny_patch16_224?dynamic_img_size=true", "timm", "vit_tiny_patch16_224", {"dynamic_img_size": True}),
+    ("torchvision:resnet18?num_classes=5", "torchvision", "resnet18", {"num_classes": 5}),
+])
+def test_library_names(text, kind, location, options):
+    source = parse_source(text)
+    assert (source.kind, source.location, source.options, source.framework) == (kind, location, options, "torch")
+
+
+def test_a_library_name_must_be_a_name():
+    with pytest.raises(SourceError, match="expected a model name after 'timm:'"):
+        parse_source("timm:?num_classes=0")
+
+
+def test_hf_folder_and_offline_cache(tmp_path, monkeypatch):
+    folder = tmp_path / "tiny-vit"
+    folder.mkdir()
+    (folder / "config.json").write_text(json.dumps({"model_type": "vit"}))
+    assert parse_source(f"hf:{folder}").location == str(folder)
+
+    cache = tmp_path / "hub"
+    monkeypatch.setenv("HF_HUB_CACHE", str(cache))
+    with pytest.raises(SourceError) as missing_one:
+        parse_source("hf:google/vit-tiny")
+    assert "never downloads" in str(missing_one.value) and str(cache / "models--google--vit-tiny") in str(missing_one.value)
+    snapshot = cache / "models--google--vit-tiny" / "snapshots" / "abc123"
+    snapshot.mkdir(parents=True)
+    (snapshot / "config.json").write_text("{}")
+    (cache / "models--google--vit-tiny" / "refs").mkdir()
+    (cache / "models--google--vit-tiny" / "refs" / "main").write_text("abc123\n")
+    assert parse_source("hf:google/vit-tiny").location == str(snapshot)
+
+
+def test_hf_folder_without_config(tmp_path):
+    with pytest.raises(SourceError, match="no config.json"):
+        parse_source(f"hf:{tmp_path}")
+
+
+@pytest.mark.filterwarnings("ignore:`torch.jit.(save|script)` is deprecated")
+def test_saved_files_are_sniffed_from_their_bytes_not_their_suffix(tmp_path):
+    torch = pytest.importorskip("torch")
+    net = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3), torch.nn.ReLU())
+    torch.jit.save(torch.jit.script(net), tmp_path / "scripted.pt")
+    torch.save(net.state_dict(), tmp_path / "weights.pth")
+    torch.export.save(torch.export.export(net, (torch.zeros(1, 3, 16, 16),)), tmp_path / "exported.pt")  # wrong suffix
+    kinds = {name: parse_source(str(tmp_path / name)).kind for name in ("scripted.pt", "weights.pth", "exported.pt")}
+    assert kinds == {"scripted.pt": "torchscript", "weights.pth": "torch-pickle", "exported.pt": "torch-export"}
+    (tmp_path / "text.pt").write_text("not a model")
+    with pytest.raises(SourceError, match="not a PyTorch file"):
+        parse_source(str(tmp_path / "text.pt"))
+    (tmp_path / "empty.pt2").write_bytes(b"")
+    with pytest.raises(SourceError, match="empty file"):
+        parse_source(str(tmp_path / "empty.pt2"))
+    (tmp_path / "legacy.pth").write_bytes(pickle.dumps({"a": 1}, protocol=2))
+    assert parse_source(str(tmp_path / "legacy.pth")).kind == "torch-pickle"
+
+
+@pytest.mark.parametrize("code, framework", [
+    ("import torch\nfrom torch import nn\n", "torch"),
+    ("import timm\n", "torch"),
+    ("from transformers import ViTModel\n", "torch"),
+    ("import keras\n", "tensorflow"),
+    ("import tensorflow as tf\nimport torch\n", "tensorflow"),  # both: the TensorFlow path it always had
+    ("x = 1\n", "tensorflow"),
+    ("def f(:\n", "tensorflow"),  # unreadable: never guessed to be torch
+])
+def test_a_factory_framework_is_read_from_its_imports(tmp_path, code, framework):
+    path = tmp_path / "factory.py"
+    path.write_text(code)
+    assert factory_framework(str(path)) == framework
+    assert parse_source(f"{path}:build").framework == framework
+
+
+def test_a_missing_library_is_named_with_the_extra_that_installs_it(monkeypatch):
+    assert missing(Source("timm:resnet18", "timm", "resnet18", framework="torch")) is None
+    monkeypatch.setitem(__import__("shapelint.adapters", fromlist=["NEEDS"]).NEEDS, "timm", ("torch", "shapelint_no_such"))
+    line = missing(Source("timm:resnet18", "timm", "resnet18", framework="torch"))
+    assert line == "timm:resnet18: needs shapelint_no_such, which is not installed (pip install 'shapelint[torch]')"
