@@ -1,7 +1,9 @@
 """Import a module:factory source's module and call its factory. Framework-free: the factory imports its own.
 
-Each adapter passes its own `recording` (adapters/origins.py: Keras layers, torch modules) so that the
-layers the factory builds remember the line of the user's code that created them.
+The project is importable as Python and pytest users expect: the working directory, and for a file.py
+the folder above its package (the first one without __init__.py), come first on sys.path. An adapter
+passes `recording`, a context manager that notes where its framework's layers are created (see
+origins.py), and both the import and the call run inside it: a module may build its model at import time.
 """
 
 from __future__ import annotations
@@ -18,14 +20,10 @@ from ..sources import FactoryError, Source, SourceError
 
 
 def call_factory(source: Source, recording=contextlib.nullcontext):
-    """Import the module and call the factory (or return the attribute itself when it is not callable).
-
-    The project is importable as Python and pytest users expect: the working directory, and for a
-    file.py the folder above its package (the first one without __init__.py), come first on sys.path.
-    """
+    """What the factory returns (or the object itself when the attribute is not callable)."""
     module_name, _, attr = source.location.rpartition(":")
-    with recording():  # a module may build its model at import time
-        module = _import_factory_module(source, module_name)
+    with recording():
+        module = _import(source, module_name)
         factory = module
         for part in attr.split("."):
             factory = getattr(factory, part, None)
@@ -39,19 +37,25 @@ def call_factory(source: Source, recording=contextlib.nullcontext):
             raise FactoryError(f"{source.text}: factory failed: {one_line(exc)}", one_line(exc)) from None
 
 
-def _import_factory_module(source: Source, module_name: str):
+def project_roots(module_name: str) -> list[str]:
+    """The folders that make the factory's project importable: its package root (for a file.py), then the
+    working directory."""
     roots = [str(Path.cwd())]
     if module_name.endswith(".py"):
-        path = Path(module_name).resolve()
-        package_root = path.parent
+        package_root = Path(module_name).resolve().parent
         while (package_root / "__init__.py").is_file() and package_root.parent != package_root:
             package_root = package_root.parent
         roots.insert(0, str(package_root))
-    for root in reversed(roots):
+    return roots
+
+
+def _import(source: Source, module_name: str):
+    for root in reversed(project_roots(module_name)):
         if root not in sys.path:
             sys.path.insert(0, root)
     try:
         if module_name.endswith(".py"):
+            path = Path(module_name).resolve()
             spec = importlib.util.spec_from_file_location(f"shapelint_factory_{path.stem}", path)
             module = importlib.util.module_from_spec(spec)
             sys.modules[spec.name] = module

@@ -139,8 +139,7 @@ def _unsafe_refusal(exc: Exception) -> bool:
 
 
 def call_factory(source: Source):
-    """Import the module and call the factory (adapters/factory.py), recording where each Keras layer is
-    created (LayerRecord.origin)."""
+    """The factory's model, with the line that created each Keras layer recorded (LayerRecord.origin)."""
     from .origins import recording_layers
 
     return factory_call(source, recording_layers)
