@@ -203,7 +203,7 @@ def head(x):
 """
 
 
-def test_a_factory_is_keyed_on_every_project_file_it_imported(tmp_path, monkeypatch, cache_dir):
+def test_a_factory_is_keyed_on_every_project_file_it_imported(tmp_path, monkeypatch, cache_dir, request):
     """The issue's project: break the head in a module the factory imports, fix it again; no run may be stale."""
     from click.testing import CliRunner
 
@@ -214,9 +214,14 @@ def test_a_factory_is_keyed_on_every_project_file_it_imported(tmp_path, monkeypa
         (tmp_path / name).write_text(text)
     monkeypatch.chdir(tmp_path)
 
-    def check(*extra):
+    def forget_models():  # each command is a new process in real use, and the next test has its own `models`
         for name in [m for m in sys.modules if m == "models" or m.startswith("models.")]:
-            del sys.modules[name]  # each command is a new process in real use
+            del sys.modules[name]
+
+    request.addfinalizer(forget_models)
+
+    def check(*extra):
+        forget_models()
         result = CliRunner().invoke(main, ["check", "models.classifier:build", "--sizes", "32", "-j", "0", *extra])
         return result.exit_code
 
