@@ -9,6 +9,10 @@ Settings, later ones winning: ini options (shapelint_sizes, shapelint_fail_on), 
 
 from __future__ import annotations
 
+import contextlib
+import os
+import sys
+
 import pytest
 
 MARKER_KEYS = ("sizes", "num_classes", "fail_on", "select", "ignore")
@@ -22,6 +26,9 @@ def pytest_addoption(parser):
 
 
 def pytest_configure(config):
+    # TensorFlow's C++ start-up lines (CUDA probes, oneDNN notices) are noise in a test run; an explicit
+    # setting wins. Setting a variable imports nothing.
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     config.addinivalue_line(
         "markers",
         "shapelint(sizes=None, num_classes=None, fail_on=None, select=None, ignore=None): "
@@ -39,6 +46,28 @@ def settings(config, markers) -> dict:
                                     f"got {', '.join(map(repr, marker.args)) or ', '.join(sorted(unknown))}")
         chosen.update(marker.kwargs)
     return chosen
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_setup(item):
+    with _recording_layers():
+        yield
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item):
+    with _recording_layers():
+        yield
+
+
+def _recording_layers():
+    """Record where the test's layers are created (findings then point at those lines), when Keras is already
+    imported; the plugin never imports a framework itself, and the patch is undone after each phase."""
+    if "keras" not in sys.modules and "tf_keras" not in sys.modules:
+        return contextlib.nullcontext()
+    from .adapters.tensorflow.origins import recording_loaded_layers
+
+    return recording_loaded_layers()
 
 
 @pytest.fixture

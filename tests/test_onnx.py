@@ -183,7 +183,7 @@ def test_external_data_inside_the_folder_is_loaded_from_a_private_copy(folder):
     result = probe(folder / "ok.onnx", Options(sizes=((8, 8),)))
     assert result["error"] is None
     assert result["records"][0] == {"size": [8, 8], "input_shape": [1, 3, 8, 8], "outputs": {"features": [1, 4, 8, 8]},
-                                    "error": None, "executed": True}
+                                    "error": None, "executed": True, "why": None}
 
 
 def test_external_data_leaving_the_folder_is_refused(folder):

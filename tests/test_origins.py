@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -73,11 +74,39 @@ def test_layer_construction_is_restored_after_the_factory(project, monkeypatch):
     assert (keras.layers.Layer.__init__, tf_keras.layers.Layer.__init__) == before
 
 
-def test_a_model_built_outside_a_factory_has_no_origin():
+def test_a_model_built_in_a_test_points_at_the_test(monkeypatch):
+    """The pytest plugin records while each test runs (Keras already imported), so this model has lines too."""
+    import inspect
+
     import keras
 
     from shapelint.engine.check import check_object
 
+    line = inspect.currentframe().f_lineno + 1
     model = keras.Sequential([keras.Input((32, 32, 3)), keras.layers.Conv2D(4, 3), keras.layers.Dense(2)])
     report = check_object(model, "m", Options(sizes=((32, 32),)))
-    assert all(layer.origin is None for layer in report.model.layers)
+    here = Path(__file__).resolve().relative_to(Path.cwd().resolve()).as_posix()
+    assert {layer.origin for layer in report.model.layers} == {(here, line)}
+
+
+def test_recording_changes_no_layer_config():
+    """Keras 3 builds a layer's config from its constructor's signature (inspect.signature and getfullargspec):
+    a layer created while recording must serialise exactly as one created without."""
+    import inspect
+
+    import keras
+
+    from shapelint.adapters.tensorflow.origins import recording_layers
+
+    class Scale(keras.layers.Layer):  # no __init__ of its own: Layer.__init__ is the one Keras inspects
+        def call(self, x):
+            return x
+
+    plain = Scale(name="scale").get_config()
+    spec = inspect.getfullargspec(keras.layers.Layer.__init__)
+    with recording_layers():
+        assert inspect.getfullargspec(keras.layers.Layer.__init__) == spec
+        recorded = Scale(name="scale").get_config()
+        lam = keras.layers.Lambda(lambda t: t, name="lam").get_config()
+    assert recorded == plain
+    assert lam == keras.layers.Lambda(lambda t: t, name="lam").get_config() | {"function": lam["function"]}

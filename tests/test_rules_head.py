@@ -260,6 +260,19 @@ EXAMPLES = {
                 model = keras.Model(inputs, L.Dense(3)(L.GlobalAveragePooling1D()(x)))"""),
         ],
     },
+    "output-is-feature-map": {
+        "bad": [
+            Example(K3_MAP + "L.Conv2D(5, 1, activation='softmax')])"),
+            Example(K3_MAP + """L.Conv2D(5, 1), L.Dropout(0.2)])
+                model.compile(loss=keras.losses.CategoricalCrossentropy(from_logits=True))"""),
+        ],
+        "good": [
+            Example(K3_MAP + "L.Conv2D(5, 1), L.GlobalAveragePooling2D(), L.Softmax()])"),
+            # a segmentation head: back to the input's size, one prediction per pixel
+            Example(K3_MAP + "L.UpSampling2D(32), L.Conv2D(5, 1, activation='softmax')])"),
+            Example("model = keras.Sequential([keras.Input((64, 64, 3)), L.Conv2D(5, 3, padding='same', activation='softmax')])"),
+        ],
+    },
     "shrinks-to-nothing": {
         "bad": [
             Example("model = keras.Sequential([keras.Input((8, 8, 1)), L.Conv2D(4, 5), L.Conv2D(4, 5), "
@@ -566,3 +579,34 @@ def test_channels_first_backbones_get_a_channels_first_pooling_fix():
     (finding,) = run_rules("head", record)
     assert finding.fix == ("Replace Flatten 'flat' with GlobalAveragePooling2D(data_format=\"channels_first\") "
                            "(16 features at every size)")
+
+
+# The loss table by name: torch records (framework "torch", losses named by their class) meet the same rules.
+
+def torch_head(activation: str | None, units: int, loss: str) -> ModelRecord:
+    layers = [LayerRecord("fc", "Linear", ((None, 16),), ((None, units),), kind="dense", units=units, activation="linear",
+                          call=f"nn.Linear(16, {units})")]
+    if activation:
+        layers.append(LayerRecord("act", activation.capitalize(), ((None, units),), ((None, units),), inbound=("fc",),
+                                  kind="activation", activation=activation, call=f"nn.{activation.capitalize()}()"))
+    return ModelRecord("torch-head", tuple(layers), outputs=(layers[-1].name,), loss=loss, framework="torch")
+
+
+@pytest.mark.parametrize("activation, units, loss, expected", [
+    ("softmax", 5, "CrossEntropyLoss", ["SL205"]),  # CrossEntropyLoss takes logits
+    (None, 5, "CrossEntropyLoss", []),
+    ("sigmoid", 1, "BCEWithLogitsLoss", ["SL205"]),
+    (None, 1, "BCEWithLogitsLoss", []),
+    (None, 1, "BCELoss", ["SL205"]),  # BCELoss takes probabilities
+    ("sigmoid", 1, "BCELoss", []),
+    ("softmax", 5, "NLLLoss", ["SL205"]),  # NLLLoss takes log-probabilities
+    ("log_softmax", 5, "NLLLoss", []),
+    ("softmax", 5, "BCELoss", ["SL208"]),
+    ("sigmoid", 5, "BCELoss", []),  # multi-label
+    ("relu", 5, "CrossEntropyLoss", ["SL210"]),
+    ("softmax", 5, "MSELoss", ["SL211"]),
+])
+def test_torch_losses_slot_into_the_loss_table_by_name(activation, units, loss, expected):
+    findings = run_rules("head", torch_head(activation, units, loss))
+    assert [f.code for f in findings] == expected
+    assert all("nn." in f.message + f.fix and "from_logits" not in f.fix for f in findings)

@@ -8,14 +8,12 @@ from __future__ import annotations
 import pytest
 from torch_helpers import by_source, run_cli
 
+import shapelint
 from shapelint.engine.probe import probe
-from shapelint.testing import ShapeLint, as_sizes
 
 torch = pytest.importorskip("torch")
+pytest_plugins = ["pytester"]
 nn = torch.nn
-
-SIZES = as_sizes("32,48")
-
 
 def backbone():
     """Two stride-2 convolutions: (N, 3, H, W) -> (N, 16, H/4, W/4)."""
@@ -23,7 +21,8 @@ def backbone():
 
 
 def check(model, **kwargs):
-    return ShapeLint(sizes=SIZES).check(model, **kwargs)
+    """shapelint.check, as a notebook or a test calls it on a live module."""
+    return shapelint.check(model, sizes="32,48", **kwargs)
 
 
 def codes(result) -> list[str]:
@@ -107,8 +106,38 @@ def test_timm_heads_through_the_cli(factory_file):
     code, doc, _ = run_cli("check", flatten_head, "timm:resnet18?num_classes=5", "--sizes", "64,96", "--num-classes", "3")
     results = by_source(doc)
     assert code == 1
-    assert [f["code"] for f in results[flatten_head]["findings"]] == ["SL101", "SL202", "SL206"]
-    flatten = results[flatten_head]["findings"][1]
+    assert [f["code"] for f in results[flatten_head]["findings"]] == ["SL202", "SL206"]  # SL101: the head answers it
+    flatten = results[flatten_head]["findings"][0]
     assert flatten["message"].startswith("Flatten '1' turns a (None, 512, 2, 2) feature map into 2048 features at 64")
+    rows = {row["layer"]: row for row in results[flatten_head]["head"]}
+    assert (rows["1"]["file"].endswith("factory.py"), rows["1"]["line"], rows["0"]["line"]) == (True, 6, 5)
+    assert rows["2"]["does"] == ("cannot run here: nn.Linear(2048, 5) expects 2048 features and receives 4608 "
+                                 "(RuntimeError: mat1 and mat2 shapes cannot be multiplied (1x4608 and 2048x5))")
     (classes,) = [f for f in results["timm:resnet18?num_classes=5"]["findings"] if f["code"] == "SL206"]
     assert classes["message"] == "The model outputs (None, 5) from nn.Linear(512, 5) 'fc' but there are 3 classes"
+
+
+def test_the_pytest_fixture_on_a_live_torch_module(pytester):
+    """The plugin as a PyTorch user meets it: `shapelint.check(model, loss=...)` in their own test suite."""
+    pytester.makeini("[pytest]\nshapelint_sizes = 32,48\n")
+    pytester.makepyfile(test_heads='''
+        from torch import nn
+
+
+        def backbone():
+            return nn.Sequential(nn.Conv2d(3, 8, 3, stride=2, padding=1), nn.ReLU(), nn.Conv2d(8, 16, 3, stride=2, padding=1))
+
+
+        def test_pooled_head(shapelint):
+            model = nn.Sequential(backbone(), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(16, 5))
+            shapelint.check(model, num_classes=5, loss=nn.CrossEntropyLoss()).assert_clean()
+
+
+        def test_flatten_head(shapelint):
+            model = nn.Sequential(backbone(), nn.Flatten(), nn.Linear(16 * 8 * 8, 5))
+            shapelint.check(model, loss=nn.CrossEntropyLoss()).assert_clean()
+    ''')
+    result = pytester.runpytest_subprocess("-p", "no:xdist", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(["*shapelint: 1 finding at or above warning in Sequential*",
+                                 "*SL202 flatten-fixes-input-size*"])

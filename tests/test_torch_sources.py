@@ -86,7 +86,10 @@ def test_a_factory_framework_is_read_from_its_imports(tmp_path, code, framework)
 
 
 def test_a_missing_library_is_named_with_the_extra_that_installs_it(monkeypatch):
+    import shapelint.adapters as adapters
+
     assert missing(Source("timm:resnet18", "timm", "resnet18", framework="torch")) is None
-    monkeypatch.setitem(__import__("shapelint.adapters", fromlist=["NEEDS"]).NEEDS, "timm", ("torch", "shapelint_no_such"))
+    monkeypatch.setitem(adapters.NEEDS, "timm", ("torch", "shapelint_no_such"))
+    monkeypatch.setitem(adapters.EXTRA, "shapelint_no_such", "torch")
     line = missing(Source("timm:resnet18", "timm", "resnet18", framework="torch"))
     assert line == "timm:resnet18: needs shapelint_no_such, which is not installed (pip install 'shapelint[torch]')"

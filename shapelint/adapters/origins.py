@@ -10,6 +10,8 @@ Origins are kept in a WeakKeyDictionary, so the user's objects are never modifie
 from __future__ import annotations
 
 import contextlib
+import functools
+import inspect
 import os
 import sys
 import sysconfig
@@ -20,6 +22,7 @@ _ORIGINS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _SHAPELINT = str(Path(__file__).resolve().parent.parent) + os.sep
 
 
+@functools.lru_cache(maxsize=1)
 def library_roots() -> tuple[str, ...]:
     paths = sysconfig.get_paths()
     roots = {paths.get(key) for key in ("stdlib", "platstdlib", "purelib", "platlib")}
@@ -29,12 +32,17 @@ def library_roots() -> tuple[str, ...]:
 
 def is_user_file(filename: str, libraries: tuple[str, ...] | None = None) -> bool:
     """A real file outside the interpreter, its packages and shapelint: the user's code."""
+    return _is_user_file(filename, libraries if libraries is not None else library_roots())
+
+
+@functools.lru_cache(maxsize=4096)  # a model's layers are created from a handful of files, frame after frame
+def _is_user_file(filename: str, libraries: tuple[str, ...]) -> bool:
     if not filename or filename.startswith("<"):
         return False
     path = str(Path(filename).resolve())
     if path.startswith(_SHAPELINT) or "site-packages" in path or "dist-packages" in path:
         return False
-    return not path.startswith(libraries if libraries is not None else library_roots())
+    return not path.startswith(libraries)
 
 
 def user_frame(frame, libraries: tuple[str, ...]) -> tuple[str, int] | None:
@@ -62,6 +70,7 @@ def recording(classes):
     originals = {cls: cls.__dict__["__init__"] for cls in classes if "__init__" in cls.__dict__}
 
     def wrap(init):
+        @functools.wraps(init)
         def __init__(self, *args, **kwargs):
             if self not in _ORIGINS:  # super().__init__ chains reach here more than once: the first call wins
                 try:
@@ -72,7 +81,9 @@ def recording(classes):
                     pass
             return init(self, *args, **kwargs)
 
-        __init__.__wrapped__ = init
+        # Frameworks read the constructor's signature to serialise a layer (Keras 3's auto config uses both
+        # inspect.signature and getfullargspec, which does not follow __wrapped__): keep it exactly.
+        __init__.__signature__ = inspect.signature(init)
         return __init__
 
     try:

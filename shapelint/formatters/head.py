@@ -10,8 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from math import prod
 
+from ..records.backbone import Layout
 from ..records.layers import LayerRecord, ModelRecord
+from ..records.words import words_for
 from ..report import SourceReport
+from ..rules.verdict import verdict
 from ..sources import format_size
 
 MAX_ROWS = 12  # a head is a handful of layers; a model with no backbone found shows its last ones
@@ -70,37 +73,46 @@ def _call(layer: LayerRecord, is_backbone: bool) -> str:
     return layer.call_text
 
 
-def _map(shape) -> str:
-    """(None, 5, 5, 1280) -> '5×5'; anything else -> its shape."""
+def _channels_first(model: ModelRecord) -> bool:
+    """Rank-4 maps in this model are NCHW when its backbone's are (PyTorch's normal map)."""
+    main = verdict(model.backbone).primary if model.backbone else None
+    return bool(main and main.layout is Layout.NCHW)
+
+
+def _map(shape, first: bool = False) -> str:
+    """(None, 5, 5, 1280) -> '5×5' ((None, 1280, 5, 5) with first=True); anything else -> its shape."""
     if shape and len(shape) == 4:
-        return "×".join("?" if d is None else str(d) for d in shape[1:3])
+        return "×".join("?" if d is None else str(d) for d in (shape[2:4] if first else shape[1:3]))
     if shape and len(shape) == 3:
         return f"{shape[1] if shape[1] is not None else '?'}-token"
     return "?"
 
 
 def _does(layer: LayerRecord, model: ModelRecord, is_backbone: bool, last: bool) -> str:
-    shape, inp = layer.output_shape, layer.input_shape
+    shape, inp, first = layer.output_shape, layer.input_shape, _channels_first(model)
     if is_backbone:
         if shape is None:
             return "backbone (probed): output shape unknown"
         if len(shape) == 2:
             return f"backbone (probed): already pooled, {shape[1]} features"
-        return f"backbone (probed): a {_map(shape)} map of {shape[-1]} channels"
+        channels = shape[1] if first and len(shape) == 4 else shape[-1]
+        return f"backbone (probed): a {_map(shape, first)} map of {channels} channels"
     if layer.error:
         return f"cannot run here: {layer.error}"
     if layer.kind == "global_pool":
         if inp is not None and len(inp) == 2:
             return "pools a vector that is already pooled"
-        return f"{'takes the max of' if layer.pooling == 'max' else 'averages'} the {_map(inp)} map"
+        return f"{'takes the max of' if layer.pooling == 'max' else 'averages'} the {_map(inp, first)} map"
     if layer.kind == "flatten" and inp is not None and len(inp) > 2:
         size = prod(d for d in inp[1:] if d is not None)
-        return f"flattens the {_map(inp)} map: {size} features, changes with the input size"
+        varies = layer.alt_output_shape is not None and layer.alt_output_shape != layer.output_shape
+        return f"flattens the {_map(inp, first)} map: {size} features" + (
+            ", changes with the input size" if varies else "")
     if layer.kind == "dropout":
         return "training only; the shape passes through"
     if layer.kind == "dense":
         if inp is not None and len(inp) > 2:
-            return f"runs at each of the {_map(inp)} positions: nothing pooled before it"
+            return f"runs at each of the {_map(inp, first)} positions: nothing pooled before it"
         if last:
             return _into_loss(layer, model)
         return f"{layer.units} features"
@@ -114,7 +126,7 @@ def _into_loss(layer: LayerRecord, model: ModelRecord) -> str:
     what = "logits" if activation == "linear" else f"{activation} outputs"
     if model.loss is None:
         return f"{what}: the model's output (not compiled)"
-    return f"{what} into {model.loss}(from_logits={model.from_logits})"
+    return f"{what} into {words_for(model.framework).loss_call.format(loss=model.loss, from_logits=model.from_logits)}"
 
 
 def _bare_backbone(result: SourceReport) -> HeadRow:

@@ -96,7 +96,8 @@ def _fixed_note(result: SourceReport) -> str:
 def _head_table(result: SourceReport, rows) -> str:
     model = result.model
     size = format_size(model.size) if model.size else "?"
-    alt = variable_sizes(result) and model.alt_size and any(r.alt_shape is not None for r in rows)
+    alt = (variable_sizes(result) and model.alt_size and model.alt_size != model.size
+           and any(r.alt_shape is not None for r in rows))
     headers = ["line", "call", "layer", f"output at {size}"]
     if alt:
         headers.append(f"at {format_size(model.alt_size)}")

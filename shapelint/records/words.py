@@ -37,7 +37,7 @@ class Words:
     loss_call: str  # a loss as written with its logits flag; {loss}, {from_logits}
     use_loss: str  # an instruction to use a loss; {loss}
     remove_activation: str  # an instruction to drop an activation; {activation}, {layer}
-    activation_fix: str  # an instruction to end a layer in an activation; {activation}, {layer}
+    activation_fix: str = "End '{layer}' in {activation}"  # an instruction to end a layer in an activation; {activation}, {layer}
     # (family, the loss on probabilities, the loss on logits) for "categorical" and "binary" labels
     losses: tuple[tuple[str, str, str], ...] = ()
 

@@ -361,3 +361,52 @@ def batch_axis_changed(model: ModelRecord, **_):
             "instead of folding them into the batch",
             name,
         )
+
+
+@rule("SL216", "output-is-feature-map", "error", "head")
+def output_is_feature_map(model: ModelRecord, **_):
+    """A classifier on a backbone returns a downsampled feature map instead of one prediction per image.
+
+    ## What it does
+    Reports a model output that still has spatial or sequence axes smaller than the input's (so not
+    a per-pixel segmentation map), comes after a probed backbone, and is trained as a classifier (it
+    ends in softmax or sigmoid, or the loss is a crossentropy), when no Dense layer on the way is
+    already reported by `dense-on-feature-map`: typically a `Conv2D(num_classes, 1)` head that was
+    never pooled.
+
+    ## Why is this bad?
+    The model predicts one class distribution per position of the map, `(N, 7, 7, 5)`, not per image.
+    Keras may broadcast the labels over the extra axes and train without an error.
+
+    ## Example
+    ```python
+    model = keras.Sequential([backbone, keras.layers.Conv2D(5, 1, activation="softmax")])  # (N, 7, 7, 5)
+    ```
+
+    ## Use instead
+    ```python
+    model = keras.Sequential([backbone, keras.layers.Conv2D(5, 1), keras.layers.GlobalAveragePooling2D(),
+                              keras.layers.Softmax()])
+    ```
+    """
+    from .losses import CROSSENTROPIES  # the loss table lives with the loss rules
+
+    reported = {o.name for layer in model.layers if layer.kind == "dense" and layer.input_shape
+                and len(layer.input_shape) >= 3 for o in model.reachable_outputs(layer.name)}
+    for out in model.output_layers():
+        shape = producer(model, out.name).output_shape if producer(model, out.name) else None
+        if not shape or len(shape) < 3 or out.name in reported or not model.size:
+            continue
+        if not model.backbone_layer or model.backbone_layer not in upstream(model, out.name):
+            continue
+        if tuple(d for d in shape[1:-1][:2]) == tuple(model.size[:len(shape) - 2]):
+            continue  # as large as the input: a dense prediction (segmentation), not an unpooled classifier
+        last = last_activation(model, out.name)
+        if not (last and last.activation in ("softmax", "sigmoid")) and model.loss not in CROSSENTROPIES:
+            continue
+        yield (
+            f"The model outputs {text(shape)} from {out.call_text} '{out.name}': a {kind_of(shape)} of predictions, "
+            "not one per image",
+            f"Add {pool_for(model, shape)} before the classifier's activation, after '{out.name}'",
+            out.name,
+        )

@@ -78,8 +78,7 @@ def pairing(model: ModelRecord) -> Pairing | None:
         return None
     expects = known.expects or ("logits" if model.from_logits else "probabilities")
     words = words_for(model.framework)
-    written = words.loss_call.format(loss=model.loss, from_logits=model.from_logits) if known.expects is None \
-        else f"{model.loss}()"
+    written = words.loss_call.format(loss=model.loss, from_logits=model.from_logits)
     return Pairing(last.name, last.call_text, last.activation, units, model.loss, known.family, expects, written)
 
 
@@ -133,7 +132,9 @@ def logits_loss_mismatch(model: ModelRecord, **_):
             *PROBABILITIES, *LOGITS):
         yield (
             f"The model ends in {p.call} '{p.layer}' but the loss is {p.text}, which expects log-probabilities",
-            words.use_loss.format(loss=words.loss_for(p.family, logits=True)),
+            words.use_loss.format(loss=words.loss_for(p.family, logits=True)) + (
+                f" and {_then(words.remove_activation.format(activation=p.activation, layer=p.layer))}"
+                if p.activation in PROBABILITIES else ""),
             p.layer,
         )
 

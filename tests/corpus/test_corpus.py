@@ -2,7 +2,7 @@
 
 Correct models must earn no warning or error (info about a backbone is allowed: it is what `probe`
 answers); each buggy model must earn exactly the rule its source names, and nothing else at warning or
-above. `python tests/corpus/test_corpus.py` prints the table with precision and recall.
+above. `PYTHONPATH=. python tests/corpus/test_corpus.py` prints the table with precision and recall.
 """
 
 from __future__ import annotations
@@ -42,28 +42,18 @@ def score(results) -> dict:
             "precision": tp / (tp + fp) if tp + fp else 1.0, "recall": tp / (tp + fn) if tp + fn else 1.0}
 
 
-
-
-@pytest.fixture(scope="module")
-def reports():
-    return {case.name: check_case(case) for case in CASES}
-
-
 def test_the_corpus_is_large_and_mostly_correct():
     assert len(CASES) >= 40
     assert sum(c.rule is None for c in CASES) > len(CASES) / 2
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
-def test_corpus_model(reports, case):
-    report = reports[case.name]
+def test_corpus_model(case):
+    """One test per model, so that xdist spreads the corpus over its workers; every case passing is
+    precision 1.0 and recall 1.0 (the script below prints the counts)."""
+    report = check_case(case)
     assert report.error is None, report.error  # a valid model is never a load error
     assert loud(report) == ([case.rule] if case.rule else []), [(f.code, f.message) for f in report.findings]
-
-
-def test_precision_and_recall(reports):
-    result = score([(case, reports[case.name]) for case in CASES])
-    assert (result["precision"], result["recall"]) == (1.0, 1.0), result
 
 
 if __name__ == "__main__":

@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import difflib
-import importlib
-import importlib.util
-import inspect
-import sys
 from pathlib import Path
 
 from ...errors import one_line
 from ...records.backbone import InputSpec
-from ...sources import FactoryError, Source, SourceError
+from ...sources import Source, SourceError
 from ..base import Backbone
+from ..factory import call_factory as factory_call
 from . import keras3, kerasfile, kerashub, kerasscan, savedmodel, tfcall
 from .runtime import import_tensorflow
 
@@ -142,47 +139,7 @@ def _unsafe_refusal(exc: Exception) -> bool:
 
 
 def call_factory(source: Source):
-    """Import the module and call the factory, recording where each layer is created (LayerRecord.origin).
-
-    The project is importable as Python and pytest users expect: the working directory, and for a
-    file.py the folder above its package (the first one without __init__.py), come first on sys.path.
-    """
+    """The factory's model, with the line that created each Keras layer recorded (LayerRecord.origin)."""
     from .origins import recording_layers
 
-    module_name, _, attr = source.location.rpartition(":")
-    with recording_layers():  # a module may build its model at import time
-        module = _import_factory_module(source, module_name)
-        factory = module
-        for part in attr.split("."):
-            factory = getattr(factory, part, None)
-            if factory is None:
-                raise SourceError(f"{source.text}: {module_name} has no attribute {attr!r}")
-        if not (inspect.isroutine(factory) or inspect.isclass(factory)):
-            return factory  # already a model object
-        try:
-            return factory()
-        except Exception as exc:
-            raise FactoryError(f"{source.text}: factory failed: {one_line(exc)}", one_line(exc)) from None
-
-
-def _import_factory_module(source: Source, module_name: str):
-    roots = [str(Path.cwd())]
-    if module_name.endswith(".py"):
-        path = Path(module_name).resolve()
-        package_root = path.parent
-        while (package_root / "__init__.py").is_file() and package_root.parent != package_root:
-            package_root = package_root.parent
-        roots.insert(0, str(package_root))
-    for root in reversed(roots):
-        if root not in sys.path:
-            sys.path.insert(0, root)
-    try:
-        if module_name.endswith(".py"):
-            spec = importlib.util.spec_from_file_location(f"shapelint_factory_{path.stem}", path)
-            module = importlib.util.module_from_spec(spec)
-            sys.modules[spec.name] = module
-            spec.loader.exec_module(module)
-            return module
-        return importlib.import_module(module_name)
-    except Exception as exc:
-        raise SourceError(f"{source.text}: cannot import {module_name}: {one_line(exc)}") from None
+    return factory_call(source, recording_layers)

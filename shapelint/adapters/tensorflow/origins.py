@@ -6,10 +6,11 @@ The torch twin wraps torch.nn.Module the same way; rules and formatters only see
 from __future__ import annotations
 
 import contextlib
+import sys
 
 from ..origins import origin_of, recording
 
-__all__ = ["origin_of", "recording_layers"]
+__all__ = ["origin_of", "recording_layers", "recording_loaded_layers"]
 
 
 def layer_classes() -> list:
@@ -23,4 +24,13 @@ def layer_classes() -> list:
 @contextlib.contextmanager
 def recording_layers():
     with recording(layer_classes()):
+        yield
+
+
+@contextlib.contextmanager
+def recording_loaded_layers():
+    """The same for whichever of Keras 3 and tf_keras is already imported, importing neither (the pytest
+    plugin wraps each test with it, so a model built in a test gets its lines too)."""
+    classes = [getattr(getattr(sys.modules.get(name), "layers", None), "Layer", None) for name in ("keras", "tf_keras")]
+    with recording([cls for cls in dict.fromkeys(classes) if isinstance(cls, type)]):
         yield

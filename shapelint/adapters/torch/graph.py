@@ -17,6 +17,7 @@ from ...errors import one_line
 from ...records.layers import LayerRecord, ModelRecord
 from ..base import Backbone, dims
 from . import module as torch_module
+from .origins import origin_of
 from .runtime import import_torch
 
 ACTIVATIONS = {"Softmax": "softmax", "Sigmoid": "sigmoid", "LogSoftmax": "log_softmax", "Softmax2d": "softmax",
@@ -209,22 +210,27 @@ def _record(call: Call, other: Call | None, inbound: tuple, is_inner: bool) -> L
         error=_explained(kind, mod, call) or (_explained(kind, mod, other) if other else None),
         kind=kind,
         call=call_text(mod, cls),
+        origin=origin_of(mod),
     )
 
 
 def _explained(kind: str, mod, call: Call) -> str | None:
-    """A call's error; for an nn.Linear that met a map or tokens, which axis it met and why, with the error
-    PyTorch gives on real tensors ("mat1 and mat2 shapes cannot be multiplied"; the meta device words it apart)."""
+    """A call's error; for an nn.Linear whose input does not fit, in the words PyTorch uses on real tensors
+    ("mat1 and mat2 shapes cannot be multiplied"; the meta device words it apart), and for a map or
+    tokens, which axis it met and why."""
     shape = call.inputs[0] if len(call.inputs) == 1 else None
     mismatch = call.error and ("mat1 and mat2" in call.error or "same reduction dim" in call.error)
-    if kind != "dense" or not mismatch or not shape or len(shape) < 3 or None in shape[1:]:
+    if kind != "dense" or not mismatch or not shape or len(shape) < 2 or None in shape[1:]:
         return call.error
-    rows = prod(shape[1:-1])  # batch 1
+    torch_words = (f"RuntimeError: mat1 and mat2 shapes cannot be multiplied "
+                   f"({prod(shape[1:-1])}x{shape[-1]} and {mod.in_features}x{mod.out_features})")  # batch 1
+    linear = call_text(mod, type(mod).__name__)
+    if len(shape) == 2:
+        return f"{linear} expects {mod.in_features} features and receives {shape[-1]} ({torch_words})"
     where = "the channels are on axis 1 (NCHW)" if len(shape) == 4 and shape[1] == mod.in_features else \
         "the other axes stay"
-    return (f"{call_text(mod, type(mod).__name__)} met the last axis of a {_text(shape)} input, of size {shape[-1]}: "
-            f"nn.Linear acts on the last axis only, and here {where} (RuntimeError: mat1 and mat2 shapes cannot be "
-            f"multiplied ({rows}x{shape[-1]} and {mod.in_features}x{mod.out_features}))")
+    return (f"{linear} met the last axis of a {_text(shape)} input, of size {shape[-1]}: "
+            f"nn.Linear acts on the last axis only, and here {where} ({torch_words})")
 
 
 def _text(shape) -> str:

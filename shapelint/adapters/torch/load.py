@@ -18,6 +18,7 @@ from ...sources import Source, SourceError, shown, torch_file_kind
 from ..base import Backbone
 from ..factory import call_factory
 from . import module
+from .origins import recording_modules
 from .pickles import refuse_unsafe_pickle
 from .runtime import import_torch, import_vision
 
@@ -34,7 +35,7 @@ def load(source: Source, unsafe: bool = False, trust: bool = False) -> Backbone:
     if source.kind in ("torch-export", "torchscript", "torch-pickle"):
         return saved_file(source, unsafe)
     if source.kind == "factory":
-        return from_object(call_factory(source), source.text)
+        return from_object(call_factory(source, recording_modules), source.text)
     raise SourceError(f"{source.text}: unsupported source kind {source.kind}")
 
 

@@ -23,4 +23,6 @@ WORDS = Words(
     use_loss="Use {loss}",
     remove_activation="remove the {activation} after '{layer}' (the loss applies it)",
     activation_fix="Apply {activation} to the output of '{layer}'",
+    losses=(("categorical", "nn.NLLLoss() on nn.LogSoftmax(dim=1) outputs", "nn.CrossEntropyLoss()"),
+            ("binary", "nn.BCELoss()", "nn.BCEWithLogitsLoss()")),
 )
