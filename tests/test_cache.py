@@ -174,11 +174,11 @@ def test_key_follows_shapelint_code(monkeypatch):
     assert key("keras:MobileNetV2") != before
 
 
-STALE_PROJECT = {
-    "models/__init__.py": "",
-    "models/classifier.py": """
+STALE_PROJECT = {  # its own package name: other tests import a `models` package of theirs in this process
+    "zoo/__init__.py": "",
+    "zoo/classifier.py": """
 import keras
-from models.heads import head
+from zoo.heads import head
 
 
 def build():
@@ -186,7 +186,7 @@ def build():
     features = keras.layers.Conv2D(4, 3, strides=8, padding="same")(inputs)
     return keras.Model(inputs, head(features))
 """,
-    "models/heads.py": """
+    "zoo/heads.py": """
 import keras
 
 
@@ -203,7 +203,7 @@ def head(x):
 """
 
 
-def test_a_factory_is_keyed_on_every_project_file_it_imported(tmp_path, monkeypatch, cache_dir, request):
+def test_a_factory_is_keyed_on_every_project_file_it_imported(tmp_path, monkeypatch, cache_dir):
     """The issue's project: break the head in a module the factory imports, fix it again; no run may be stale."""
     from click.testing import CliRunner
 
@@ -214,22 +214,18 @@ def test_a_factory_is_keyed_on_every_project_file_it_imported(tmp_path, monkeypa
         (tmp_path / name).write_text(text)
     monkeypatch.chdir(tmp_path)
 
-    def forget_models():  # each command is a new process in real use, and the next test has its own `models`
-        for name in [m for m in sys.modules if m == "models" or m.startswith("models.")]:
-            del sys.modules[name]
-
-    request.addfinalizer(forget_models)
-
     def check(*extra):
-        forget_models()
-        result = CliRunner().invoke(main, ["check", "models.classifier:build", "--sizes", "32", "-j", "0", *extra])
+        for name in [m for m in sys.modules if m == "zoo" or m.startswith("zoo.")]:
+            monkeypatch.delitem(sys.modules, name)  # each command is a new process in real use
+        result = CliRunner().invoke(main, ["check", "zoo.classifier:build", "--sizes", "32", "-j", "0", *extra])
         return result.exit_code
 
+    monkeypatch.setattr(sys, "path", list(sys.path))  # the factory puts the project first; undone after
     assert check() == 0
-    (tmp_path / "models/heads.py").write_text(BROKEN_HEAD)
+    (tmp_path / "zoo/heads.py").write_text(BROKEN_HEAD)
     assert check() == 1  # the cached 0 is not reused: heads.py changed
     assert check() == 1
-    (tmp_path / "models/heads.py").write_text(STALE_PROJECT["models/heads.py"])
+    (tmp_path / "zoo/heads.py").write_text(STALE_PROJECT["zoo/heads.py"])
     assert check() == 0
     entries = list(cache_dir.rglob("*.json"))
     dependencies = json.loads(entries[0].read_text())["dependencies"]

@@ -4,6 +4,7 @@ the first tries found (project imports, --config anywhere, outputs checked first
 from __future__ import annotations
 
 import json
+import sys
 import textwrap
 
 import pytest
@@ -58,8 +59,15 @@ def project(tmp_path_factory):
 
 @pytest.fixture
 def in_project(project, monkeypatch):
+    """The project as the working directory; its `models` package and sys.path entries are this test's only
+    (in real use each command is a new process)."""
     monkeypatch.chdir(project)
-    return project
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    for name in [m for m in sys.modules if m == "models" or m.startswith("models.")]:
+        monkeypatch.delitem(sys.modules, name)
+    yield project
+    for name in [m for m in sys.modules if m == "models" or m.startswith("models.")]:
+        del sys.modules[name]
 
 
 def check(*args):
