@@ -150,7 +150,8 @@ def project_imports(root: Path | None = None) -> list[str]:
     found = set()
     for module in list(sys.modules.values()):
         filename = getattr(module, "__file__", None)
-        if filename and filename.endswith(".py"):
+        # an absolute path to a real file only: some modules claim a bare name (torch._ops says '_ops.py')
+        if isinstance(filename, str) and filename.endswith(".py") and os.path.isabs(filename) and os.path.isfile(filename):
             path = os.path.realpath(filename)
             if path.startswith(root) and is_user_file(path, libraries):
                 found.add(path)
