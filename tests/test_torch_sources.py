@@ -93,3 +93,12 @@ def test_a_missing_library_is_named_with_the_extra_that_installs_it(monkeypatch)
     monkeypatch.setitem(adapters.EXTRA, "shapelint_no_such", "torch")
     line = missing(Source("timm:resnet18", "timm", "resnet18", framework="torch"))
     assert line == "timm:resnet18: needs shapelint_no_such, which is not installed (pip install 'shapelint[torch]')"
+
+
+def test_torch_modules_are_never_project_files(tmp_path, monkeypatch):
+    """torch._classes and torch._ops name relative files; read as the project's, they kept results from the cache."""
+    pytest.importorskip("torch")
+    from shapelint.engine.cache import project_imports
+
+    monkeypatch.chdir(tmp_path)
+    assert project_imports() == []
