@@ -260,3 +260,18 @@ def test_cache_info_and_clear(tmp_path, cache_dir):
     cleared = CliRunner().invoke(main, ["cache", "clear"])
     assert cleared.exit_code == 0 and "removed 1 cached result " in cleared.output
     assert Cache().entries() == [] and (cache_dir / "unrelated.txt").read_text() == "kept"
+
+
+def test_project_imports_skip_modules_that_name_no_real_file(tmp_path, monkeypatch):
+    """torch._ops says its __file__ is '_ops.py': such a module must not make every factory uncacheable."""
+    import types
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "real.py").write_text("")
+    for name, file in (("fake_relative", "_ops.py"), ("fake_real", str(tmp_path / "real.py"))):
+        module = types.ModuleType(name)
+        module.__file__ = file
+        monkeypatch.setitem(sys.modules, name, module)
+    found = cache.project_imports()
+    assert found == [str((tmp_path / "real.py").resolve())]
+    assert cache.digests(found) is not None

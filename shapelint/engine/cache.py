@@ -150,8 +150,9 @@ def project_imports(root: Path | None = None) -> list[str]:
     found = set()
     for module in list(sys.modules.values()):
         filename = getattr(module, "__file__", None)
-        # absolute only: torch._classes and torch._ops say '_classes.py', which would resolve into the project
-        if filename and filename.endswith(".py") and os.path.isabs(filename):
+        # an absolute path to a real file only: torch._classes and torch._ops say '_classes.py', which would
+        # resolve into the project (and a deleted file would make the entry unwritable)
+        if isinstance(filename, str) and filename.endswith(".py") and os.path.isabs(filename) and os.path.isfile(filename):
             path = os.path.realpath(filename)
             if path.startswith(root) and is_user_file(path, libraries):
                 found.add(path)
