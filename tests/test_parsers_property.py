@@ -67,5 +67,6 @@ def test_parse_source_gives_source_or_one_line_error(text):
         assert one_line(exc), repr(str(exc))
         return
     assert isinstance(source, Source)
-    assert source.kind in ("keras-app", "keras-file", "savedmodel", "hub", "factory")
+    assert source.kind in ("keras-app", "keras-file", "savedmodel", "hub", "factory", "timm", "torchvision", "hf",
+                           "torch-export", "torchscript", "torch-pickle", "onnx", "keras-hub", "kerashub-preset")
     assert source.text == text.strip()

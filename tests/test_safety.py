@@ -199,10 +199,10 @@ def test_inspect_shows_the_host_access_ops(hostile, fixtures_dir):
     found = opscan.scan_path(models["nested"])
     table = CliRunner().invoke(main, ["inspect", str(models["nested"]), str(fixtures_dir / "hub_pooled_mean")])
     assert table.exit_code == 0, table.output
-    hostile_line, clean_line = [line for line in table.output.splitlines() if line.startswith("host-access ops:")]
+    hostile_line, clean_line = [line for line in table.output.splitlines() if line.startswith("ops outside the allowlist:")]
     where = next(where for where, ops in found if "WriteFile" in ops)
     assert f"WriteFile in {where}" in hostile_line and "--trust" in hostile_line
-    assert clean_line.startswith("host-access ops: none")
+    assert clean_line == "ops outside the allowlist: none"
     run = CliRunner().invoke(main, ["inspect", "--format", "json", str(models["nested"]), str(fixtures_dir / "hub_pooled_mean")])
     hostile_json, clean_json = json.loads(run.output)["results"]
     assert hostile_json["suspicious"] == [[where, list(ops)] for where, ops in found] != []

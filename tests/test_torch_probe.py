@@ -7,10 +7,9 @@ from __future__ import annotations
 
 import json
 import sys
-import warnings
 
 import pytest
-from torch_helpers import by_source, run_cli
+from torch_helpers import by_source, run_cli, save_tiny_cnn
 
 torch = pytest.importorskip("torch")
 
@@ -23,21 +22,10 @@ TINY_VIT = {"model_type": "vit", "hidden_size": 32, "num_hidden_layers": 1, "num
             "intermediate_size": 37, "image_size": 32, "patch_size": 8, "num_channels": 3}
 
 
-def tiny_cnn():
-    return torch.nn.Sequential(torch.nn.Conv2d(3, 8, 3, stride=2, padding=1), torch.nn.ReLU(),
-                               torch.nn.Conv2d(8, 16, 3, stride=2, padding=1))
-
-
 @pytest.fixture(scope="session")
 def files(tmp_path_factory):
     folder = tmp_path_factory.mktemp("torch-files")
-    net = tiny_cnn().eval()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        torch.jit.save(torch.jit.script(net), folder / "scripted.pt")
-        torch.export.save(torch.export.export(net, (torch.zeros(1, 3, 64, 64),)), folder / "exported.pt2")
-    torch.save(net.state_dict(), folder / "weights.pth")
-    torch.save(net, folder / "full.pt")  # a full-model pickle: refused without --unsafe-load
+    save_tiny_cnn(folder, 64)  # full.pt, a full-model pickle, is refused without --unsafe-load
     (folder / "tiny-vit").mkdir()
     (folder / "tiny-vit" / "config.json").write_text(json.dumps(TINY_VIT))
     return folder

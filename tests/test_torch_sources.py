@@ -6,6 +6,7 @@ import json
 import pickle
 
 import pytest
+from torch_helpers import save_tiny_cnn
 
 from shapelint.adapters import missing
 from shapelint.sources import Source, SourceError, factory_framework, parse_source
@@ -50,13 +51,9 @@ def test_hf_folder_without_config(tmp_path):
         parse_source(f"hf:{tmp_path}")
 
 
-@pytest.mark.filterwarnings("ignore:`torch.jit.(save|script)` is deprecated")
 def test_saved_files_are_sniffed_from_their_bytes_not_their_suffix(tmp_path):
-    torch = pytest.importorskip("torch")
-    net = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3), torch.nn.ReLU())
-    torch.jit.save(torch.jit.script(net), tmp_path / "scripted.pt")
-    torch.save(net.state_dict(), tmp_path / "weights.pth")
-    torch.export.save(torch.export.export(net, (torch.zeros(1, 3, 16, 16),)), tmp_path / "exported.pt")  # wrong suffix
+    pytest.importorskip("torch")
+    save_tiny_cnn(tmp_path, 16, exported="exported.pt")  # an export archive with the wrong suffix
     kinds = {name: parse_source(str(tmp_path / name)).kind for name in ("scripted.pt", "weights.pth", "exported.pt")}
     assert kinds == {"scripted.pt": "torchscript", "weights.pth": "torch-pickle", "exported.pt": "torch-export"}
     (tmp_path / "text.pt").write_text("not a model")

@@ -19,8 +19,8 @@ def inspect(sources, fmt, **options):
     SavedModel directories and TF Hub handles (from the TF Hub cache, no download) are read from
     saved_model.pb as data: nothing is loaded or executed. inner_pooling (mean, max, none, unknown)
     comes from walking each output back through the traced function graph, and tail_ops shows the
-    last ops the walk passed. host-access ops are what the probe's scan before loading finds (SL105):
-    ops that can reach files, Python or the network, and the functions that hold them. Other sources
+    last ops the walk passed. 'ops outside the allowlist' are what the probe's scan before loading finds
+    (SL105): ops that no reviewed list of pure computation allows, and the functions that hold them. Other sources
     (keras:NAME, .keras/.h5 files, module:factory) are loaded by their adapter and described by what
     it can say. ONNX files are read as data too (the graph walked back from each output).
 

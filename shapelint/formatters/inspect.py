@@ -31,10 +31,10 @@ def _input_line(inspection: Inspection) -> str:
 
 
 def _suspicious_line(found) -> str:
-    """What the scan `shapelint probe` makes before loading found: ops that reach files, Python or the network."""
+    """What the allowlist scan `shapelint probe` makes before loading found: ops no reviewed list allows."""
     if not found:
-        return "host-access ops: none found"
-    return (f"host-access ops: {describe_suspicious(found, limit=len(found))} "
+        return "ops outside the allowlist: none"
+    return (f"ops outside the allowlist: {describe_suspicious(found, limit=len(found))} "
             "(SL105: `shapelint probe` will not load it without --trust)")
 
 

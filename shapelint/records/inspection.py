@@ -3,7 +3,7 @@
 Adapters fill these records from a SavedModel read as data (or from a loaded Keras model); the pooling
 of each output comes from inner_pooling's walk through the traced function graph. Two pieces here serve
 the probe as well: the rule for the endpoint it calls (probe_endpoint, applied alike to saved and to
-loaded endpoints) and the wording of the host-access ops opscan finds (describe_suspicious).
+loaded endpoints) and the wording of the ops outside the allowlist that opscan finds (describe_suspicious).
 """
 
 from __future__ import annotations
