@@ -52,3 +52,22 @@ def interleaved(commands: dict[str, tuple[list[str], dict | None]], repeat: int)
 
 def median(values) -> float:
     return statistics.median(values)
+
+
+def ratio_report(title: str, runs: dict[str, list[tuple]], measured: str, target: float) -> str:
+    """The table of every command against the first (the baseline), then `measured`'s wall ratio
+    against `target`, as the cost benchmarks print them."""
+    from tabulate import tabulate
+
+    base = next(iter(runs.values()))
+    wall, cpu = median(r[0] for r in base), median(r[1] for r in base)
+    rows = [[name, f"{median(r[0] for r in s):.1f}", f"{median(r[0] for r in s) / wall:.2f}×",
+             f"{median(r[1] for r in s):.1f}", f"{median(r[1] for r in s) / cpu:.2f}×", f"{median(r[2] for r in s):.0f}"]
+            for name, s in runs.items()]
+    ratio = median(r[0] for r in runs[measured]) / wall
+    verdict = "met" if ratio <= target else "MISSED"
+    return "\n".join([
+        title,
+        tabulate(rows, headers=["command", "wall s", "wall ratio", "CPU s", "CPU ratio", "peak RSS MiB"], tablefmt="github"),
+        f"\nshapelint / hand-written loop = {ratio:.2f}× wall time (target ≤ {target}×): {verdict}",
+    ])

@@ -15,8 +15,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from _measure import interleaved, median, shapelint_command
-from tabulate import tabulate
+from _measure import interleaved, ratio_report, shapelint_command
 
 TARGET = 0.25
 HAND_LOOP = """
@@ -51,17 +50,8 @@ def main() -> None:
         f"shapelint probe --sizes {smallest} (smallest size only)": ([*probe, "--sizes", smallest], None),
     }
     runs = interleaved(commands, args.repeat)
-    base = next(iter(runs.values()))
-    wall, cpu = median(r[0] for r in base), median(r[1] for r in base)
-    rows = [[name, f"{median(r[0] for r in s):.1f}", f"{median(r[0] for r in s) / wall:.2f}×",
-             f"{median(r[1] for r in s):.1f}", f"{median(r[1] for r in s) / cpu:.2f}×", f"{median(r[2] for r in s):.0f}"]
-            for name, s in runs.items()]
-    print(f"timm:{args.model}, pretrained=False, sizes {args.sizes}, median of {args.repeat}")
-    print(tabulate(rows, headers=["command", "wall s", "wall ratio", "CPU s", "CPU ratio", "peak RSS MiB"],
-                   tablefmt="github"))
-    ratio = median(r[0] for r in runs[f"shapelint probe --sizes {args.sizes}"]) / wall
-    verdict = "met" if ratio <= TARGET else "MISSED"
-    print(f"\nshapelint / hand-written loop = {ratio:.2f}× wall time (target ≤ {TARGET}×): {verdict}")
+    title = f"timm:{args.model}, pretrained=False, sizes {args.sizes}, median of {args.repeat}"
+    print(ratio_report(title, runs, f"shapelint probe --sizes {args.sizes}", TARGET))
 
 
 if __name__ == "__main__":
