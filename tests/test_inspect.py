@@ -397,3 +397,15 @@ def test_golden(fmt, suffix):
         path.write_text(text, encoding="utf-8")
     assert path.exists(), f"no golden file {path.name}: run with SHAPELINT_UPDATE_GOLDEN=1 and review the diff"
     assert text == path.read_text(encoding="utf-8")
+
+
+def test_a_pytorch_source_is_declined_in_one_line_without_loading_it(tmp_path):
+    """inspect runs in a process that may hold TensorFlow: a torch source is never imported beside it."""
+    factory = tmp_path / "net.py"
+    marker = tmp_path / "ran"
+    factory.write_text(f"import torch\nopen({str(marker)!r}, 'w')\ndef build():\n    return torch.nn.Linear(2, 2)\n")
+    result = run_cli("timm:resnet18?num_classes=0", f"{factory}:build")
+    assert result.returncode == 2
+    lines = result.stderr.splitlines()
+    assert len(lines) == 2 and all("for a PyTorch source, `shapelint check` shows its module tree" in line for line in lines)
+    assert not marker.exists() and "Traceback" not in result.stderr

@@ -37,13 +37,19 @@ def inspect(sources, fmt, **options):
 
 
 def _inspect(text: str, unsafe: bool):
-    """ONNX files are read by the onnx adapter (no TensorFlow import); every other source by TensorFlow's."""
+    """ONNX files are read by the onnx adapter (no TensorFlow import), PyTorch sources are declined in one
+    line (this process may hold TensorFlow), every other source is read by TensorFlow's adapter."""
     from ..sources import SourceError, parse_source
 
     try:
         source = parse_source(text)
     except SourceError:
         source = None  # the TensorFlow inspector reports it, in the same words as before
+    if source is not None and source.framework == "torch":  # never imported beside TensorFlow in one process
+        from ..records.inspection import Inspection
+
+        return Inspection(text, error=f"{text}: inspect reads SavedModels, TF Hub modules, Keras models and ONNX "
+                                      "files; for a PyTorch source, `shapelint check` shows its module tree")
     if source is not None and source.framework == "onnx":
         from ..adapters.onnx.inspector import inspect_onnx
         from ..errors import one_line
