@@ -117,6 +117,12 @@ def test_timm_heads_through_the_cli(factory_file):
     assert classes["message"] == "The model outputs (None, 5) from nn.Linear(512, 5) 'fc' but there are 3 classes"
 
 
+def test_a_bare_timm_backbone_reads_as_an_nchw_map():
+    code, doc, _ = run_cli("check", "timm:resnet18?num_classes=0&global_pool=", "--sizes", "64")
+    (row,) = by_source(doc)["timm:resnet18?num_classes=0&global_pool="]["head"]
+    assert (code, row["does"]) == (0, "the whole model is a backbone: no head after it (a 2×2 map at 64)")
+
+
 def test_the_pytest_fixture_on_a_live_torch_module(pytester):
     """The plugin as a PyTorch user meets it: `shapelint.check(model, loss=...)` in their own test suite."""
     pytester.makeini("[pytest]\nshapelint_sizes = 32,48\n")

@@ -137,6 +137,7 @@ def _bare_backbone(result: SourceReport) -> HeadRow:
     shape = (None, *next(iter(first.outputs.values()))[1:]) if first and len(first.outputs) == 1 else None
     does = "the whole model is a backbone: no head after it"
     if shape is not None:
-        does += f" (a {'pooled vector' if len(shape) == 2 else _map(shape) + ' map'} at {format_size(first.size)})"
+        what = "pooled vector" if len(shape) == 2 else _map(shape, _channels_first(model)) + " map"
+        does += f" (a {what} at {format_size(first.size)})"
     return HeadRow(record.source, f"{record.kind} backbone", None, shape, None, does,
                    tuple(f.code for f in result.findings), backbone=True)
