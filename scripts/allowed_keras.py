@@ -186,27 +186,13 @@ def _parameters(tf, symbol: str) -> list[str]:
 
 def sweep(data: dict) -> int:
     """Check every keras.applications config (Keras 3 and tf_keras, no weights) against the new list."""
+    from _applications import sweep_applications
+
     from shapelint.adapters.tensorflow import kerasscan
 
     kerasscan.allowed.cache_clear()
-    import keras
-    import tf_keras
-
-    checked, failures = 0, []
-    for package in (keras, tf_keras):
-        names = sorted(n for n in dir(package.applications) if n[:1].isupper())
-        for name in names:
-            model = getattr(package.applications, name)(weights=None)
-            config = json.loads(model.to_json())
-            found = kerasscan.unsafe_objects(config)
-            checked += 1
-            if found:
-                failures.append(f"{package.__name__}.applications.{name}: {found}")
-            package.backend.clear_session()
-    print(f"{checked} keras.applications configs checked; {len(failures)} refused")
-    for line in failures:
-        print("  " + line)
-    return 1 if failures else 0
+    return sweep_applications(lambda model: kerasscan.unsafe_objects(json.loads(model.to_json())),
+                              "configs checked", "refused")
 
 
 def main() -> int:

@@ -133,28 +133,20 @@ def build() -> dict:
 def sweep(data: dict) -> int:
     """Trace every keras.applications model (no weights, one 224x224 batch) and check its graph's ops, nested
     functions included, against the ops allowed anywhere; what saving adds (save/restore) is checked by tests."""
-    import keras
     import tensorflow as tf
-    import tf_keras
+    from _applications import sweep_applications
 
     allowed = {op for ops in data["anywhere"].values() for op in ops}
-    checked, failures = 0, []
-    for package in (keras, tf_keras):
-        for name in sorted(n for n in dir(package.applications) if n[:1].isupper()):
-            model = getattr(package.applications, name)(weights=None)
-            size = model.input_shape[1] or 224
-            graph = tf.function(lambda x, m=model: m(x, training=False)).get_concrete_function(
-                tf.TensorSpec((1, size, size, 3))).graph.as_graph_def()
-            ops = {n.op for n in graph.node} | {n.op for f in graph.library.function for n in f.node_def}
-            ops -= {f.signature.name for f in graph.library.function}
-            checked += 1
-            if ops - allowed:
-                failures.append(f"{package.__name__}.applications.{name}: {sorted(ops - allowed)}")
-            package.backend.clear_session()
-    print(f"{checked} keras.applications graphs traced; {len(failures)} hold ops off the list")
-    for line in failures:
-        print("  " + line)
-    return 1 if failures else 0
+
+    def off_the_list(model):
+        size = model.input_shape[1] or 224
+        graph = tf.function(lambda x: model(x, training=False)).get_concrete_function(
+            tf.TensorSpec((1, size, size, 3))).graph.as_graph_def()
+        ops = {n.op for n in graph.node} | {n.op for f in graph.library.function for n in f.node_def}
+        ops -= {f.signature.name for f in graph.library.function}
+        return sorted(ops - allowed)
+
+    return sweep_applications(off_the_list, "graphs traced", "hold ops off the list")
 
 
 def main() -> int:
