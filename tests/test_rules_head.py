@@ -537,6 +537,10 @@ def model_records(draw):
             is_model=name == "Functional",
             expanded=name == "Functional" and draw(st.booleans()),
             opaque=name == "KerasLayer",
+            function=draw(st.booleans()),
+            axes=draw(st.one_of(st.none(), st.tuples(st.integers(0, 4)))),
+            reduces=draw(st.sampled_from([None, "spatial", "tokens", "channels", "batch"])),
+            tokens=draw(st.one_of(st.none(), st.tuples(st.integers(0, 5), st.one_of(st.none(), st.integers(1, 9))))),
         ))
     return ModelRecord(
         source="generated",
@@ -549,6 +553,7 @@ def model_records(draw):
         build_error=draw(st.sampled_from([None, 'ValueError: Input 0 of layer "gap" is incompatible with the layer: '
                                                 'expected ndim=4, found ndim=2. Full shape received: (None, 8)'])),
         notes=tuple(draw(st.lists(st.text(max_size=20), max_size=2))),
+        input_note=draw(st.sampled_from(["", "(N, 784): what nn.Linear(784, 10) takes"])),
     )
 
 

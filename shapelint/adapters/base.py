@@ -31,6 +31,10 @@ class Backbone:
     loss: Any = None  # a loss given beside the model (a torch factory's (model, loss)); Keras keeps its own
     layout: Any = None  # the output Layout the model declares (timm's output_fmt), where shapes alone cannot tell
     execute_each: bool = False  # run a real batch at every size up to the probe's limit, not only the smallest
+    # what the library declares about the model (records.facts), copied into its BackboneRecord by the probe
+    tokens: Any = None  # TokenRecord: prefix tokens, patch grid, reference pooling of a token output
+    classifier: Any = None  # ClassifierRecord: the model is a whole classifier
+    size_rule: Any = None  # SizeRule: which input sizes the model takes, where it says so
 
 
 def flatten_outputs(outputs, is_leaf: Callable[[Any], bool], prefix: str = "") -> dict[str, Any]:

@@ -51,7 +51,8 @@ def probe(backbone: Backbone, sizes, batch: int = 1, execute: bool = True) -> Ba
         reasons.update({boundary[0].size: "bisected: the largest size that fails",
                         boundary[1].size: "bisected: the smallest size that works"})
     record = BackboneRecord(backbone.name, backbone.input, tuple(ordered), backbone.kind, backbone.suspicious,
-                            backbone.framework, declared_layout=backbone.layout)
+                            backbone.framework, declared_layout=backbone.layout, tokens=backbone.tokens,
+                            classifier=backbone.classifier, size_rule=backbone.size_rule)
     return record.explained(requested, reasons)
 
 

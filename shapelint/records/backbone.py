@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from enum import Enum
 
+from .facts import ClassifierRecord, SizeRule, TokenRecord
+
 Shape = tuple  # tuple[int | None, ...]; None is an unknown dimension
 
 
@@ -119,6 +121,9 @@ class BackboneRecord:
     suspicious: tuple = ()
     framework: str = "keras"  # whose words the advice is spelled in (records.words)
     declared_layout: Layout | None = None  # the main output's layout as the model states it (timm's output_fmt)
+    tokens: TokenRecord | None = None  # a token output's prefix tokens, grid and reference pooling
+    classifier: ClassifierRecord | None = None  # set when the model is a whole classifier: its output is class scores
+    size_rule: SizeRule | None = None  # which input sizes work, where the model or the probe says more than a minimum
 
     @property
     def output_names(self) -> list[str]:
@@ -138,7 +143,10 @@ class BackboneRecord:
         return {"source": self.source, "kind": self.kind, "input": self.input.to_json(),
                 "records": [r.to_json() for r in self.records],
                 "suspicious": [[where, list(ops)] for where, ops in self.suspicious], "framework": self.framework,
-                "declared_layout": self.declared_layout.value if self.declared_layout else None}
+                "declared_layout": self.declared_layout.value if self.declared_layout else None,
+                "tokens": self.tokens.to_json() if self.tokens else None,
+                "classifier": self.classifier.to_json() if self.classifier else None,
+                "size_rule": self.size_rule.to_json() if self.size_rule else None}
 
     @classmethod
     def from_json(cls, data: dict) -> BackboneRecord:
@@ -146,4 +154,5 @@ class BackboneRecord:
         suspicious = tuple((where, tuple(ops)) for where, ops in data.get("suspicious", ()))
         declared = Layout(data["declared_layout"]) if data.get("declared_layout") else None
         return cls(data["source"], InputSpec.from_json(data["input"]), records, data.get("kind") or "", suspicious,
-                   data.get("framework", "keras"), declared)
+                   data.get("framework", "keras"), declared, TokenRecord.from_json(data.get("tokens")),
+                   ClassifierRecord.from_json(data.get("classifier")), SizeRule.from_json(data.get("size_rule")))

@@ -23,8 +23,15 @@ KINDS = (
     "norm",
     "model",  # a nested model, or an opaque backbone (hub.KerasLayer)
     "input",
+    "select",  # indexing or slicing: x[:, 0], x[:, 1:], last_hidden_state[:, 0]
+    "concat",  # torch.cat, Concatenate: several inputs joined on `axes`
+    "reduce",  # a reduction that is not a global pool: over channels, over the batch, a sum
+    "math",  # element-wise arithmetic and the like: the shape follows its inputs
     "other",
 )
+
+# what a call folds away or pools, in LayerRecord.reduces: facts a rule reads instead of the call's name
+SPATIAL, TOKENS, CHANNELS, BATCH = "spatial", "tokens", "channels", "batch"
 
 
 @dataclass(frozen=True)
@@ -48,6 +55,12 @@ class LayerRecord:
     kind: str = "other"  # one of KINDS
     call: str = ""  # how the user wrote the call (Dense(5), nn.Linear(1280, 5)), spelled by the adapter
     origin: tuple[str, int] | None = None  # (file, line) in the user's code that created the layer
+    # A call forward made that is not a layer (torch.flatten, x.mean, F.softmax, x[:, 0], keras.ops.mean): origin
+    # is then the line that made the call, and call how it was written.
+    function: bool = False
+    axes: tuple[int, ...] | None = None  # the input axes the call acts on, counted from 0: mean/softmax dim, cat dim
+    reduces: str | None = None  # SPATIAL, TOKENS, CHANNELS or BATCH: what the call pools, folds or selects away
+    tokens: tuple[int, int | None] | None = None  # the token positions it reads: x[:, 0] (0, 1), x[:, 5:] (5, None)
 
     @property
     def input_shape(self) -> Shape | None:
@@ -86,6 +99,10 @@ class LayerRecord:
             "kind": self.kind,
             "call": self.call,
             "origin": list(self.origin) if self.origin else None,
+            "function": self.function,
+            "axes": list(self.axes) if self.axes is not None else None,
+            "reduces": self.reduces,
+            "tokens": list(self.tokens) if self.tokens is not None else None,
         }
 
     @classmethod
@@ -108,6 +125,10 @@ class LayerRecord:
             kind=data.get("kind", "other"),
             call=data.get("call", ""),
             origin=tuple(data["origin"]) if data.get("origin") else None,
+            function=data.get("function", False),
+            axes=tuple(data["axes"]) if data.get("axes") is not None else None,
+            reduces=data.get("reduces"),
+            tokens=tuple(data["tokens"]) if data.get("tokens") is not None else None,
         )
 
 
@@ -130,6 +151,7 @@ class ModelRecord:
     inputs: tuple[Shape, ...] = ()  # each input's declared shape, None where the model leaves it free
     # (layer, output at input batch 1, output at input batch 2) where the output batch stops following the input's
     batch_changes: tuple[tuple[str, Shape, Shape], ...] = ()
+    input_note: str = ""  # what input the model was run on and why, where it had to be assumed ("(N, 784) from nn.Linear")
 
     def layer(self, name: str) -> LayerRecord | None:
         """The first call of the layer named `name`; None for names outside the record (input layers)."""
@@ -187,6 +209,7 @@ class ModelRecord:
             "framework": self.framework,
             "inputs": _shapes_json(self.inputs),
             "batch_changes": [[name, list(a), list(b)] for name, a, b in self.batch_changes],
+            "input_note": self.input_note,
         }
 
     @classmethod
@@ -206,6 +229,7 @@ class ModelRecord:
             framework=data.get("framework", "keras"),
             inputs=_shapes_from_json(data.get("inputs", [])),
             batch_changes=tuple((name, tuple(a), tuple(b)) for name, a, b in data.get("batch_changes", ())),
+            input_note=data.get("input_note", ""),
         )
 
 

@@ -38,6 +38,13 @@ class Words:
     use_loss: str  # an instruction to use a loss; {loss}
     remove_activation: str  # an instruction to drop an activation; {activation}, {layer}
     activation_fix: str = "End '{layer}' in {activation}"  # an instruction to end a layer in an activation; {activation}, {layer}
+    # a map already pooled to 1×1 that keeps its spatial axes: drop them, nothing to average
+    flatten_pooled: str = "Flatten()"
+    class_token: str = "x[:, 0]"  # take the class token of (N, L, C) tokens
+    patch_mean: str = "x[:, {start}:].mean(axis=1)"  # average the patch tokens only; {start}: the prefix token count
+    # how to re-head a whole classifier, by the library that built it (ClassifierRecord.library);
+    # {features}, {attribute}, {num_classes}; "" picks the framework's own way
+    fine_tune: tuple[tuple[str, str], ...] = ()
     # (family, the loss on probabilities, the loss on logits) for "categorical" and "binary" labels
     losses: tuple[tuple[str, str, str], ...] = ()
 
@@ -65,6 +72,13 @@ class Words:
             if name == family:
                 return on_logits if logits else on_probabilities
         return family
+
+    def fine_tune_for(self, library: str, **fields) -> str:
+        """How to give a whole classifier built by `library` a new number of classes."""
+        recipes = dict(self.fine_tune)
+        recipe = recipes.get(library, recipes.get("", ""))
+        return recipe.format(**{"features": "in_features", "attribute": "classifier", "num_classes": "num_classes",
+                                **{k: v for k, v in fields.items() if v is not None}})
 
     def dense_call(self, units, features="in_features", activation: str | None = None) -> str:
         if activation in (None, "linear"):

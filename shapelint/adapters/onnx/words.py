@@ -19,4 +19,6 @@ WORDS = Words(
     use_loss="Train with {loss}",
     remove_activation="remove the {activation} after '{layer}'",
     activation_fix="End '{layer}' in {activation}",
+    flatten_pooled="Flatten(axis=1)",
+    fine_tune=(("", "re-export the source model with its classifier replaced by one with {num_classes} outputs"),),
 )

@@ -21,6 +21,11 @@ WORDS = Words(
     use_loss="Compile with {loss}",
     remove_activation="remove the {activation} from '{layer}'",
     activation_fix="Use activation={activation!r} on '{layer}'",
+    flatten_pooled="Flatten()",
+    class_token="x[:, 0]",
+    patch_mean="GlobalAveragePooling1D()(x[:, {start}:])",
+    fine_tune=(("keras_hub", "keras_hub.models.ImageClassifier(backbone=..., num_classes={num_classes})"),
+               ("", "build it with include_top=False, pooling='avg' and add Dense({num_classes})")),
     losses=(("categorical", "CategoricalCrossentropy()", "CategoricalCrossentropy(from_logits=True)"),
             ("binary", "BinaryCrossentropy()", "BinaryCrossentropy(from_logits=True)")),
 )

@@ -23,6 +23,13 @@ WORDS = Words(
     use_loss="Use {loss}",
     remove_activation="remove the {activation} after '{layer}' (the loss applies it)",
     activation_fix="Apply {activation} to the output of '{layer}'",
+    flatten_pooled="torch.flatten(x, 1)",
+    class_token="x[:, 0]",
+    patch_mean="x[:, {start}:].mean(dim=1)",
+    fine_tune=(("timm", "timm.create_model(..., num_classes={num_classes}) or model.reset_classifier({num_classes})"),
+               ("torchvision", "model.{attribute} = nn.Linear({features}, {num_classes})"),
+               ("hf", "from_pretrained(..., num_labels={num_classes}, ignore_mismatched_sizes=True)"),
+               ("", "replace model.{attribute} with nn.Linear({features}, {num_classes})")),
     losses=(("categorical", "nn.NLLLoss() on nn.LogSoftmax(dim=1) outputs", "nn.CrossEntropyLoss()"),
             ("binary", "nn.BCELoss()", "nn.BCEWithLogitsLoss()")),
 )
