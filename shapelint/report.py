@@ -65,6 +65,10 @@ class SourceReport:
             "suspicious": probed.get("suspicious", []),
             "framework": probed.get("framework"),
             "declared_layout": probed.get("declared_layout"),  # the layout the model states, where it does
+            # what the model declares of itself (records.facts): prefix tokens, a whole classifier, its size rule
+            "tokens": probed.get("tokens"),
+            "classifier": probed.get("classifier"),
+            "size_rule": probed.get("size_rule"),
             "path": self.path,
             "model": self.model.to_json() if self.model else None,
         }

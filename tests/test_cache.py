@@ -146,13 +146,16 @@ def test_reports_round_trip_through_json_with_every_field():
     from dataclasses import fields
 
     from shapelint.records.backbone import BackboneRecord, InputSpec, Layout, ProbeRecord
+    from shapelint.records.facts import ClassifierRecord, SizeRule, TokenRecord
     from shapelint.records.layers import LayerRecord, ModelRecord
     from shapelint.report import Finding, SourceReport
 
     records = (ProbeRecord((224, 224), (1, 224, 224, 3), {"output": (1, 7, 7, 8)}, None, True),
                ProbeRecord((16, 16), (1, 16, 16, 3), {}, "ValueError: too small", False))
     backbone = BackboneRecord("m.keras", InputSpec("float16", Layout.NCHW, 1, 64, 48), records, "tf_keras",
-                              (("__call__", ("ReadFile", "PyFunc")),), "tf_keras", Layout.NCHW)
+                              (("__call__", ("ReadFile", "PyFunc")),), "tf_keras", Layout.NCHW,
+                              TokenRecord(("class", "register"), (16, 16), 14, "class_token", "global_pool='token'"),
+                              ClassifierRecord(1000, 512, "fc", "torchvision"), SizeRule(multiple_of=14, evidence="patch 14"))
     for field in fields(BackboneRecord):  # a new field must be filled here, and serialised, to pass
         assert getattr(backbone, field.name) != field.default, field.name
     report = SourceReport("m.keras", backbone, {"pooling": "required", "notes": ["n"]},
