@@ -19,7 +19,7 @@ from ..base import Backbone
 from ..factory import call_factory
 from . import module
 from .origins import recording_modules
-from .pickles import refuse_unsafe_pickle
+from .pickles import refuse_unsafe_pickle, refuse_unsafe_pt2
 from .runtime import import_torch, import_vision
 
 
@@ -33,7 +33,7 @@ def load(source: Source, unsafe: bool = False, trust: bool = False) -> Backbone:
     if source.kind == "hf":
         return hf_backbone(source)
     if source.kind in ("torch-export", "torchscript", "torch-pickle"):
-        return saved_file(source, unsafe)
+        return saved_file(source, unsafe, trust)
     if source.kind == "factory":
         return from_object(call_factory(source, recording_modules), source.text)
     raise SourceError(f"{source.text}: unsupported source kind {source.kind}")
@@ -123,8 +123,17 @@ def _parameters(fn) -> tuple:
         return ()
 
 
-def saved_file(source: Source, unsafe: bool) -> Backbone:
-    """A .pt2 / TorchScript / pickled file, loaded from a private copy whose format is checked again."""
+TORCHSCRIPT_IS_CODE = ("refused to load: TorchScript is code: its methods run whatever ops were compiled into them, "
+                       "file writes and reads included (aten::from_file), some while loading; export the model with "
+                       "torch.export.save instead, or pass --trust to load it")
+
+
+def saved_file(source: Source, unsafe: bool, trust: bool = False) -> Backbone:
+    """A .pt2 / TorchScript / pickled file, loaded from a private copy whose format is checked again
+    (from its bytes, whatever its name): TorchScript only with --trust, a .pt2 archive and a torch.save
+    zip only when every pickle in them names tensor rebuilders alone."""
+    if source.kind == "torchscript" and not trust:
+        raise SourceError(f"{shown(source.text)}: {TORCHSCRIPT_IS_CODE}")
     torch = import_torch()
     with tempfile.TemporaryDirectory(prefix="shapelint-") as folder:
         copy = Path(folder) / Path(source.location).name
@@ -133,6 +142,8 @@ def saved_file(source: Source, unsafe: bool) -> Backbone:
             raise SourceError(f"{shown(source.text)}: the file changed while it was being loaded")
         try:
             if source.kind == "torch-export":
+                if not unsafe:
+                    refuse_unsafe_pt2(copy, source.text)
                 return exported(torch.export.load(str(copy)), source.text)
             if source.kind == "torchscript":
                 return module.backbone(torch.jit.load(str(copy), map_location="cpu"), source.text, "torchscript")
