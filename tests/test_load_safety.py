@@ -85,3 +85,44 @@ def test_a_clean_pt2_still_loads(torch_corpus):
     clean = torch_corpus[0].path.parent / "clean.pt2"
     run, results = probe([hostile_loads.Case("clean", "pt2", clean, "")])
     assert run.returncode in (0, 1) and results[str(clean)]["error"] is None, run.stderr
+
+
+def test_named_sources(torch_corpus):
+    """A query option or a config setting that names a file is refused; a detection builder's ImageNet backbone
+    is never fetched, so a poisoned torch hub cache (TORCH_HOME) is never read: the builder is built untouched."""
+    assert_contained([case for case in torch_corpus if case.family == "named source"])
+
+
+@pytest.mark.parametrize("options, refused", [
+    ({"checkpoint_path": "/etc/passwd"}, ["checkpoint_path"]),
+    ({"pretrained_cfg_overlay": "x", "weights_backbone": "DEFAULT"}, ["pretrained_cfg_overlay", "weights_backbone"]),
+    ({"in_chans": "../x"}, ["in_chans"]),
+    ({"num_classes": 0, "global_pool": "", "drop_path_rate": 0.1, "img_size": [224, 224], "weights_backbone": None}, []),
+])
+def test_option_allowlist(options, refused):
+    from shapelint.adapters.private import option_refusals
+
+    assert [why.split("=")[0] for why in option_refusals(options)] == refused
+
+
+def test_config_allowlist():
+    from shapelint.adapters.private import config_refusals
+
+    assert config_refusals({"model_type": "vit", "use_cache": True, "pad_token_id": 1, "_name_or_path": "google/vit",
+                            "id2label": {"0": "cat"}, "use_pretrained_backbone": True}) == []
+    assert config_refusals({"model_args": {"checkpoint_path": "/x"}, "backbone_config": {"x": "https://e.com/w"},
+                            "pretrained_cfg": {"file": "/etc/passwd"}}) == [
+        "model_args.checkpoint_path='/x' is not an architecture setting",
+        "backbone_config.x='https://e.com/w' names a host path or URL",
+        "pretrained_cfg.file='/etc/passwd' names a host path or URL"]
+
+
+def test_private_homes_are_empty_and_restored(monkeypatch, tmp_path):
+    from shapelint.adapters.private import private_homes
+
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path))
+    monkeypatch.setenv("KAGGLE_KEY", "secret")
+    with private_homes() as home:
+        assert os.environ["TORCH_HOME"].startswith(home) and os.environ["HF_HUB_OFFLINE"] == "1"
+        assert "KAGGLE_KEY" not in os.environ
+    assert os.environ["TORCH_HOME"] == str(tmp_path) and os.environ["KAGGLE_KEY"] == "secret"

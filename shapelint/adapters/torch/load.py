@@ -7,16 +7,19 @@ Hugging Face models from their config.json, so nothing is downloaded and shapes 
 from __future__ import annotations
 
 import difflib
+import json
 import shutil
 import tempfile
 import warnings
 from pathlib import Path
 
+from ...contained import Outside, read_inside
 from ...errors import one_line
 from ...records.backbone import InputSpec, Layout
 from ...sources import Source, SourceError, shown, torch_file_kind
 from ..base import Backbone
 from ..factory import call_factory
+from ..private import config_refusals, option_refusals, private_homes
 from . import module
 from .origins import recording_modules
 from .pickles import refuse_unsafe_pickle, refuse_unsafe_pt2
@@ -24,7 +27,14 @@ from .runtime import import_torch, import_vision
 
 
 def load(source: Source, unsafe: bool = False, trust: bool = False) -> Backbone:
-    """unsafe: let a pickled full model (torch.save(model)) run its code while loading."""
+    """unsafe: let a pickled full model (torch.save(model)) run its code while loading. Every load runs
+    offline with empty private caches (TORCH_HOME, HF_HOME, ...): nothing is downloaded or read from a
+    user's cache."""
+    with private_homes():
+        return _load(source, unsafe, trust)
+
+
+def _load(source: Source, unsafe: bool, trust: bool) -> Backbone:
     import_torch()
     if source.kind == "timm":
         return from_object(timm_model(source), source.text, kind="timm")
@@ -67,6 +77,7 @@ def timm_model(source: Source):
     if options.pop("pretrained", False):
         raise SourceError(f"{source.text}: shapelint builds architectures only (pretrained=False); "
                           "shapes do not depend on weights")
+    _refuse_options(source, options)
     return _build(source, lambda: timm.create_model(source.location, pretrained=False, **options))
 
 
@@ -81,7 +92,16 @@ def torchvision_model(source: Source):
     if options.pop("weights", None) not in (None, "none", "None"):
         raise SourceError(f"{source.text}: shapelint builds architectures only (weights=None); "
                           "shapes do not depend on weights")
+    _refuse_options(source, options)
+    if "weights_backbone" in _parameters(torchvision.models.get_model_builder(source.location)):
+        options["weights_backbone"] = None  # detection and segmentation builders download an ImageNet backbone
     return _build(source, lambda: torchvision.models.get_model(source.location, weights=None, **options))
+
+
+def _refuse_options(source: Source, options: dict) -> None:
+    found = option_refusals(options)
+    if found:
+        raise SourceError(f"{shown(source.text)}: refused to load: {'; '.join(found[:3])}")
 
 
 def _build(source: Source, build):
@@ -96,10 +116,10 @@ def _build(source: Source, build):
 def hf_backbone(source: Source) -> Backbone:
     """A Hugging Face model from its config.json alone (random weights; remote code is never run)."""
     transformers = import_vision(source.text, "transformers")
-    try:
-        config = transformers.AutoConfig.from_pretrained(source.location, local_files_only=True, trust_remote_code=False)
-    except Exception as exc:
-        raise SourceError(f"{source.text}: cannot read config.json: {one_line(exc)}") from None
+    config = _checked_config(source)
+    for part in (config, getattr(config, "backbone_config", None)):
+        if getattr(part, "use_pretrained_backbone", False):
+            part.use_pretrained_backbone = False  # an architecture: no pretrained backbone is fetched
     model = _build(source, lambda: transformers.AutoModel.from_config(config, trust_remote_code=False))
     keyword = getattr(model, "main_input_name", "pixel_values")
     spec = InputSpec(layout=Layout.NCHW, channels=getattr(config, "num_channels", 3))
@@ -112,6 +132,29 @@ def hf_backbone(source: Source) -> Backbone:
     found = module.backbone(model, source.text, "hf", spec, keyword=keyword)
     found.notes.extend(notes)
     return found
+
+
+def _checked_config(source: Source):
+    """The folder's config.json, read inside the folder (no symlink out), checked for settings that fetch or
+    name host files, and loaded from a private copy of exactly those bytes."""
+    import transformers
+
+    try:
+        data = read_inside(Path(source.location), "config.json")
+        found = config_refusals(json.loads(data))
+    except Outside as exc:
+        raise SourceError(f"{shown(source.text)}: refused to load: {exc}") from None
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise SourceError(f"{shown(source.text)}: config.json is not JSON ({one_line(exc)})") from None
+    if found:
+        more = f"; and {len(found) - 3} more" if len(found) > 3 else ""
+        raise SourceError(f"{shown(source.text)}: refused to load: config.json: {'; '.join(found[:3])}{more}")
+    with tempfile.TemporaryDirectory(prefix="shapelint-") as folder:
+        (Path(folder) / "config.json").write_bytes(data)
+        try:
+            return transformers.AutoConfig.from_pretrained(folder, local_files_only=True, trust_remote_code=False)
+        except Exception as exc:
+            raise SourceError(f"{source.text}: cannot read config.json: {one_line(exc)}") from None
 
 
 def _parameters(fn) -> tuple:
