@@ -170,6 +170,13 @@ def torch_cases(out: Path, host: Path, fired: Path) -> list[Case]:
     (config / "config.json").write_text(json.dumps({
         "model_type": "timm_wrapper", "architecture": "resnet18", "num_classes": 0,
         "model_args": {"checkpoint_path": str(secret)}}))
+    linked_secret = host / "hf_config.json"
+    linked_secret.write_text(json.dumps({"model_type": "vit", "hidden_size": 32, "num_hidden_layers": 1,
+                                         "num_attention_heads": 2, "intermediate_size": 37, "image_size": 32,
+                                         "patch_size": 8}))
+    linked = out / "hf_symlinked"
+    linked.mkdir(exist_ok=True)
+    (linked / "config.json").symlink_to(linked_secret)
     return [
         Case("torchscript-from-file-in-forward", "torchscript", out / "from_file.pt", call, prelude=JIT,
              writes=fired / "torchscript_from_file", refusal="TorchScript is code"),
@@ -192,4 +199,54 @@ def torch_cases(out: Path, host: Path, fired: Path) -> list[Case]:
         Case("hf-timm-wrapper-checkpoint-path", "named source", config,
              "transformers.AutoModel.from_config(transformers.AutoConfig.from_pretrained(path))",
              prelude="import transformers", reads=secret, source=f"hf:{config}", refusal="checkpoint_path"),
+        Case("hf-config-symlink-to-host-file", "named source", linked, "transformers.AutoConfig.from_pretrained(path)",
+             prelude="import transformers", reads=linked_secret, source=f"hf:{linked}", refusal="symlink"),
+    ]
+
+
+# --- KerasHub presets -----------------------------------------------------------------------------------
+
+KERASHUB_BUILD = r'''
+import sys, warnings
+warnings.simplefilter("ignore")
+import keras_hub
+keras_hub.models.ResNetBackbone(input_conv_filters=[64], input_conv_kernel_sizes=[3], stackwise_num_filters=[64],
+                                stackwise_num_blocks=[1], stackwise_num_strides=[1], block_type="basic_block",
+                                image_shape=(None, None, 3)).save_to_preset(sys.argv[1] + "/clean")
+'''
+PRESET = "import keras_hub"
+FROM_PRESET = "keras_hub.models.Backbone.from_preset(path, load_weights=False)"
+
+
+def kerashub_cases(out: Path, host: Path) -> list[Case]:
+    import shutil
+
+    out.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "KERAS_BACKEND": "tensorflow", "TF_CPP_MIN_LOG_LEVEL": "3"}
+    builder = out.parent / f"{out.name}-build.py"
+    builder.write_text(KERASHUB_BUILD)
+    subprocess.run([sys.executable, str(builder), str(out)], check=True, capture_output=True, env=env, timeout=600)
+    clean = out / "clean"
+    config = json.loads((clean / "config.json").read_text())
+    # compile_config: keras_hub deserialises the whole file, and compiling builds a tokenizer that reads its
+    # special tokens from a host file
+    secret = host / "special_tokens.json"
+    secret.write_text('{"<|endoftext|>": 0}')
+    tokenizer = {"module": "keras_hub.src.models.whisper.whisper_tokenizer", "class_name": "WhisperTokenizer",
+                 "registered_name": "keras_hub>WhisperTokenizer",
+                 "config": {"vocabulary": {"a": 0, "b": 1}, "merges": ["a b"], "special_tokens": str(secret)}}
+    compiled = shutil.copytree(clean, out / "compile_config")
+    (compiled / "config.json").write_text(json.dumps({**config, "compile_config": {"optimizer": "adam",
+                                                                                   "loss": tokenizer}}))
+    # config.json a symlink to a host file (a valid config, so the direct load reads it whole)
+    linked_secret = host / "linked_config.json"
+    linked_secret.write_text(json.dumps(config))
+    linked = shutil.copytree(clean, out / "symlinked_config")
+    (linked / "config.json").unlink()
+    (linked / "config.json").symlink_to(linked_secret)
+    return [
+        Case("kerashub-compile-config-tokenizer-reads-host-file", "kerashub", compiled, FROM_PRESET, prelude=PRESET,
+             reads=secret, refusal="host path"),
+        Case("kerashub-config-symlink-to-host-file", "kerashub", linked, FROM_PRESET, prelude=PRESET,
+             reads=linked_secret, refusal="symlink"),
     ]

@@ -29,18 +29,29 @@ def places(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def kerashub_corpus(places):
+    pytest.importorskip("keras_hub")
+    root, host, _ = places
+    return hostile_loads.kerashub_cases(root / "kerashub", host)
+
+
+@pytest.fixture(scope="session")
 def torch_corpus(places):
     root, host, fired = places
     return hostile_loads.torch_cases(root / "torch", host, fired)
 
 
 def probe(cases, *flags, env=None):
-    """One `shapelint probe` run over the cases' sources (a worker, no cache): exit code and results by source."""
+    """One `shapelint probe` run over the cases' sources (a worker, and an empty result cache, so the parent
+    hashes each source as it would): exit code and results by source."""
+    import tempfile
+
     for case in cases:
         case.arm()
-    run = subprocess.run(SHAPELINT + ["probe", "--format", "json", "--no-cache", "--jobs", "1", "--sizes", "32",
-                                      *flags, *(case.text for case in cases)],
-                         capture_output=True, text=True, env={**os.environ, **(env or {})}, timeout=900)
+    with tempfile.TemporaryDirectory() as cache:
+        run = subprocess.run(SHAPELINT + ["probe", "--format", "json", "--jobs", "1", "--sizes", "32",
+                                          *flags, *(case.text for case in cases)], capture_output=True, text=True,
+                             env={**os.environ, "SHAPELINT_CACHE_DIR": cache, **(env or {})}, timeout=900)
     results = {item["source"]: item for item in json.loads(run.stdout)["results"]} if run.stdout else {}
     return run, results
 
@@ -126,3 +137,25 @@ def test_private_homes_are_empty_and_restored(monkeypatch, tmp_path):
         assert os.environ["TORCH_HOME"].startswith(home) and os.environ["HF_HUB_OFFLINE"] == "1"
         assert "KAGGLE_KEY" not in os.environ
     assert os.environ["TORCH_HOME"] == str(tmp_path) and os.environ["KAGGLE_KEY"] == "secret"
+
+
+def test_kerashub_presets(kerashub_corpus):
+    """The whole config.json keras_hub deserialises is checked (compile_config too), read inside the folder:
+    a config.json that is a symlink out is refused, by the worker and by the parent hashing it for the cache."""
+    assert_contained(kerashub_corpus)
+
+
+def test_kerashub_preset_without_registered_name_is_refused(kerashub_corpus, tmp_path):
+    """Without registered_name keras_hub picks its Transformers or timm converter instead of the Keras loader
+    whose config was checked: refused."""
+    import shutil
+
+    folder = shutil.copytree(kerashub_corpus[0].path.parent / "clean", tmp_path / "unregistered")
+    config = json.loads((folder / "config.json").read_text())
+    del config["registered_name"]
+    (folder / "config.json").write_text(json.dumps({**config, "model_type": "bert"}))
+    run, results = probe([hostile_loads.Case("unregistered", "kerashub", folder, "")])
+    assert "not a keras_hub.models Backbone" in results[str(folder)]["error"]
+    clean = kerashub_corpus[0].path.parent / "clean"
+    run, results = probe([hostile_loads.Case("clean", "kerashub", clean, "")])
+    assert results[str(clean)]["error"] is None, run.stderr

@@ -140,7 +140,11 @@ def _checked_config(source: Source):
     import transformers
 
     try:
-        data = read_inside(Path(source.location), "config.json")
+        folder = Path(source.location)
+        # in the Hugging Face cache, snapshots/REV/config.json links to ../../blobs/: the repo folder holds both
+        cached = folder.parent.name == "snapshots" and (folder.parent.parent / "blobs").is_dir()
+        root = folder.parent.parent if cached else folder
+        data = read_inside(root, (folder.relative_to(root) if cached else Path()) / "config.json")
         found = config_refusals(json.loads(data))
     except Outside as exc:
         raise SourceError(f"{shown(source.text)}: refused to load: {exc}") from None
