@@ -159,3 +159,85 @@ def test_kerashub_preset_without_registered_name_is_refused(kerashub_corpus, tmp
     clean = kerashub_corpus[0].path.parent / "clean"
     run, results = probe([hostile_loads.Case("clean", "kerashub", clean, "")])
     assert results[str(clean)]["error"] is None, run.stderr
+
+
+# --- ONNX: what an external-data location may name ------------------------------------------------------
+
+def _onnx_with_external(folder: Path, name: str, location: str, where: str = "initializer") -> Path:
+    """A one-Add model whose weight keeps its data at `location`: as an initializer, a sparse Constant
+    attribute, or a training_info initializer."""
+    import onnx
+    from onnx import TensorProto, helper
+
+    def external(tensor):
+        tensor.data_location = TensorProto.EXTERNAL
+        for key, value in (("location", location), ("offset", "0"), ("length", str(1 << 34))):
+            entry = tensor.external_data.add()
+            entry.key, entry.value = key, value
+        tensor.ClearField("raw_data")
+        return tensor
+
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [4])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [4])
+    weight = external(helper.make_tensor("w", TensorProto.FLOAT, [4], [1, 2, 3, 4]))
+    nodes, initializers, training = [helper.make_node("Add", ["x", "w"], ["y"])], [], []
+    if where == "initializer":
+        initializers.append(weight)
+    elif where == "sparse attribute":
+        sparse = helper.make_sparse_tensor(weight, helper.make_tensor("i", TensorProto.INT64, [4], [0, 1, 2, 3]), [4])
+        nodes.insert(0, helper.make_node("Constant", [], ["w"], sparse_value=sparse))
+    else:
+        initializers.append(helper.make_tensor("w", TensorProto.FLOAT, [4], [1, 2, 3, 4]))
+        training.append(onnx.TrainingInfoProto(initialization=helper.make_graph([], "init", [], [], [weight])))
+    model = helper.make_model(helper.make_graph(nodes, "g", [x], [y], initializers),
+                              opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    model.training_info.extend(training)
+    folder.mkdir(parents=True, exist_ok=True)
+    onnx.save(model, folder / name)
+    return folder / name
+
+
+@pytest.fixture(scope="session")
+def onnx_hangs(tmp_path_factory):
+    """Locations that never end when opened: ../ to /dev/zero, a symlinked folder into /dev, a FIFO."""
+    pytest.importorskip("onnx")
+    folder = tmp_path_factory.mktemp("onnx-hangs")
+    (folder / "dev").symlink_to("/dev")
+    os.mkfifo(folder / "fifo.bin")
+    return [_onnx_with_external(folder, "dotdot.onnx", "../../../../../../../../dev/zero"),
+            _onnx_with_external(folder, "symlink.onnx", "dev/zero"),
+            _onnx_with_external(folder, "fifo.onnx", "fifo.bin")]
+
+
+def test_onnx_external_data_that_never_ends_is_real(onnx_hangs):
+    """What a plain reader of these locations gets: more bytes than the whole folder holds (it would read
+    /dev/zero to the end of time), or a FIFO, on which a plain open() blocks."""
+    folder = onnx_hangs[0].parent
+    held = sum(p.stat().st_size for p in folder.iterdir() if p.is_file())
+    for location in ("../../../../../../../../dev/zero", "dev/zero"):
+        with open(folder / location, "rb") as handle:
+            assert len(handle.read(held + 1)) == held + 1
+    assert (folder / "fifo.bin").is_fifo()
+
+
+def test_onnx_external_data_that_never_ends_is_refused_by_both_processes(onnx_hangs):
+    """The parent hashes each file for the cache key through the contained reader (regular files inside the
+    folder only) and the worker refuses the location: one line each, exit 2, no hang."""
+    run, results = probe([hostile_loads.Case(p.name, "onnx", p, "") for p in onnx_hangs])
+    assert run.returncode == 2
+    assert {Path(source).name: item["error"].split(": refused to load: ")[1] for source, item in results.items()} == {
+        "dotdot.onnx": "tensor 'w' keeps its data at '../../../../../../../../dev/zero', outside the model's folder",
+        "symlink.onnx": "tensor 'w' keeps its data at 'dev/zero', through a symlink",
+        "fifo.onnx": "tensor 'w' keeps its data at 'fifo.bin', which is not a file beside the model"}
+
+
+@pytest.mark.parametrize("where", ["sparse attribute", "training_info"])
+def test_onnx_external_data_is_checked_everywhere_a_tensor_can_be(tmp_path, where):
+    import onnx
+
+    from shapelint.adapters.onnx import safety
+
+    path = _onnx_with_external(tmp_path, "m.onnx", "../secret.bin", where)
+    assert safety.refusals(onnx.load(path, load_external_data=False), tmp_path) == [
+        "tensor 'w' keeps its data at '../secret.bin', outside the model's folder"]
