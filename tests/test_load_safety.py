@@ -241,3 +241,62 @@ def test_onnx_external_data_is_checked_everywhere_a_tensor_can_be(tmp_path, wher
     path = _onnx_with_external(tmp_path, "m.onnx", "../secret.bin", where)
     assert safety.refusals(onnx.load(path, load_external_data=False), tmp_path) == [
         "tensor 'w' keeps its data at '../secret.bin', outside the model's folder"]
+
+
+# --- resource bombs --------------------------------------------------------------------------------------
+
+BOMBS = r'''
+import sys
+import tensorflow as tf
+import onnx
+from onnx import TensorProto, helper
+
+class Fill(tf.Module):
+    @tf.function(input_signature=[tf.TensorSpec((None, None, None, 3))])
+    def __call__(self, x):
+        return tf.reduce_mean(x, [1, 2]) + tf.reduce_sum(tf.fill([1 << 32], 1.0)) * 0  # 16 GiB of float32
+
+tf.saved_model.save(Fill(), sys.argv[1] + "/fill")
+nodes = [helper.make_node("ConstantOfShape", ["shape"], ["big"], value=helper.make_tensor("v", TensorProto.FLOAT, [1], [1.0])),
+         helper.make_node("ReduceSum", ["big"], ["s"], keepdims=0),
+         helper.make_node("ReduceMean", ["x"], ["m"], axes=[2, 3], keepdims=0),
+         helper.make_node("Mul", ["s", "zero"], ["z"]), helper.make_node("Add", ["m", "z"], ["y"])]
+graph = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, None, None])],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 3])],
+                          [helper.make_tensor("shape", TensorProto.INT64, [1], [1 << 32]),
+                           helper.make_tensor("zero", TensorProto.FLOAT, [], [0.0])])
+model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+model.ir_version = 8
+onnx.save(model, sys.argv[1] + "/constant_of_shape.onnx")
+'''
+
+
+def test_a_resource_bomb_is_an_error_that_says_so(tmp_path):
+    """A 16 GiB tf.fill and a 16 GiB ConstantOfShape: exit 2, one line naming the resource limit, not a
+    too-small input size (SL104) or a clean exit with no size that worked."""
+    pytest.importorskip("onnx")
+    subprocess.run([sys.executable, "-c", BOMBS, str(tmp_path)], check=True, capture_output=True, timeout=600,
+                   env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    bombs = [tmp_path / "fill", tmp_path / "constant_of_shape.onnx"]
+    run, results = probe([hostile_loads.Case(p.name, "bomb", p, "") for p in bombs])
+    assert run.returncode == 2
+    for path in bombs:
+        error = results[str(path)]["error"]
+        assert "hit a resource limit at 32x32" in error and "\n" not in error, error
+        assert not results[str(path)]["findings"]
+
+
+def test_pickles_are_streamed_with_a_cap(tmp_path, monkeypatch):
+    """A torch.save zip whose data.pkl is larger than the cap is refused without reading it into memory."""
+    import pickle
+    import zipfile
+
+    from shapelint.adapters.torch import pickles
+    from shapelint.sources import SourceError
+
+    with zipfile.ZipFile(tmp_path / "big.pt", "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("big/data.pkl", pickle.dumps(b"\0" * (2 << 20), protocol=4))
+    pickles.refuse_unsafe_pickle(tmp_path / "big.pt", "big.pt")  # bytes only: nothing to refuse
+    monkeypatch.setattr(pickles, "MAX_PICKLE_BYTES", 1 << 20)
+    with pytest.raises(SourceError, match=r"refused to load: .*\(a pickle over 1 MiB\)"):
+        pickles.refuse_unsafe_pickle(tmp_path / "big.pt", "big.pt")

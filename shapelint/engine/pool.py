@@ -27,6 +27,7 @@ from .worker import failed
 
 STARTUP_TIMEOUT = 300.0  # importing a framework on a busy machine; the per-source clock starts after it
 STARTUP_ATTEMPTS = 2  # workers of one framework that die before they are ready, before its sources are failed
+MAX_ANSWER_BYTES = 256 << 20  # one result line; a worker that sends more without a newline is not trusted
 
 
 @dataclass
@@ -70,6 +71,9 @@ class Worker:
         if not data:
             return None
         self.buffer += data
+        if len(self.buffer) > MAX_ANSWER_BYTES and b"\n" not in data:  # the parent's memory is not the model's
+            self.garbled = True
+            return None
         *lines, self.buffer = self.buffer.split(b"\n")
         try:
             return [json.loads(line) for line in lines if line.strip()]
