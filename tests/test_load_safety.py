@@ -300,3 +300,55 @@ def test_pickles_are_streamed_with_a_cap(tmp_path, monkeypatch):
     monkeypatch.setattr(pickles, "MAX_PICKLE_BYTES", 1 << 20)
     with pytest.raises(SourceError, match=r"refused to load: .*\(a pickle over 1 MiB\)"):
         pickles.refuse_unsafe_pickle(tmp_path / "big.pt", "big.pt")
+
+
+# --- the sandbox: with an allowlist turned off, the kernel still holds the payload -----------------------
+
+NETWORK_PAYLOAD = r'''
+import sys
+import torch
+
+class Payload:
+    def __reduce__(self):
+        return (exec, (f"import socket; socket.create_connection(('127.0.0.1', {sys.argv[2]}), timeout=5)",))
+
+torch.save(Payload(), sys.argv[1])
+'''
+
+
+def test_the_sandbox_contains_what_the_allowlists_let_through(torch_corpus, tmp_path):
+    """--trust turns the TorchScript refusal off and --unsafe-load the pickle allowlist: in a confined worker the
+    scripted forward still cannot write its file, __setstate__ cannot read the host file, and the pickle cannot
+    connect to a listening TCP port; with --no-sandbox as well, each of them does."""
+    import socket
+
+    from shapelint.engine import sandbox
+
+    if sandbox.abi() < 4:
+        pytest.skip("this kernel has no Landlock network rules (ABI 4)")
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.setblocking(False)
+    port = listener.getsockname()[1]
+    subprocess.run([sys.executable, "-c", NETWORK_PAYLOAD, str(tmp_path / "connect.pt"), str(port)], check=True,
+                   capture_output=True, timeout=300)
+    network = hostile_loads.Case("pickle-connects", "network", tmp_path / "connect.pt", "")
+    cases = [c for c in torch_corpus if c.family == "torchscript"] + [network]
+
+    def connected() -> bool:
+        try:
+            listener.accept()[0].close()
+            return True
+        except BlockingIOError:
+            return False
+
+    try:
+        run, results = probe(cases, "--trust", "--unsafe-load")
+        assert [case.name for case in cases if case.went_off()] == [] and not connected(), run.stderr
+        assert "could not be confined" not in run.stderr
+        run, results = probe(cases, "--trust", "--unsafe-load", "--no-sandbox")
+        assert [case.name for case in cases if case.went_off()] == [c.name for c in cases[:-1]], run.stderr
+        assert connected()
+    finally:
+        listener.close()
+        for case in cases:
+            case.arm()
