@@ -40,6 +40,9 @@ CATEGORIES = (
 NAMED = {
     "data_flow": re.compile(r"^(TensorArray\w*|DynamicPartition|(Parallel)?DynamicStitch|Stack(V2|PushV2|PopV2|CloseV2))$"),
     "logging": re.compile(r"^Assert$"),
+    # tf_keras saves a preprocessing layer's adapt step: it reads the next batch of an iterator it is handed
+    # (making one from files takes dataset ops, which stay off the list)
+    "dataset": re.compile(r"^IteratorGetNext(Sync)?$"),
 }
 # Ops of the taken categories that still leave the process or the tensor world.
 REVIEWED_OUT = {
@@ -50,6 +53,13 @@ REVIEWED_OUT = {
     "SymbolicGradient": "differentiates a function by name at run time; no model needs it to load",
     "DecodeProtoV2": "descriptor_source may name a file",
     "EncodeProto": "descriptor_source may name a file",
+}
+# Ops whose host-like attr or input name was reviewed and names no host: a regular expression is not a path
+# (TextVectorization's standardize and split use these).
+REVIEWED_IN = {
+    "RegexFullMatch": "pattern is a regular expression over the input strings",
+    "RegexReplace": "pattern is a regular expression over the input strings",
+    "StaticRegexReplace": "pattern is a regular expression over the input strings",
 }
 # StaticRegexFullMatch: TF2 save functions test the prefix for "^s3://.*" (its attr is named pattern).
 SAVE_PATH = ["MergeV2Checkpoints", "Save", "SaveSlices", "SaveV2", "ShardedFilename", "ShardedFilespec", "StaticRegexFullMatch"]
@@ -87,7 +97,8 @@ def categories(names) -> dict[str, str]:
 
     found = {}
     for module in sorted(m.name for m in pkgutil.iter_modules(ops_package.__path__)):
-        if not (module.startswith("gen_") and module.endswith("_ops")):
+        match = re.fullmatch(r"gen_(\w+?)_ops(_v\d+)?", module)  # gen_stateless_random_ops_v2: stateless_random_v2
+        if not match:
             continue
         try:
             wrapper = importlib.import_module(f"tensorflow.python.ops.{module}")
@@ -95,7 +106,7 @@ def categories(names) -> dict[str, str]:
             continue
         for name in names:
             if hasattr(wrapper, name):
-                found.setdefault(name, module[len("gen_"):-len("_ops")])
+                found.setdefault(name, match.group(1) + (match.group(2) or ""))
     return found
 
 
@@ -114,7 +125,8 @@ def build() -> dict:
         taken = group in CATEGORIES or (group in NAMED and NAMED[group].match(name))
         if not taken or name in SAVE_PATH + RESTORE_PATH or name in ASSET_READERS:
             continue
-        reason = REVIEWED_OUT.get(name) or (f"takes {', '.join(host_names(ops[name]))}" if host_names(ops[name]) else None)
+        host = host_names(ops[name]) if name not in REVIEWED_IN else []
+        reason = REVIEWED_OUT.get(name) or (f"takes {', '.join(host)}" if host else None)
         if reason:
             dropped[name] = reason
             continue
@@ -127,6 +139,7 @@ def build() -> dict:
         "restore_path": RESTORE_PATH,
         "asset_readers": ASSET_READERS,
         "dropped": dropped,
+        "reviewed_in": REVIEWED_IN,
     }
 
 

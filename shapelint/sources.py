@@ -328,7 +328,12 @@ def hf_model_dir(text: str) -> Path:
     snapshot = None
     ref = repo / "refs" / "main"
     if ref.is_file():
-        snapshot = repo / "snapshots" / ref.read_text().strip()
+        from .contained import Outside, inside, read_inside  # the ref is read inside the repo folder, no symlink out
+
+        try:
+            snapshot = inside(repo, f"snapshots/{read_inside(repo, 'refs/main', 256).decode('ascii').strip()}")
+        except (Outside, UnicodeDecodeError):
+            snapshot = None
     elif (repo / "snapshots").is_dir():
         snapshots = sorted((repo / "snapshots").iterdir(), key=lambda p: p.stat().st_mtime)
         snapshot = snapshots[-1] if snapshots else None

@@ -237,9 +237,13 @@ def test_cli_refuses_then_trust_runs(hostile):
     assert refused.returncode == 0, refused.stderr
     assert not marker.exists()
     assert '"SL105"' in refused.stdout and refused.stderr == ""
-    try:
+    try:  # --trust runs the payload, in a worker the kernel confines to its own folder: it cannot write the marker
         trusted = subprocess.run(SHAPELINT + common + ["--trust", str(models["write"])], capture_output=True, text=True)
-        assert trusted.returncode == 0, trusted.stderr
+        assert trusted.returncode in (0, 1), trusted.stderr
+        assert not marker.exists()
+        unconfined = subprocess.run(SHAPELINT + common + ["--trust", "--no-sandbox", str(models["write"])],
+                                    capture_output=True, text=True)
+        assert unconfined.returncode == 0, unconfined.stderr
         assert marker.exists()
     finally:
         marker.unlink(missing_ok=True)
@@ -352,7 +356,9 @@ def test_the_op_allowlist_itself():
     lists = opscan.allowed()
     listed = set(lists["anywhere_set"]) | set(lists["save_path"]) | set(lists["restore_path"]) | set(lists["asset_readers"])
     assert sorted(listed - set(ops)) == []
-    assert {op: allowed_ops.host_names(ops[op]) for op in lists["anywhere_set"] if allowed_ops.host_names(ops[op])} == {}
+    assert {op: allowed_ops.host_names(ops[op]) for op in lists["anywhere_set"] - set(allowed_ops.REVIEWED_IN)
+            if allowed_ops.host_names(ops[op])} == {}
+    assert {"StatelessRandomGetKeyCounter", "StatelessRandomUniformV2", "RegexReplace"} <= lists["anywhere_set"]
     assert {"ReadFile", "WriteFile", "PyFunc", "EagerPyFunc", "PrintV2", "DumpTensor", "RecordInput", "SaveV2",
             "FixedUnigramCandidateSampler", "MatchingFiles", "ImmutableConst", "TFRecordDataset"} & lists["anywhere_set"] == set()
     assert {"Conv2D", "MatMul", "StatefulPartitionedCall", "VarHandleOp", "HashTableV2", "While"} <= lists["anywhere_set"]

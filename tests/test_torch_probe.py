@@ -36,7 +36,7 @@ def probed(files):
     sources = [RESNET_MAP, RESNET_POOLED, VIT_TOKENS, SWIN_MAP, TV_RESNET, f"hf:{files / 'tiny-vit'}",
                str(files / "scripted.pt"), str(files / "exported.pt2"), str(files / "weights.pth"),
                str(files / "full.pt"), "timm:resnet19", "timm:resnet18?pretrained=true"]
-    code, doc, stderr = run_cli("probe", *sources, "--sizes", "64,96")
+    code, doc, stderr = run_cli("probe", *sources, "--sizes", "64,96", "--trust")  # --trust: TorchScript is code
     return code, by_source(doc), stderr
 
 
@@ -108,7 +108,7 @@ def test_bad_torch_sources_are_one_line_each(probed, files):
                                      "instead",
         str(files / "full.pt"): f"{files / 'full.pt'}: refused to load: a pickled full model runs code while loading "
                                  "(torch.nn.modules.container.Sequential, torch.nn.modules.conv.Conv2d, "
-                                 "torch.nn.modules.activation.ReLU); save a TorchScript or torch.export file instead, "
+                                 "torch.nn.modules.activation.ReLU); save a torch.export file instead, "
                                  "or pass --unsafe-load to allow",
         "timm:resnet19": "timm:resnet19: unknown timm model 'resnet19'; did you mean resnet18, resnet61q, resnet51q?",
         "timm:resnet18?pretrained=true": "timm:resnet18?pretrained=true: shapelint builds architectures only "

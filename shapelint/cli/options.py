@@ -33,7 +33,8 @@ def format_option(f):
 
 def load_options(f):
     f = click.option("--trust", is_flag=True,
-                     help="Load and run SavedModels that hold ops outside the allowlist of pure computation; see SL105.")(f)
+                     help="Load and run SavedModels that hold ops outside the allowlist of pure computation (see SL105), "
+                          "and TorchScript files, which are code.")(f)
     return click.option("--unsafe-load", is_flag=True,
                         help="Allow model files to run code while loading (Lambda layers).")(f)
 
@@ -51,11 +52,11 @@ def run_options(f):
     """
 
     @functools.wraps(f)
-    def command(*args, jobs, timeout, memory_limit, no_cache, quiet, **kwargs):
+    def command(*args, jobs, timeout, memory_limit, no_cache, quiet, no_sandbox, **kwargs):
         from ..engine.runner import Schedule, scheduled
 
         schedule = Schedule(jobs=jobs, timeout=timeout, memory_limit_gib=memory_limit or None,
-                            refresh=no_cache, progress=not quiet and sys.stderr.isatty())
+                            refresh=no_cache, progress=not quiet and sys.stderr.isatty(), sandbox=not no_sandbox)
         try:
             with scheduled(schedule):
                 return f(*args, **kwargs)
@@ -76,6 +77,9 @@ def run_options(f):
         click.option("--no-cache", is_flag=True,
                      help="Probe every source again and overwrite its cached result ('shapelint cache' shows them)."),
         click.option("-q", "--quiet", is_flag=True, help="No progress display on stderr."),
+        click.option("--no-sandbox", is_flag=True,
+                     help="Do not confine the workers (Linux Landlock: read only the sources and Python, write only "
+                          "their own temporary folder, no network); the allowlists still apply."),
     ]):
         command = option(command)
     return command

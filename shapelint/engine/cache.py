@@ -15,6 +15,7 @@ from importlib import metadata
 from pathlib import Path
 
 from .. import __version__
+from ..contained import open_inside
 from ..sources import Source, factory_file
 
 __all__ = ["Cache", "cache_key", "factory_file", "versions"]
@@ -55,24 +56,30 @@ def code_fingerprint() -> str:
 
 
 def content_hash(source: Source) -> str | None:
-    """A digest of what the source's model is made of; None when shapelint cannot tell (never cached)."""
+    """A digest of what the source's model is made of; None when shapelint cannot tell (never cached).
+
+    Everything is read through contained.py: inside the source's folder, regular files only, capped, so
+    hashing never opens what a model names outside itself (an ONNX location of ../../dev/zero, a symlinked
+    config.json); such a source is simply not cached, and its load refuses it."""
     if source.kind in ("keras-app", "keras-hub", "timm", "torchvision"):
         return source.kind  # name and options are in the source text; the code is in the library's version
-    if source.kind == "kerashub-preset":  # built from its config without weights: the weights do not count
-        return _hash_files(source.path, [source.path / "config.json", source.path / "metadata.json"])
-    if source.kind == "onnx":  # the model file and the external data it names, which live beside it
-        return _hash_files(source.path.parent, [source.path, *(source.path.parent / n for n in _onnx_locations(source.path))])
-    path = factory_file(source.location.rpartition(":")[0]) if source.kind == "factory" else source.path
-    return _hash_path(path) if path else None
+    try:
+        if source.kind == "kerashub-preset":  # built from its config without weights: the weights do not count
+            return _hash_files(source.path, ["config.json", "metadata.json"])
+        if source.kind == "onnx":  # the model file and the external data it names, which live beside it
+            folder = source.path.parent
+            return _hash_files(folder, [source.path.name, *_onnx_locations(folder, source.path.name)])
+        path = factory_file(source.location.rpartition(":")[0]) if source.kind == "factory" else source.path
+        return _hash_path(path) if path else None
+    except (OSError, ValueError):  # contained.Outside is a ValueError: a source the load refuses anyway
+        return None
 
 
-def _onnx_locations(path: Path) -> list[str]:
+def _onnx_locations(folder: Path, name: str) -> list[str]:
     """External-data locations an ONNX file names, read from its bytes without importing onnx: each is a
     StringStringEntryProto {key: "location", value: ...}, so the bytes 0a 08 'location' 12 <varint> <value>."""
-    try:
-        data = path.read_bytes()
-    except OSError:
-        return []
+    with open_inside(folder, name) as handle:
+        data = handle.read()
     found, marker, start = [], b"\n\x08location\x12", 0
     while (start := data.find(marker, start)) >= 0:
         start += len(marker)
@@ -89,32 +96,34 @@ def _onnx_locations(path: Path) -> list[str]:
     return found
 
 
-def _hash_files(root: Path, files) -> str | None:
+def _hash_files(root: Path, names) -> str:
+    """Files named relative to root, each opened by contained.open_inside (Outside, a ValueError, if not inside)."""
     digest = hashlib.sha256()
-    try:
-        for file in files:
-            digest.update(str(Path(file).relative_to(root)).encode() + b"\0")
-            with open(file, "rb") as handle:
-                for chunk in iter(lambda: handle.read(1 << 20), b""):
-                    digest.update(chunk)
-    except (OSError, ValueError):  # ValueError: a location outside root, which loading refuses anyway
-        return None
+    for name in names:
+        digest.update(str(name).encode() + b"\0")
+        with open_inside(root, name) as handle:
+            for chunk in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(chunk)
     return digest.hexdigest()
 
 
 def _hash_path(path: Path) -> str | None:
+    """A file, or every file of a folder; a symlink in a folder counts as where it points (following it could
+    read a host file, or /dev/zero), and only regular files are opened."""
     digest = hashlib.sha256()
     try:
-        files = sorted(p for p in path.rglob("*") if p.is_file() or p.is_symlink()) if path.is_dir() else [path]
-        for file in files:
-            digest.update(str(file.relative_to(path) if path.is_dir() else file.name).encode() + b"\0")
-            if path.is_dir() and file.is_symlink():  # where it points: following it could read a host file, or /dev/zero
+        if not path.is_dir():
+            return _hash_files(path.parent, [path.name])
+        for file in sorted(p for p in path.rglob("*") if p.is_file() or p.is_symlink()):
+            relative = file.relative_to(path)
+            digest.update(str(relative).encode() + b"\0")
+            if file.is_symlink():
                 digest.update(os.readlink(file).encode())
                 continue
-            with open(file, "rb") as handle:
+            with open_inside(path, relative) as handle:
                 for chunk in iter(lambda: handle.read(1 << 20), b""):
                     digest.update(chunk)
-    except OSError:
+    except (OSError, ValueError):
         return None
     return digest.hexdigest()
 

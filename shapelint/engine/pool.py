@@ -14,6 +14,7 @@ import json
 import os
 import pickle
 import selectors
+import shutil
 import signal
 import subprocess
 import sys
@@ -27,6 +28,7 @@ from .worker import failed
 
 STARTUP_TIMEOUT = 300.0  # importing a framework on a busy machine; the per-source clock starts after it
 STARTUP_ATTEMPTS = 2  # workers of one framework that die before they are ready, before its sources are failed
+MAX_ANSWER_BYTES = 256 << 20  # one result line; a worker that sends more without a newline is not trusted
 
 
 @dataclass
@@ -35,12 +37,15 @@ class Job:
     task: str  # "module:function" taking (source text, options) and returning a SourceReport
     text: str
     framework: str = "tensorflow"  # which kind of worker may run it (sources.Source.framework)
+    reads: tuple = ()  # the files and folders the source needs: all a confined worker may read of the host
+    writes: tuple = ()  # where a factory (the user's own code) may write; a model file: nowhere
 
 
 class Worker:
     def __init__(self, settings: dict, env: dict, framework: str):
         self.framework = framework
         self.stderr = tempfile.TemporaryFile()
+        self.temp = tempfile.mkdtemp(prefix="shapelint-worker-")  # its own, the only folder it may write
         # its own process group, so killing it also kills whatever a model's code started
         self.proc = subprocess.Popen([sys.executable, "-m", "shapelint.engine.worker"], stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, stderr=self.stderr, env=env, start_new_session=True)
@@ -50,7 +55,7 @@ class Worker:
         self.ready = False
         self.garbled = False
         self.since = time.monotonic()
-        self.send(dict(settings, framework=framework))
+        self.send(dict(settings, framework=framework, temp=self.temp))
 
     def send(self, message) -> bool:
         try:
@@ -70,6 +75,9 @@ class Worker:
         if not data:
             return None
         self.buffer += data
+        if len(self.buffer) > MAX_ANSWER_BYTES and b"\n" not in data:  # the parent's memory is not the model's
+            self.garbled = True
+            return None
         *lines, self.buffer = self.buffer.split(b"\n")
         try:
             return [json.loads(line) for line in lines if line.strip()]
@@ -83,6 +91,7 @@ class Worker:
         except (ProcessLookupError, PermissionError):
             pass  # the group is gone already
         self.proc.wait()
+        shutil.rmtree(self.temp, ignore_errors=True)
         for stream in (self.proc.stdin, self.proc.stdout, self.stderr):
             try:
                 stream.close()
@@ -116,10 +125,11 @@ class Worker:
 
 class Pool:
     def __init__(self, size: int, timeout: float, memory_limit: int | None,
-                 on_event: Callable[..., None] = lambda kind, job, result=None: None):
+                 on_event: Callable[..., None] = lambda kind, job, result=None: None, sandbox: bool = True):
         self.size = max(1, size)
         self.timeout = timeout
-        self.settings = {"sys_path": list(sys.path), "memory_limit": memory_limit, "parent": os.getpid()}
+        self.settings = {"sys_path": list(sys.path), "memory_limit": memory_limit, "parent": os.getpid(),
+                         "sandbox": sandbox, "read": []}
         self.env = worker_env(self.size)
         self.on_event = on_event
 
@@ -129,6 +139,9 @@ class Pool:
         Every worker is killed and reaped before this returns or raises (KeyboardInterrupt included).
         """
         self.pending = list(jobs)
+        self.settings["read"] = sorted({path for job in jobs for path in job.reads})
+        self.settings["write"] = sorted({path for job in jobs for path in job.writes})
+        self.unconfined_said = False
         self.workers: list[Worker] = []
         self.selector = selectors.DefaultSelector()
         self.startup_failures = Counter()
@@ -179,6 +192,9 @@ class Pool:
             for message in messages:
                 if message.get("ready"):
                     worker.ready, worker.since = True, time.monotonic()
+                    if message.get("unconfined") and not self.unconfined_said:  # once a run, not once a worker
+                        self.unconfined_said = True
+                        print(f"shapelint: {message['unconfined']}", file=sys.stderr)
                 elif "result" in message and worker.job:
                     self._finish(worker, message["result"])
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from ..adapters.base import Backbone, CannotExecuteHere
 from ..errors import one_line
 from ..records.backbone import BackboneRecord, ProbeRecord
+from ..sources import SourceError
 
 # Sizes at or under this many pixels may be executed; larger ones only ever get shape inference, so
 # memory does not grow with the probed size.
@@ -90,7 +91,30 @@ def _run(fn, backbone: Backbone, size, batch: int, executed: bool) -> ProbeRecor
     except CannotExecuteHere:
         raise
     except Exception as exc:  # a size that fails is a finding, not a crash
+        why = exhausted(exc)
+        if why:
+            raise SourceError(f"{backbone.name}: hit a resource limit at {size[0]}x{size[1]} ({why}): the model asks for "
+                              "more memory than a worker may use (--memory-limit); a resource bomb?") from None
         return ProbeRecord(size, shape, {}, one_line(exc), executed)
+
+
+# How each framework says an allocation failed: a resource bomb (a 16 GiB tf.fill or ConstantOfShape) is an error
+# of its own, not a size that is too small. TensorFlow folds a huge constant into a proto it cannot parse.
+EXHAUSTED = ("Failed to allocate memory", "bad_alloc", "OOM when allocating", "out of memory", "Cannot parse tensor from proto",
+             "exceeds the memory limit", "Cannot allocate memory")
+
+
+def exhausted(exc: BaseException) -> str | None:
+    """The words of an allocation failure, e.g. "Failed to allocate memory for requested buffer of size 17179869184";
+    None for any other error."""
+    text = str(exc)
+    marker = next((marker for marker in EXHAUSTED if marker in text), None)
+    if marker:
+        return text[text.index(marker):].splitlines()[0][:120].strip()
+    names = {cls.__name__ for cls in type(exc).__mro__}
+    if isinstance(exc, MemoryError) or names & {"ResourceExhaustedError", "OutOfMemoryError"}:
+        return one_line(exc, 120)
+    return None
 
 
 def _area(size) -> int:

@@ -28,6 +28,7 @@ from ..report import Report, SourceReport
 from ..sources import SourceError, parse_source
 from .cache import Cache, cache_key
 from .pool import Job, Pool, cpu_cores
+from .sandbox import source_reads, source_writes
 from .worker import resolve, with_imports
 
 GIB = 1 << 30
@@ -46,6 +47,7 @@ class Schedule:
     cache: bool = True
     refresh: bool = False  # run every source and overwrite its cache entry (--no-cache)
     progress: bool = False
+    sandbox: bool = True  # workers confined by the kernel (sandbox.py); off only by --no-sandbox
 
 
 _SCHEDULE: contextvars.ContextVar[Schedule] = contextvars.ContextVar("shapelint_schedule", default=Schedule())
@@ -107,7 +109,8 @@ def run_sources(task: str, sources, options, schedule: Schedule | None = None) -
             results[index] = SourceReport.from_json(hit)
         else:
             keys[index] = key
-            jobs.append(Job(index, task, text, source.framework))
+            jobs.append(Job(index, task, text, source.framework, tuple(source_reads(source)),
+                            tuple(source_writes(source))))
     progress = Progress(len(sources), len(results)) if schedule.progress and jobs else None
 
     def on_event(kind: str, job: Job, data: dict | None = None) -> None:
@@ -134,7 +137,7 @@ def _execute(jobs: list[Job], options, schedule: Schedule, on_event) -> None:
     size = min(schedule.jobs or default_jobs(), len(jobs))
     memory = int(schedule.memory_limit_gib * GIB) if schedule.memory_limit_gib else None
     with _sigterm_as_interrupt():
-        Pool(size, schedule.timeout, memory, on_event).run(jobs, options)
+        Pool(size, schedule.timeout, memory, on_event, sandbox=schedule.sandbox).run(jobs, options)
 
 
 def _in_process(jobs: list[Job], options, on_event) -> None:

@@ -34,12 +34,13 @@ def main() -> None:
     sys.path[:] = settings["sys_path"]  # resolve module:factory sources exactly as the parent would
     if settings["memory_limit"]:
         _cap_memory(settings["memory_limit"])
+    unconfined = _confine(settings) if settings.get("sandbox", True) else None
     from shapelint.adapters import adapter
     from shapelint.errors import one_line
 
     runtime = adapter(settings["framework"], "runtime")
     runtime.start()
-    _send(answers, {"ready": True})
+    _send(answers, {"ready": True, "unconfined": unconfined})
     while True:
         message = _read(tasks)
         if message is None:
@@ -51,6 +52,23 @@ def main() -> None:
         except BaseException as exc:  # SystemExit from a factory included: report it, keep serving
             result = failed(text, one_line(exc))
         _send(answers, {"result": result})
+
+
+def _confine(settings: dict) -> str | None:
+    """Before any framework is imported: a private temporary folder (the only place this worker may write),
+    private homes for every framework's configuration and caches, then the kernel's confinement (sandbox.py).
+    Returns the one line saying why the kernel could not confine, or None."""
+    import tempfile
+
+    from shapelint.engine.sandbox import confine
+
+    folder = settings["temp"]
+    os.environ["TMPDIR"] = tempfile.tempdir = folder
+    # HOME and the hub caches stay: resolving a source (~/, hf:ORG/NAME, kaggle://) reads them, and a load
+    # replaces them with empty private ones (adapters/private.py)
+    for name in ("KERAS_HOME", "TORCH_HOME", "MPLCONFIGDIR", "TRITON_CACHE_DIR"):
+        os.environ[name] = os.path.join(folder, name.lower())
+    return confine(settings.get("read", []), [folder, *settings.get("write", [])])
 
 
 def _read(tasks):

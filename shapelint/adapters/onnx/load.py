@@ -231,6 +231,8 @@ def _session(model, path: Path | None):
     """An onnxruntime session on a private copy of the checked model and its external data files."""
     import onnxruntime as ort
 
+    if hasattr(ort, "disable_telemetry_events"):
+        ort.disable_telemetry_events()  # onnxruntime's builds that send usage events send none from shapelint
     options = ort.SessionOptions()
     ort.set_default_logger_severity(4)  # fatal only: a size that fails is reported in its row, not logged
     options.log_severity_level = 4

@@ -12,6 +12,8 @@ def start():
     import onnxruntime
 
     onnxruntime.set_default_logger_severity(4)  # fatal only: a size that fails is reported in its row
+    if hasattr(onnxruntime, "disable_telemetry_events"):
+        onnxruntime.disable_telemetry_events()  # no usage events leave the machine
     return onnxruntime
 
 

@@ -20,6 +20,8 @@ def refusals(model, folder: Path | None) -> list[str]:
     found = [f"opset import of custom domain {o.domain!r}" for o in model.opset_import
              if o.domain not in ALLOWED_DOMAINS and not any(d == o.domain for d, _ in local)]
     found += _graph_refusals(model.graph, local)
+    for info in model.training_info:
+        found += _graph_refusals(info.initialization, local) + _graph_refusals(info.algorithm, local)
     for function in model.functions:
         found += _nodes_refusals(function.node, local)
     found += [why for tensor in _tensors(model) if (why := external_data_refusal(tensor, folder))]
@@ -42,8 +44,12 @@ def _nodes_refusals(nodes, local) -> list[str]:
 
 
 def _tensors(model):
-    """Every TensorProto that can carry data: initializers, sparse initializers, Constant and If/Loop bodies."""
+    """Every TensorProto that can carry data: initializers, sparse initializers, node attributes (sparse ones
+    too), If/Loop bodies, and the training graphs (training_info), whether or not a loader reads them today."""
     yield from _graph_tensors(model.graph)
+    for info in model.training_info:
+        yield from _graph_tensors(info.initialization)
+        yield from _graph_tensors(info.algorithm)
     for function in model.functions:
         yield from _node_tensors(function.node)
 
@@ -62,6 +68,10 @@ def _node_tensors(nodes):
             if attribute.HasField("t"):
                 yield attribute.t
             yield from attribute.tensors
+            sparse = [attribute.sparse_tensor] if attribute.HasField("sparse_tensor") else []
+            for tensor in [*sparse, *attribute.sparse_tensors]:
+                yield tensor.values
+                yield tensor.indices
             if attribute.HasField("g"):
                 yield from _graph_tensors(attribute.g)
             for graph in attribute.graphs:
@@ -86,7 +96,7 @@ def external_data_refusal(tensor, folder: Path | None) -> str | None:
         path = path / part
         if path.is_symlink():
             return f"{where}, through a symlink"
-    if not path.is_file():
+    if not path.is_file():  # stat, not open: a FIFO or a device (/dev/zero) is never opened
         return f"{where}, which is not a file beside the model"
     return None
 

@@ -7,12 +7,15 @@ import difflib
 import importlib.util
 import inspect
 import json
+import tempfile
 import warnings
 from pathlib import Path
 
+from ...contained import Outside, read_inside
 from ...errors import one_line
-from ...sources import Source, SourceError
+from ...sources import PRESET_FILES, Source, SourceError
 from ..base import Backbone
+from ..private import option_refusals, private_homes
 from . import keras3, kerasscan
 from .runtime import import_tensorflow, stderr_silenced
 
@@ -47,8 +50,11 @@ def from_class(source: Source) -> Backbone:
         hint = f"; did you mean {', '.join(close)}?" if close else ""
         raise SourceError(f"{source.text}: {source.location!r} is not a keras_hub.models Backbone class{hint}")
     options = {key: _argument(value) for key, value in source.options.items()}
+    found = option_refusals(options)
+    if found:
+        raise SourceError(f"{source.text}: refused to load: {'; '.join(found[:3])}")
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), private_homes():
             warnings.simplefilter("ignore")
             model = cls(**options)
     except Exception as exc:
@@ -57,19 +63,28 @@ def from_class(source: Source) -> Backbone:
 
 
 def from_preset(source: Source, unsafe: bool = False) -> Backbone:
-    """A preset folder (config.json, metadata.json, weights optional) or its kagglehub copy, built without weights."""
+    """A preset folder (config.json, metadata.json, weights optional) or its kagglehub copy, built without weights.
+
+    keras_hub deserialises the whole config.json (compile_config and build_config too), and picks its loader
+    from the keys it finds (no registered_name: a Transformers or timm converter), so the whole file must be
+    a Keras-serialised KerasHub Backbone that passes Keras's allowlist; both files are read inside the folder
+    (no symlink out) and the build reads a private copy of exactly the bytes checked, offline."""
     folder = Path(source.location)
-    config = read_preset_config(folder, source.text)
+    files = {name: _read(folder, name, source.text) for name in PRESET_FILES}
+    config = _json(files["config.json"], source.text)
     if not unsafe:
         _check_backbone_class(config, source.text)
-        kerasscan.check_config(config.get("config", {}), source.text)  # every object inside: Keras's allowlist
+        kerasscan.check_config(config, source.text, packages=("keras_hub",))  # every object: Keras's allowlist
     keras_hub = import_keras_hub()
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            model = keras_hub.models.Backbone.from_preset(str(folder), load_weights=False)
-    except Exception as exc:
-        raise SourceError(f"{source.text}: cannot build from config.json: {one_line(exc)}") from None
+    with tempfile.TemporaryDirectory(prefix="shapelint-") as private, private_homes():
+        for name, data in files.items():
+            (Path(private) / name).write_bytes(data)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                model = keras_hub.models.Backbone.from_preset(private, load_weights=False)
+        except Exception as exc:
+            raise SourceError(f"{source.text}: cannot build from config.json: {one_line(exc)}") from None
     return _backbone(model, source.text)
 
 
@@ -77,17 +92,21 @@ def _check_backbone_class(config: dict, text: str) -> None:
     """The preset's own class must be a keras_hub.models Backbone, under the module and name KerasHub writes."""
     name, module, registered = config.get("class_name"), config.get("module"), config.get("registered_name")
     cls = backbone_classes().get(name) if isinstance(name, str) else None
-    if cls is None or module != cls.__module__ or registered not in (None, f"keras_hub>{name}"):
+    if cls is None or module != cls.__module__ or registered != f"keras_hub>{name}":
         raise SourceError(f"{text}: refused to load: config.json describes {name!r} from {module!r}, "
                           "not a keras_hub.models Backbone (pass --unsafe-load to allow)")
 
 
-def read_preset_config(folder: Path, text: str) -> dict:
-    path = folder / "config.json"
-    if path.stat().st_size > kerasscan.MAX_CONFIG_BYTES:
-        raise SourceError(f"{text}: config.json is larger than {kerasscan.MAX_CONFIG_BYTES >> 20} MiB")
+def _read(folder: Path, name: str, text: str) -> bytes:
     try:
-        config = json.loads(path.read_text(encoding="utf8"))
+        return read_inside(folder, name, kerasscan.MAX_CONFIG_BYTES)
+    except Outside as exc:
+        raise SourceError(f"{text}: refused to load: {exc}") from None
+
+
+def _json(data: bytes, text: str) -> dict:
+    try:
+        config = json.loads(data)
     except (ValueError, UnicodeDecodeError) as exc:
         raise SourceError(f"{text}: config.json is not JSON ({exc})") from None
     if not isinstance(config, dict):

@@ -7,24 +7,34 @@ Hugging Face models from their config.json, so nothing is downloaded and shapes 
 from __future__ import annotations
 
 import difflib
+import json
 import shutil
 import tempfile
 import warnings
 from pathlib import Path
 
+from ...contained import Outside, read_inside
 from ...errors import one_line
 from ...records.backbone import InputSpec, Layout
 from ...sources import Source, SourceError, shown, torch_file_kind
 from ..base import Backbone
 from ..factory import call_factory
+from ..private import config_refusals, option_refusals, private_homes
 from . import module
 from .origins import recording_modules
-from .pickles import refuse_unsafe_pickle
+from .pickles import refuse_unsafe_pickle, refuse_unsafe_pt2
 from .runtime import import_torch, import_vision
 
 
 def load(source: Source, unsafe: bool = False, trust: bool = False) -> Backbone:
-    """unsafe: let a pickled full model (torch.save(model)) run its code while loading."""
+    """unsafe: let a pickled full model (torch.save(model)) run its code while loading. Every load runs
+    offline with empty private caches (TORCH_HOME, HF_HOME, ...): nothing is downloaded or read from a
+    user's cache."""
+    with private_homes():
+        return _load(source, unsafe, trust)
+
+
+def _load(source: Source, unsafe: bool, trust: bool) -> Backbone:
     import_torch()
     if source.kind == "timm":
         return from_object(timm_model(source), source.text, kind="timm")
@@ -33,7 +43,7 @@ def load(source: Source, unsafe: bool = False, trust: bool = False) -> Backbone:
     if source.kind == "hf":
         return hf_backbone(source)
     if source.kind in ("torch-export", "torchscript", "torch-pickle"):
-        return saved_file(source, unsafe)
+        return saved_file(source, unsafe, trust)
     if source.kind == "factory":
         return from_object(call_factory(source, recording_modules), source.text)
     raise SourceError(f"{source.text}: unsupported source kind {source.kind}")
@@ -67,6 +77,7 @@ def timm_model(source: Source):
     if options.pop("pretrained", False):
         raise SourceError(f"{source.text}: shapelint builds architectures only (pretrained=False); "
                           "shapes do not depend on weights")
+    _refuse_options(source, options)
     return _build(source, lambda: timm.create_model(source.location, pretrained=False, **options))
 
 
@@ -81,7 +92,16 @@ def torchvision_model(source: Source):
     if options.pop("weights", None) not in (None, "none", "None"):
         raise SourceError(f"{source.text}: shapelint builds architectures only (weights=None); "
                           "shapes do not depend on weights")
+    _refuse_options(source, options)
+    if "weights_backbone" in _parameters(torchvision.models.get_model_builder(source.location)):
+        options["weights_backbone"] = None  # detection and segmentation builders download an ImageNet backbone
     return _build(source, lambda: torchvision.models.get_model(source.location, weights=None, **options))
+
+
+def _refuse_options(source: Source, options: dict) -> None:
+    found = option_refusals(options)
+    if found:
+        raise SourceError(f"{shown(source.text)}: refused to load: {'; '.join(found[:3])}")
 
 
 def _build(source: Source, build):
@@ -96,10 +116,10 @@ def _build(source: Source, build):
 def hf_backbone(source: Source) -> Backbone:
     """A Hugging Face model from its config.json alone (random weights; remote code is never run)."""
     transformers = import_vision(source.text, "transformers")
-    try:
-        config = transformers.AutoConfig.from_pretrained(source.location, local_files_only=True, trust_remote_code=False)
-    except Exception as exc:
-        raise SourceError(f"{source.text}: cannot read config.json: {one_line(exc)}") from None
+    config = _checked_config(source)
+    for part in (config, getattr(config, "backbone_config", None)):
+        if getattr(part, "use_pretrained_backbone", False):
+            part.use_pretrained_backbone = False  # an architecture: no pretrained backbone is fetched
     model = _build(source, lambda: transformers.AutoModel.from_config(config, trust_remote_code=False))
     keyword = getattr(model, "main_input_name", "pixel_values")
     spec = InputSpec(layout=Layout.NCHW, channels=getattr(config, "num_channels", 3))
@@ -114,6 +134,33 @@ def hf_backbone(source: Source) -> Backbone:
     return found
 
 
+def _checked_config(source: Source):
+    """The folder's config.json, read inside the folder (no symlink out), checked for settings that fetch or
+    name host files, and loaded from a private copy of exactly those bytes."""
+    import transformers
+
+    try:
+        folder = Path(source.location)
+        # in the Hugging Face cache, snapshots/REV/config.json links to ../../blobs/: the repo folder holds both
+        cached = folder.parent.name == "snapshots" and (folder.parent.parent / "blobs").is_dir()
+        root = folder.parent.parent if cached else folder
+        data = read_inside(root, (folder.relative_to(root) if cached else Path()) / "config.json")
+        found = config_refusals(json.loads(data))
+    except Outside as exc:
+        raise SourceError(f"{shown(source.text)}: refused to load: {exc}") from None
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise SourceError(f"{shown(source.text)}: config.json is not JSON ({one_line(exc)})") from None
+    if found:
+        more = f"; and {len(found) - 3} more" if len(found) > 3 else ""
+        raise SourceError(f"{shown(source.text)}: refused to load: config.json: {'; '.join(found[:3])}{more}")
+    with tempfile.TemporaryDirectory(prefix="shapelint-") as folder:
+        (Path(folder) / "config.json").write_bytes(data)
+        try:
+            return transformers.AutoConfig.from_pretrained(folder, local_files_only=True, trust_remote_code=False)
+        except Exception as exc:
+            raise SourceError(f"{source.text}: cannot read config.json: {one_line(exc)}") from None
+
+
 def _parameters(fn) -> tuple:
     import inspect
 
@@ -123,8 +170,17 @@ def _parameters(fn) -> tuple:
         return ()
 
 
-def saved_file(source: Source, unsafe: bool) -> Backbone:
-    """A .pt2 / TorchScript / pickled file, loaded from a private copy whose format is checked again."""
+TORCHSCRIPT_IS_CODE = ("refused to load: TorchScript is code: its methods run whatever ops were compiled into them, "
+                       "file writes and reads included (aten::from_file), some while loading; export the model with "
+                       "torch.export.save instead, or pass --trust to load it")
+
+
+def saved_file(source: Source, unsafe: bool, trust: bool = False) -> Backbone:
+    """A .pt2 / TorchScript / pickled file, loaded from a private copy whose format is checked again
+    (from its bytes, whatever its name): TorchScript only with --trust, a .pt2 archive and a torch.save
+    zip only when every pickle in them names tensor rebuilders alone."""
+    if source.kind == "torchscript" and not trust:
+        raise SourceError(f"{shown(source.text)}: {TORCHSCRIPT_IS_CODE}")
     torch = import_torch()
     with tempfile.TemporaryDirectory(prefix="shapelint-") as folder:
         copy = Path(folder) / Path(source.location).name
@@ -133,6 +189,8 @@ def saved_file(source: Source, unsafe: bool) -> Backbone:
             raise SourceError(f"{shown(source.text)}: the file changed while it was being loaded")
         try:
             if source.kind == "torch-export":
+                if not unsafe:
+                    refuse_unsafe_pt2(copy, source.text)
                 return exported(torch.export.load(str(copy)), source.text)
             if source.kind == "torchscript":
                 return module.backbone(torch.jit.load(str(copy), map_location="cpu"), source.text, "torchscript")
