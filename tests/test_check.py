@@ -218,3 +218,20 @@ def test_saved_keras_files(fixtures_dir, tmp_path):
     head, backbone = json.loads(result.stdout)["results"]
     assert [(f["code"], f["layer"]) for f in head["findings"]] == [("SL201", "probs")]
     assert [f["code"] for f in backbone["findings"]] == ["SL101"] and backbone["records"]
+
+
+def test_a_check_at_a_size_too_small_does_not_claim_the_backbone_resizes(factory_file):
+    """31 and 32 both give MobileNetV2 a 1×1 map because of its stride, not because it resizes its input."""
+    source = factory_file('''
+        import keras
+
+        def build():
+            backbone = keras.applications.MobileNetV2(alpha=0.35, include_top=False, weights=None,
+                                                      input_shape=(None, None, 3))
+            return keras.Sequential([backbone, keras.layers.GlobalAveragePooling2D(), keras.layers.Dense(5)])
+    ''')
+    result = CliRunner().invoke(main, ["check", source, "--sizes", "1", "--jobs", "0", "--format", "json"])
+    assert result.exit_code == 2
+    (item,) = json.loads(result.stdout)["results"]
+    assert item["verdict"]["min_size"] == [31, 31]
+    assert "resizes or crops internally" not in item["verdict"]["text"]

@@ -80,3 +80,11 @@ def test_sizes_nobody_asked_for_say_why_they_are_there(factory_file):
                     (7, 7): "bisected: the smallest size that works"}
     checked = invoke("check", source.replace(":build", ":head"), "--sizes", "32", "-j", "0", "--show-probe")
     assert "48       (1, 42, 42, 4)  inferred (the second size of the head table)" in checked.stdout
+
+
+def test_a_probe_where_no_size_asked_for_works_does_not_exit_0():
+    result = invoke("probe", "keras:MobileNetV2?alpha=0.35", "--sizes", "8", "-j", "0")
+    assert result.exit_code == 2
+    assert "SL104 input-too-small" in result.stdout and "the smallest size that works is 31" in result.stdout
+    assert "shapelint: keras:MobileNetV2?alpha=0.35: no size asked for works (8); the smallest that works is 31\n" \
+        == result.stderr

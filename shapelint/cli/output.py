@@ -55,6 +55,9 @@ def finish(report, fmt: str, exit_code: int | None = None, *, fail_on: str | Non
             _write(path, render(name))
     if stdout_path is None:
         click.echo(render(fmt), nl=False)
+    for result in report.results:
+        if result.unanswered:
+            click.echo(f"shapelint: {result.unanswered}", err=True)
     if not (stdout_path is None and fmt == "table"):  # the table on the terminal already shows each load error
         for result in report.results:
             if result.error:

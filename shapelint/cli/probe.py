@@ -38,7 +38,8 @@ def probe(sources, sizes, max_size, batch, fmt, **options):
       path/to/preset, kaggle://O/M/F/V  a KerasHub preset folder, or one in the kagglehub cache (no download)
       pkg.module:factory, file.py:fn    Python code that returns a model: imported and run as code
 
-    Exit codes: 0 probed, 2 a source could not be loaded (the others are still reported).
+    Exit codes: 0 probed, 2 a source could not be loaded or no size asked for works (the others are
+    still reported).
     probe reports and does not judge: findings change the exit code only with an explicit
     --fail-on (then 1 when one is at or above it), as `shapelint check` does by default.
     """
@@ -46,4 +47,4 @@ def probe(sources, sizes, max_size, batch, fmt, **options):
 
     settings = Options(sizes=read_sizes(sizes, max_size), batch=batch, **load_settings(options))
     report = run_configured(probe_all, sources, settings)
-    finish(report, fmt, 2 if report.load_failed else 0, **options)
+    finish(report, fmt, 2 if report.not_checked else 0, **options)
