@@ -235,3 +235,62 @@ def test_a_check_at_a_size_too_small_does_not_claim_the_backbone_resizes(factory
     (item,) = json.loads(result.stdout)["results"]
     assert item["verdict"]["min_size"] == [31, 31]
     assert "resizes or crops internally" not in item["verdict"]["text"]
+
+
+UNBUILDABLE = '''
+    import keras, tf_keras, tensorflow_hub as hub
+    L = keras.layers
+
+
+    def backbone():
+        inputs = keras.Input((None, None, 3))
+        return keras.Model(inputs, L.Conv2D(16, 3, strides=32, padding="same")(inputs), name="backbone")
+
+
+    def double_pool():
+        inputs = keras.Input((None, None, 3))
+        features = L.GlobalAveragePooling2D()(backbone()(inputs))
+        pooled = L.GlobalMaxPooling2D(name="pool_again")(features)
+        return keras.Model(inputs, L.Dense(5)(pooled))
+
+
+    def reshape():
+        inputs = keras.Input((64, 64, 3))
+        x = backbone()(inputs)
+        x = L.Reshape((10, 10), name="bad_reshape")(x)
+        return keras.Model(inputs, L.Dense(5)(x))
+
+
+    def hub_double():
+        return tf_keras.Sequential([
+            hub.KerasLayer(HUB, input_shape=(64, 64, 3)),
+            tf_keras.layers.GlobalAveragePooling2D(name="gap"),
+            tf_keras.layers.Dense(5),
+        ])
+
+
+    def ops_mean():
+        inputs = keras.Input((None, None, 3))
+        x = backbone()(inputs)
+        x = keras.ops.mean(x, axis=(1, 2))
+        return keras.Model(inputs, L.Dense(5)(x))
+'''
+
+
+@pytest.mark.parametrize("factory, code, line", [("double_pool", "SL203", 14), ("reshape", "SL215", 21),
+                                                 ("hub_double", "SL203", 28)])
+def test_a_model_that_cannot_be_built_keeps_the_line_of_its_layer(factory_file, fixtures_dir, factory, code, line):
+    source = factory_file(UNBUILDABLE + f"    HUB = {str(fixtures_dir / 'mobilenet_v2_035_feature_vector')!r}\n",
+                          factory)
+    path = source.rpartition(":")[0]
+    result = invoke("check", source, *FAST)
+    assert result.exit_code == 1, result.output
+    assert f"{path}:{line}: error {code}" in result.stdout
+
+
+def test_keras_ops_mean_pools_the_head(factory_file):
+    result = invoke("check", factory_file(UNBUILDABLE, "ops_mean"), *FAST)
+    assert result.exit_code == 0, result.output
+    row = next(line for line in result.stdout.splitlines() if "mean" in line.split())
+    assert "factory.py:36" in row and "averages the 2×2 map" in row
+    assert "the head must pool it" not in result.stdout

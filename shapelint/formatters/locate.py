@@ -18,6 +18,8 @@ def origin(result: SourceReport, finding: Finding) -> tuple[str, int] | None:
     model = result.model
     if model is None:
         return None
+    if model.build_error and not model.layers:  # nothing was built: the lines recorded while it failed
+        return model.build_origin(finding.layer)
     layer = model.layer(finding.layer) if finding.layer else None
     if layer is None and model.backbone_layer and finding.code.startswith("SL1"):
         layer = model.layer(model.backbone_layer)

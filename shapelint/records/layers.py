@@ -130,6 +130,14 @@ class ModelRecord:
     inputs: tuple[Shape, ...] = ()  # each input's declared shape, None where the model leaves it free
     # (layer, output at input batch 1, output at input batch 2) where the output batch stops following the input's
     batch_changes: tuple[tuple[str, Shape, Shape], ...] = ()
+    # a model that could not be built: (layer name, file, line) of the layers made before the failure, and
+    # ("", file, line) for the line of the user's code that raised
+    build_lines: tuple[tuple[str, str, int], ...] = ()
+
+    def build_origin(self, name: str | None) -> tuple[str, int] | None:
+        """Where a model that could not be built made layer `name`, else the line that raised; None if unknown."""
+        lines = {layer: (file, line) for layer, file, line in self.build_lines}
+        return lines.get(name or "") or lines.get("")
 
     def layer(self, name: str) -> LayerRecord | None:
         """The first call of the layer named `name`; None for names outside the record (input layers)."""
@@ -187,6 +195,7 @@ class ModelRecord:
             "framework": self.framework,
             "inputs": _shapes_json(self.inputs),
             "batch_changes": [[name, list(a), list(b)] for name, a, b in self.batch_changes],
+            "build_lines": [list(item) for item in self.build_lines],
         }
 
     @classmethod
@@ -206,6 +215,7 @@ class ModelRecord:
             framework=data.get("framework", "keras"),
             inputs=_shapes_from_json(data.get("inputs", [])),
             batch_changes=tuple((name, tuple(a), tuple(b)) for name, a, b in data.get("batch_changes", ())),
+            build_lines=tuple(tuple(item) for item in data.get("build_lines", ())),
         )
 
 
