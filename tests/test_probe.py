@@ -334,3 +334,10 @@ def test_sizes_that_are_all_too_small_bisect_up_to_the_smallest_that_works(size)
     (finding,) = [f for f in result.findings if f.rule == "input-too-small"]
     assert finding.fix == "Resize inputs to at least 31"
     assert "resizes or crops internally" not in result.verdict["text"]
+
+
+def test_a_fixed_size_model_probed_only_at_its_own_size_reads_as_a_sentence():
+    result = run("keras:MobileNetV2?include_top=true&alpha=0.35", sizes=((224, 224),))
+    (finding,) = [f for f in result.findings if f.rule == "fixed-input-size"]
+    assert finding.message == ("keras:MobileNetV2?include_top=true&alpha=0.35 works only at 224, the input size "
+                               "it declares")
