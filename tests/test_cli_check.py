@@ -153,7 +153,7 @@ def test_no_source_and_no_config_names_the_config_table(tmp_path, monkeypatch):
 def test_a_load_error_is_printed_once(in_project):
     result = check("missing.keras")
     assert result.exit_code == 2
-    assert "missing.keras: no such file" in result.stdout and result.stderr == ""
+    assert result.stderr == "shapelint: missing.keras: no such file\n" and "no such file" not in result.stdout
     as_json = check("missing.keras", "--format", "json")
     assert as_json.stderr.strip() == "shapelint: missing.keras: no such file"
 

@@ -88,3 +88,19 @@ def test_a_probe_where_no_size_asked_for_works_does_not_exit_0():
     assert "SL104 input-too-small" in result.stdout and "the smallest size that works is 31" in result.stdout
     assert "shapelint: keras:MobileNetV2?alpha=0.35: no size asked for works (8); the smallest that works is 31\n" \
         == result.stderr
+
+
+def test_a_load_error_is_one_line_on_stderr_and_not_on_stdout(tmp_path):
+    missing = tmp_path / "missing.keras"
+    result = invoke("probe", str(missing), "keras:MobileNetV2?alpha=0.35", "--sizes", "224", "-j", "0")
+    assert result.exit_code == 2
+    assert result.stderr == f"shapelint: {missing}: no such file\n"
+    assert "no such file" not in result.stdout
+    assert f"{missing}  load error" in result.stdout  # the summary still lists it
+
+
+def test_inspect_reports_a_load_error_once_on_stderr(tmp_path):
+    missing = tmp_path / "missing.keras"
+    result = invoke("inspect", str(missing))
+    assert result.exit_code == 2
+    assert result.stderr == f"shapelint: {missing}: no such file\n" and result.stdout == ""

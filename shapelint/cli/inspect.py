@@ -32,7 +32,7 @@ def inspect(sources, fmt, layers, **options):
     from ..formatters.inspect import INSPECT_FORMATTERS
 
     results = [_inspect(text, unsafe=options.get("unsafe_load", False)) for text in sources]
-    click.echo(INSPECT_FORMATTERS[fmt](results, layers=layers), nl=False)
+    click.echo(INSPECT_FORMATTERS[fmt](results, layers=layers, show_errors=False), nl=False)
     for result in results:
         if result.error:
             click.echo(f"shapelint: {result.error}", err=True)

@@ -122,11 +122,12 @@ def format_one(inspection: Inspection, layers: bool = False) -> str:
     return "\n".join(lines) + "\n"
 
 
-def format_inspect_table(inspections: list[Inspection], layers: bool = False) -> str:
-    return "\n".join(format_one(i, layers) for i in inspections)
+def format_inspect_table(inspections: list[Inspection], layers: bool = False, show_errors: bool = True) -> str:
+    """show_errors=False leaves out the sources that could not be read (the CLI writes them to stderr)."""
+    return "\n".join(format_one(i, layers) for i in inspections if show_errors or not i.error)
 
 
-def format_inspect_json(inspections: list[Inspection], layers: bool = False) -> str:
+def format_inspect_json(inspections: list[Inspection], layers: bool = False, show_errors: bool = True) -> str:
     data = {"version": JSON_VERSION, "results": [i.to_json() for i in inspections]}
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
