@@ -294,3 +294,22 @@ def test_keras_ops_mean_pools_the_head(factory_file):
     row = next(line for line in result.stdout.splitlines() if "mean" in line.split())
     assert "factory.py:36" in row and "averages the 2×2 map" in row
     assert "the head must pool it" not in result.stdout
+
+
+@pytest.mark.parametrize("factory", ["sequential", "functional"])
+def test_a_hub_layer_in_a_keras_3_model_says_to_use_tf_keras(factory_file, fixtures_dir, factory):
+    source = factory_file(f'''
+        import keras, tensorflow_hub as hub
+        HUB = {str(fixtures_dir / "hub_feature_map")!r}
+
+        def sequential():
+            return keras.Sequential([hub.KerasLayer(HUB), keras.layers.Dense(5)])
+
+        def functional():
+            inputs = keras.Input((224, 224, 3))
+            return keras.Model(inputs, keras.layers.Dense(5)(hub.KerasLayer(HUB)(inputs)))
+    ''', factory)
+    result = invoke("check", source, *FAST)
+    assert result.exit_code == 2
+    (line,) = result.stderr.splitlines()
+    assert "hub.KerasLayer is a tf_keras layer" in line and "tf_keras.Sequential" in line
