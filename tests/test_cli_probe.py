@@ -104,3 +104,13 @@ def test_inspect_reports_a_load_error_once_on_stderr(tmp_path):
     result = invoke("inspect", str(missing))
     assert result.exit_code == 2
     assert result.stderr == f"shapelint: {missing}: no such file\n" and result.stdout == ""
+
+
+def test_help_of_check_and_probe_lists_every_kind_of_source():
+    for command in ("check", "probe"):
+        text = CliRunner().invoke(main, [command, "--help"]).output
+        for kind in ("keras:", ".keras", "saved_model", "tfhub.dev", "timm:", "torchvision:", "hf:", ".pt2", ".pt ",
+                     ".onnx", "keras_hub:", "preset", "kaggle://", "file.py:fn"):
+            assert kind in text, (command, kind)
+        timeout = text.split("--timeout")[1].split("--memory-limit")[0]
+        assert "framework" in timeout and "torch" in timeout  # not TensorFlow's alone
