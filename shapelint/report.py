@@ -51,6 +51,7 @@ class SourceReport:
     error: str | None = None
     path: str | None = None  # a file behind the source, for formats that point at files
     model: ModelRecord | None = None  # check: the whole model's layer graph, for the head table and finding lines
+    line: int | None = None  # the line of `path` that names the source (its pyproject.toml entry); never cached
 
     @property
     def unanswered(self) -> str | None:

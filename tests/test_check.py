@@ -76,9 +76,10 @@ def test_json_document_lists_findings(models):
     codes = [f["code"] for f in item["findings"]]
     assert codes == ["SL101", "SL201", "SL204"]
     dense = item["findings"][1]
-    assert set(dense) == {"rule", "code", "severity", "message", "fix", "layer"}
+    assert set(dense) == {"rule", "code", "severity", "message", "fix", "layer", "file", "line"}
     assert dense == {
         "rule": "dense-on-feature-map", "code": "SL201", "severity": "error", "layer": "head",
+        "file": models, "line": 14,
         "message": "Dense(1, activation='softmax') 'head' receives a (None, 2, 2, 16) feature map and returns (None, 2, 2, 1)",
         "fix": "Add GlobalAveragePooling2D() before Dense(1, activation='softmax') 'head'",
     }
