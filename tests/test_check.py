@@ -314,3 +314,18 @@ def test_a_hub_layer_in_a_keras_3_model_says_to_use_tf_keras(factory_file, fixtu
     assert result.exit_code == 2
     (line,) = result.stderr.splitlines()
     assert "hub.KerasLayer is a tf_keras layer" in line and "tf_keras.Sequential" in line
+
+
+def test_github_annotations_stay_within_what_github_shows_and_say_what_was_left_out(models):
+    """GitHub shows 10 annotations of each level per step: the most severe are kept, one notice counts the rest."""
+    result = check(models, *["dense_on_map"] * 6, "good", args=("--format", "github", "--num-classes", "3"))
+    lines = result.stdout.splitlines()
+    levels = [line.split(" ", 1)[0] for line in lines]
+    assert levels.count("::error") == 10 and levels.count("::notice") <= 10
+    assert levels[:10] == ["::error"] * 10  # the most severe first
+    assert "9 more findings were not annotated" in lines[-1] and lines[-1].startswith("::notice")
+    assert "step summary" in lines[-1]
+    sarif = json.loads(check(models, *["dense_on_map"] * 6, "good", args=("--format", "sarif", "--num-classes", "3"))
+                       .stdout)
+    run = sarif["runs"][0]  # SARIF stays complete (files outside the tree are notifications)
+    assert len(run["results"]) + len(run["invocations"][0]["toolExecutionNotifications"]) == 6 * 3 + 6 + 1

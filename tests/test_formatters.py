@@ -164,7 +164,7 @@ def test_github_lines():
     assert any(line.startswith("::notice title=shapelint SL102 pooling-applied::zoo.models:pooled_backbone already")
                for line in lines)
     assert any(line.startswith("::warning title=shapelint SL104 input-too-small,file=") for line in lines)
-    assert lines[-1].startswith("::error title=shapelint load error::keras:MobileNetV9")
+    assert lines[0].startswith("::error title=shapelint load error::keras:MobileNetV9")  # the most severe first
     assert all("\n" not in line for line in lines)
     assert ("::error title=shapelint SL201 dense-on-feature-map,file=models/heads.py,line=15::Dense(5) 'logits' "
             "receives") in FORMATTERS["github"](fixed_report())
