@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from .records.backbone import BackboneRecord
 from .records.layers import ModelRecord
+from .sources import format_size
 
 SEVERITIES = ("info", "warning", "error")
 JSON_VERSION = 1
@@ -50,6 +51,26 @@ class SourceReport:
     error: str | None = None
     path: str | None = None  # a file behind the source, for formats that point at files
     model: ModelRecord | None = None  # check: the whole model's layer graph, for the head table and finding lines
+    line: int | None = None  # the line of `path` that names the source (its pyproject.toml entry); never cached
+
+    @property
+    def unanswered(self) -> str | None:
+        """Why no size asked for gave an answer (each too small, or none worked at all); None when one did.
+
+        Such a source was probed but not checked at the sizes the user asked for: it must not exit 0.
+        """
+        if self.error or self.backbone is None or not self.verdict:
+            return None
+        asked = [r for r in self.backbone.records if r.why is None]
+        if not asked or any(r.ok for r in asked):
+            return None
+        sizes = ", ".join(format_size(r.size) for r in asked)
+        smallest = self.verdict.get("min_size")
+        if smallest:
+            return f"{self.source}: no size asked for works ({sizes}); the smallest that works is {format_size(smallest)}"
+        if not self.verdict.get("working_sizes"):
+            return f"{self.source}: no input size works ({sizes})"
+        return None
 
     def to_json(self) -> dict:
         probed = self.backbone.to_json() if self.backbone else {}
@@ -99,8 +120,13 @@ class Report:
     def load_failed(self) -> bool:
         return any(r.error for r in self.results)
 
+    @property
+    def not_checked(self) -> bool:
+        """A source failed to load, or no size asked for gave it an answer: exit 2 whatever the findings."""
+        return self.load_failed or any(r.unanswered for r in self.results)
+
     def exit_code(self, fail_on: str = "warning") -> int:
-        """0 clean, 1 findings at or above fail_on, 2 a source could not be loaded."""
-        if self.load_failed:
+        """0 clean, 1 findings at or above fail_on, 2 a source could not be loaded or probed at any size asked."""
+        if self.not_checked:
             return 2
         return 1 if at_or_above(self.findings, fail_on) else 0

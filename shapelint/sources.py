@@ -34,11 +34,14 @@ class SourceError(ValueError):
 
 
 class FactoryError(SourceError):
-    """A module:factory source raised while building its model; `cause` is the factory's own one-line error."""
+    """A module:factory source raised while building its model; `cause` is the factory's own one-line error,
+    `lines` {layer name: (file, line)} where the layers made before the failure were created ('' for the
+    line of the user's code that raised)."""
 
-    def __init__(self, message: str, cause: str):
+    def __init__(self, message: str, cause: str, lines: dict | None = None):
         super().__init__(message)
         self.cause = cause
+        self.lines = lines or {}
 
 
 @dataclass(frozen=True)

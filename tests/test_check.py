@@ -76,9 +76,10 @@ def test_json_document_lists_findings(models):
     codes = [f["code"] for f in item["findings"]]
     assert codes == ["SL101", "SL201", "SL204"]
     dense = item["findings"][1]
-    assert set(dense) == {"rule", "code", "severity", "message", "fix", "layer"}
+    assert set(dense) == {"rule", "code", "severity", "message", "fix", "layer", "file", "line"}
     assert dense == {
         "rule": "dense-on-feature-map", "code": "SL201", "severity": "error", "layer": "head",
+        "file": models, "line": 14,
         "message": "Dense(1, activation='softmax') 'head' receives a (None, 2, 2, 16) feature map and returns (None, 2, 2, 1)",
         "fix": "Add GlobalAveragePooling2D() before Dense(1, activation='softmax') 'head'",
     }
@@ -218,3 +219,113 @@ def test_saved_keras_files(fixtures_dir, tmp_path):
     head, backbone = json.loads(result.stdout)["results"]
     assert [(f["code"], f["layer"]) for f in head["findings"]] == [("SL201", "probs")]
     assert [f["code"] for f in backbone["findings"]] == ["SL101"] and backbone["records"]
+
+
+def test_a_check_at_a_size_too_small_does_not_claim_the_backbone_resizes(factory_file):
+    """31 and 32 both give MobileNetV2 a 1×1 map because of its stride, not because it resizes its input."""
+    source = factory_file('''
+        import keras
+
+        def build():
+            backbone = keras.applications.MobileNetV2(alpha=0.35, include_top=False, weights=None,
+                                                      input_shape=(None, None, 3))
+            return keras.Sequential([backbone, keras.layers.GlobalAveragePooling2D(), keras.layers.Dense(5)])
+    ''')
+    result = CliRunner().invoke(main, ["check", source, "--sizes", "1", "--jobs", "0", "--format", "json"])
+    assert result.exit_code == 2
+    (item,) = json.loads(result.stdout)["results"]
+    assert item["verdict"]["min_size"] == [31, 31]
+    assert "resizes or crops internally" not in item["verdict"]["text"]
+
+
+UNBUILDABLE = '''
+    import keras, tf_keras, tensorflow_hub as hub
+    L = keras.layers
+
+
+    def backbone():
+        inputs = keras.Input((None, None, 3))
+        return keras.Model(inputs, L.Conv2D(16, 3, strides=32, padding="same")(inputs), name="backbone")
+
+
+    def double_pool():
+        inputs = keras.Input((None, None, 3))
+        features = L.GlobalAveragePooling2D()(backbone()(inputs))
+        pooled = L.GlobalMaxPooling2D(name="pool_again")(features)
+        return keras.Model(inputs, L.Dense(5)(pooled))
+
+
+    def reshape():
+        inputs = keras.Input((64, 64, 3))
+        x = backbone()(inputs)
+        x = L.Reshape((10, 10), name="bad_reshape")(x)
+        return keras.Model(inputs, L.Dense(5)(x))
+
+
+    def hub_double():
+        return tf_keras.Sequential([
+            hub.KerasLayer(HUB, input_shape=(64, 64, 3)),
+            tf_keras.layers.GlobalAveragePooling2D(name="gap"),
+            tf_keras.layers.Dense(5),
+        ])
+
+
+    def ops_mean():
+        inputs = keras.Input((None, None, 3))
+        x = backbone()(inputs)
+        x = keras.ops.mean(x, axis=(1, 2))
+        return keras.Model(inputs, L.Dense(5)(x))
+'''
+
+
+@pytest.mark.parametrize("factory, code, line", [("double_pool", "SL203", 14), ("reshape", "SL215", 21),
+                                                 ("hub_double", "SL203", 28)])
+def test_a_model_that_cannot_be_built_keeps_the_line_of_its_layer(factory_file, fixtures_dir, factory, code, line):
+    source = factory_file(UNBUILDABLE + f"    HUB = {str(fixtures_dir / 'mobilenet_v2_035_feature_vector')!r}\n",
+                          factory)
+    path = source.rpartition(":")[0]
+    result = invoke("check", source, *FAST)
+    assert result.exit_code == 1, result.output
+    assert f"{path}:{line}: error {code}" in result.stdout
+
+
+def test_keras_ops_mean_pools_the_head(factory_file):
+    result = invoke("check", factory_file(UNBUILDABLE, "ops_mean"), *FAST)
+    assert result.exit_code == 0, result.output
+    row = next(line for line in result.stdout.splitlines() if "mean" in line.split())
+    assert "factory.py:36" in row and "averages the 2×2 map" in row
+    assert "the head must pool it" not in result.stdout
+
+
+@pytest.mark.parametrize("factory", ["sequential", "functional"])
+def test_a_hub_layer_in_a_keras_3_model_says_to_use_tf_keras(factory_file, fixtures_dir, factory):
+    source = factory_file(f'''
+        import keras, tensorflow_hub as hub
+        HUB = {str(fixtures_dir / "hub_feature_map")!r}
+
+        def sequential():
+            return keras.Sequential([hub.KerasLayer(HUB), keras.layers.Dense(5)])
+
+        def functional():
+            inputs = keras.Input((224, 224, 3))
+            return keras.Model(inputs, keras.layers.Dense(5)(hub.KerasLayer(HUB)(inputs)))
+    ''', factory)
+    result = invoke("check", source, *FAST)
+    assert result.exit_code == 2
+    (line,) = result.stderr.splitlines()
+    assert "hub.KerasLayer is a tf_keras layer" in line and "tf_keras.Sequential" in line
+
+
+def test_github_annotations_stay_within_what_github_shows_and_say_what_was_left_out(models):
+    """GitHub shows 10 annotations of each level per step: the most severe are kept, one notice counts the rest."""
+    result = check(models, *["dense_on_map"] * 6, "good", args=("--format", "github", "--num-classes", "3"))
+    lines = result.stdout.splitlines()
+    levels = [line.split(" ", 1)[0] for line in lines]
+    assert levels.count("::error") == 10 and levels.count("::notice") <= 10
+    assert levels[:10] == ["::error"] * 10  # the most severe first
+    assert "9 more findings were not annotated" in lines[-1] and lines[-1].startswith("::notice")
+    assert "step summary" in lines[-1]
+    sarif = json.loads(check(models, *["dense_on_map"] * 6, "good", args=("--format", "sarif", "--num-classes", "3"))
+                       .stdout)
+    run = sarif["runs"][0]  # SARIF stays complete (files outside the tree are notifications)
+    assert len(run["results"]) + len(run["invocations"][0]["toolExecutionNotifications"]) == 6 * 3 + 6 + 1

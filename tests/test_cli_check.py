@@ -153,7 +153,7 @@ def test_no_source_and_no_config_names_the_config_table(tmp_path, monkeypatch):
 def test_a_load_error_is_printed_once(in_project):
     result = check("missing.keras")
     assert result.exit_code == 2
-    assert "missing.keras: no such file" in result.stdout and result.stderr == ""
+    assert result.stderr == "shapelint: missing.keras: no such file\n" and "no such file" not in result.stdout
     as_json = check("missing.keras", "--format", "json")
     assert as_json.stderr.strip() == "shapelint: missing.keras: no such file"
 
@@ -164,3 +164,31 @@ def test_help_names_every_source_kind_and_cuts_no_summary():
     top = CliRunner().invoke(main, ["--help"]).output
     commands = top.split("Commands:")[1]
     assert "..." not in commands and "cache" in commands
+
+
+def test_machine_formats_carry_locations(in_project):
+    """JSON findings have file and line; a source listed in [tool.shapelint] points at the line that lists it
+    and is named in the annotation and the SARIF message."""
+    (in_project / "pyproject.toml").write_text(textwrap.dedent('''
+        [project]
+        name = "demo"
+
+        [tool.shapelint]
+        sources = [
+            "models/classifier.py:build",
+            "keras:MobileNetV2?alpha=0.35",
+        ]
+    ''').lstrip())
+    try:
+        as_json = check("--format", "json", "--fail-on", "error")
+        findings = {f["code"]: f for r in json.loads(as_json.stdout)["results"] for f in r["findings"]}
+        assert (findings["SL201"]["file"], findings["SL201"]["line"]) == ("models/heads.py", 5)
+        github = check("--format", "github", "--sizes", "224")
+        (sl101,) = [line for line in github.stdout.splitlines() if "SL101" in line and "MobileNetV2" in line]
+        assert "file=pyproject.toml,line=7::" in sl101 and "::keras:MobileNetV2?alpha=0.35" in sl101
+        sarif = json.loads(check("--format", "sarif", "--sizes", "224").stdout)
+        (result,) = [r for r in sarif["runs"][0]["results"] if "MobileNetV2" in r["message"]["text"]]
+        assert result["locations"][0]["physicalLocation"]["region"] == {"startLine": 7}
+        assert result["message"]["text"].startswith("keras:MobileNetV2?alpha=0.35")
+    finally:
+        (in_project / "pyproject.toml").unlink()

@@ -80,3 +80,37 @@ def test_sizes_nobody_asked_for_say_why_they_are_there(factory_file):
                     (7, 7): "bisected: the smallest size that works"}
     checked = invoke("check", source.replace(":build", ":head"), "--sizes", "32", "-j", "0", "--show-probe")
     assert "48       (1, 42, 42, 4)  inferred (the second size of the head table)" in checked.stdout
+
+
+def test_a_probe_where_no_size_asked_for_works_does_not_exit_0():
+    result = invoke("probe", "keras:MobileNetV2?alpha=0.35", "--sizes", "8", "-j", "0")
+    assert result.exit_code == 2
+    assert "SL104 input-too-small" in result.stdout and "the smallest size that works is 31" in result.stdout
+    assert "shapelint: keras:MobileNetV2?alpha=0.35: no size asked for works (8); the smallest that works is 31\n" \
+        == result.stderr
+
+
+def test_a_load_error_is_one_line_on_stderr_and_not_on_stdout(tmp_path):
+    missing = tmp_path / "missing.keras"
+    result = invoke("probe", str(missing), "keras:MobileNetV2?alpha=0.35", "--sizes", "224", "-j", "0")
+    assert result.exit_code == 2
+    assert result.stderr == f"shapelint: {missing}: no such file\n"
+    assert "no such file" not in result.stdout
+    assert f"{missing}  load error" in result.stdout  # the summary still lists it
+
+
+def test_inspect_reports_a_load_error_once_on_stderr(tmp_path):
+    missing = tmp_path / "missing.keras"
+    result = invoke("inspect", str(missing))
+    assert result.exit_code == 2
+    assert result.stderr == f"shapelint: {missing}: no such file\n" and result.stdout == ""
+
+
+def test_help_of_check_and_probe_lists_every_kind_of_source():
+    for command in ("check", "probe"):
+        text = CliRunner().invoke(main, [command, "--help"]).output
+        for kind in ("keras:", ".keras", "saved_model", "tfhub.dev", "timm:", "torchvision:", "hf:", ".pt2", ".pt ",
+                     ".onnx", "keras_hub:", "preset", "kaggle://", "file.py:fn"):
+            assert kind in text, (command, kind)
+        timeout = text.split("--timeout")[1].split("--memory-limit")[0]
+        assert "framework" in timeout and "torch" in timeout  # not TensorFlow's alone

@@ -164,7 +164,7 @@ def test_github_lines():
     assert any(line.startswith("::notice title=shapelint SL102 pooling-applied::zoo.models:pooled_backbone already")
                for line in lines)
     assert any(line.startswith("::warning title=shapelint SL104 input-too-small,file=") for line in lines)
-    assert lines[-1].startswith("::error title=shapelint load error::keras:MobileNetV9")
+    assert lines[0].startswith("::error title=shapelint load error::keras:MobileNetV9")  # the most severe first
     assert all("\n" not in line for line in lines)
     assert ("::error title=shapelint SL201 dense-on-feature-map,file=models/heads.py,line=15::Dense(5) 'logits' "
             "receives") in FORMATTERS["github"](fixed_report())
@@ -267,10 +267,10 @@ def test_annotation_names_layer_and_source_only_when_the_message_does_not():
     assert annotation_text(factory, bare) == "zoo:build: Layer dense: Dense(5) receives a map\nFix: Pool first"
 
 
-def action_script() -> str:
-    """The `run: |` block of the shapelint check step in action.yml (no YAML parser needed for one block)."""
+def action_script(step: str = "id: check") -> str:
+    """The `run: |` block of one step of action.yml (no YAML parser needed for one block)."""
     lines = (Path(__file__).parent.parent / "action.yml").read_text().splitlines()
-    start = next(i for i, line in enumerate(lines) if line.strip() == "id: check")
+    start = next(i for i, line in enumerate(lines) if line.strip() == step)
     start = next(i for i in range(start, len(lines)) if lines[i].strip() == "run: |") + 1
     indent = len(lines[start]) - len(lines[start].lstrip())
     block = []
@@ -389,3 +389,47 @@ def test_sarif_points_outside_the_tree_with_an_absolute_uri(tmp_path):
     assert artifact("models/a b.py", root=tmp_path) == {"uri": "models/a%20b.py", "uriBaseId": "%SRCROOT%"}
     outside = tmp_path.parent / "elsewhere.py"
     assert artifact(str(outside), root=tmp_path) == {"uri": outside.resolve().as_uri()}
+
+
+def test_action_script_in_a_subfolder_and_a_matrix_shard(tmp_path):
+    """working-directory reads that folder's [tool.shapelint] while paths stay the repository's; a matrix shard
+    gets a SARIF category of its own, so shards do not overwrite each other's results in code scanning."""
+    sub = tmp_path / "ml"
+    (sub / "models").mkdir(parents=True)
+    (sub / "models" / "heads.py").write_text(textwrap.dedent('''
+        import keras
+
+        def bad():
+            inputs = keras.Input((None, None, 3))
+            x = keras.layers.Conv2D(8, 3, strides=4, padding="same")(inputs)
+            return keras.Model(inputs, keras.layers.Dense(5)(x), name="bad")
+    '''))
+    (sub / "pyproject.toml").write_text('[tool.shapelint]\nsources = ["models/heads.py:bad"]\n')
+    run, summary, outputs = run_action(tmp_path, SOURCES="", ARGS="-j 0 --sizes 32", SARIF="shapelint.sarif",
+                                       WORKDIR="ml", CATEGORY="", JOB="heads", JOB_INDEX="1", JOB_TOTAL="3")
+    assert run.returncode == 1, run.stderr
+    assert "file=ml/models/heads.py,line=7::" in run.stdout
+    assert "sarif-category=shapelint-heads-1" in outputs.read_text().splitlines()
+    single, _, alone = run_action(tmp_path, SOURCES="ml/models/heads.py:bad", ARGS="-j 0 --sizes 32",
+                                  SARIF="s.sarif", WORKDIR=".", CATEGORY="", JOB="heads", JOB_INDEX="0", JOB_TOTAL="1")
+    assert "sarif-category=shapelint" in alone.read_text().splitlines()
+
+
+def test_action_install_refuses_unknown_extras_before_installing(tmp_path):
+    run = subprocess.run(["bash", "-e", "-c", action_script("- name: Install shapelint")], cwd=tmp_path,
+                         env=dict(os.environ, EXTRAS="torch;rm -rf /", ACTION_PATH=str(tmp_path),
+                                  RUNNER_TEMP=str(tmp_path), GITHUB_PATH=str(tmp_path / "path.txt")),
+                         capture_output=True, text=True)
+    assert run.returncode == 2
+    assert "extras: 'torch;rm -rf /' is not a comma-separated list of torch, onnx, kerashub" in run.stdout
+
+
+def test_pre_commit_hook_runs_for_every_kind_of_model_file():
+    import re
+
+    hooks = (Path(__file__).parent.parent / ".pre-commit-hooks.yaml").read_text()
+    pattern = re.compile(re.search(r"files: '([^']+)'", hooks).group(1))
+    for name in ("a.py", "m.keras", "m.h5", "saved/saved_model.pb", "pyproject.toml", "m.onnx", "m.pt", "m.pt2",
+                 "m.pth", "hf/config.json"):
+        assert pattern.search(name), name
+    assert not pattern.search("README.md")

@@ -409,3 +409,34 @@ def test_a_pytorch_source_is_declined_in_one_line_without_loading_it(tmp_path):
     lines = result.stderr.splitlines()
     assert len(lines) == 2 and all("for a PyTorch source, `shapelint check` shows its module tree" in line for line in lines)
     assert not marker.exists() and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("name, pooled_by", [("hub_feature_map", "tf_keras.layers.GlobalAveragePooling2D()"),
+                                             ("hub_dict_outputs", 'output_key="pooled"')])
+def test_usage_line_is_a_working_classifier_for_feature_maps_and_dicts(fixtures_dir, tf, name, pooled_by):
+    """The copy-paste line itself pools a feature map, and picks a dict's pooled output with output_key."""
+    import tensorflow_hub as hub
+    import tf_keras
+
+    usage = inspect_ok(fixtures_dir / name).usage
+    (line,) = [line.strip() for line in usage.splitlines() if line.strip().startswith("model = ")]
+    assert pooled_by in line
+    scope = {"tf_keras": tf_keras, "hub": hub, "num_classes": 5}
+    exec(line.replace('"fixtures/', f'"{fixtures_dir}/'), scope)
+    assert scope["model"](tf.zeros([2, 40, 40, 3])).shape == (2, 5)
+
+
+def test_layers_of_a_hub_module_grouped_with_their_shapes_and_where_the_map_halves(fixtures_dir):
+    result = CliRunner().invoke(main, ["inspect", str(fixtures_dir / "mobilenet_v2_035_feature_vector"), "--layers"])
+    assert result.exit_code == 0, result.output
+    rows = {line.split()[0]: line for line in result.stdout.splitlines() if line and not line.startswith(" ")}
+    assert "kernel (3, 3, 3, 16)" in rows["Conv1"] and rows["Conv1"].rstrip().endswith("2")
+    assert "gamma, beta, moving_mean, moving_variance (16,)" in rows["bn_Conv1"]
+    assert rows["block_13_depthwise"].rstrip().endswith("32")
+    assert ("the spatial size halves 5 times: at Conv1 (stride 2), block_1_depthwise (4), block_3_depthwise (8), "
+            "block_6_depthwise (16), block_13_depthwise (32)") in result.stdout
+    data = json.loads(CliRunner().invoke(main, ["inspect", str(fixtures_dir / "mobilenet_v2_035_feature_vector"),
+                                                "--format", "json"]).stdout)["results"][0]
+    conv1 = data["layers"][0]
+    assert conv1 == {"name": "Conv1", "variables": [{"name": "kernel", "shape": [3, 3, 3, 16], "trainable": True}],
+                     "parameters": 432, "stride": 2}

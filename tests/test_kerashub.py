@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -147,7 +148,23 @@ def test_unknown_class_and_bad_arguments_are_one_line():
     assert error.startswith("keras_hub:ResNetBackbon: 'ResNetBackbon' is not a keras_hub.models Backbone class; "
                             "did you mean ResNetBackbone")
     error = probe_source("keras_hub:ResNetBackbone?block_type=basic_block", OPTIONS).error
-    assert error.startswith("keras_hub:ResNetBackbone?block_type=basic_block: cannot build: TypeError:")
+    assert error.startswith("keras_hub:ResNetBackbone?block_type=basic_block: ResNetBackbone needs input_conv_filters, "
+                            "input_conv_kernel_sizes, stackwise_num_filters, stackwise_num_blocks and "
+                            "stackwise_num_strides; add them to the query (a list as 64,128 or [64]): "
+                            "keras_hub:ResNetBackbone?block_type=basic_block&input_conv_filters=...&")
+
+
+def test_an_argument_that_needs_a_list_is_named():
+    source = SOURCE.replace("input_conv_filters=[64]", "input_conv_filters=64")
+    error = probe_source(source, OPTIONS).error
+    assert "input_conv_filters=64" in error and "a list: write input_conv_filters=[64]" in error
+
+
+def test_the_readme_example_builds():
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    (example,) = set(re.findall(r"`(keras_hub:ResNetBackbone\?[^`.]+)`", readme))
+    result = probe_source(example, OPTIONS)
+    assert result.error is None, result.error
 
 
 def test_missing_extra_names_what_to_install(monkeypatch):

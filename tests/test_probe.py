@@ -324,3 +324,20 @@ def test_large_sizes_are_only_inferred_and_the_real_batch_runs_small(fixtures_di
         ((2048, 2048), False, (1, 512, 512, 16)),
         ((224, 224), True, (1, 56, 56, 16)),
     ]
+
+
+@pytest.mark.parametrize("size", [1, 8])
+def test_sizes_that_are_all_too_small_bisect_up_to_the_smallest_that_works(size):
+    """No asked size works: the probe searches upward and bisects, so SL104 names the minimum."""
+    result = run("keras:MobileNetV2?alpha=0.35", sizes=((size, size),))
+    assert result.verdict["min_size"] == [31, 31]
+    (finding,) = [f for f in result.findings if f.rule == "input-too-small"]
+    assert finding.fix == "Resize inputs to at least 31"
+    assert "resizes or crops internally" not in result.verdict["text"]
+
+
+def test_a_fixed_size_model_probed_only_at_its_own_size_reads_as_a_sentence():
+    result = run("keras:MobileNetV2?include_top=true&alpha=0.35", sizes=((224, 224),))
+    (finding,) = [f for f in result.findings if f.rule == "fixed-input-size"]
+    assert finding.message == ("keras:MobileNetV2?include_top=true&alpha=0.35 works only at 224, the input size "
+                               "it declares")

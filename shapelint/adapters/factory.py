@@ -17,12 +17,13 @@ from pathlib import Path
 
 from ..errors import one_line
 from ..sources import FactoryError, Source, SourceError
+from .origins import named_origins, raising_line
 
 
 def call_factory(source: Source, recording=contextlib.nullcontext):
     """What the factory returns (or the object itself when the attribute is not callable)."""
     module_name, _, attr = source.location.rpartition(":")
-    with recording():
+    with recording() as made:
         module = _import(source, module_name)
         factory = module
         for part in attr.split("."):
@@ -34,7 +35,9 @@ def call_factory(source: Source, recording=contextlib.nullcontext):
         try:
             return factory()
         except Exception as exc:
-            raise FactoryError(f"{source.text}: factory failed: {one_line(exc)}", one_line(exc)) from None
+            # the lines of the layers made before the failure, while the traceback still keeps them alive
+            lines = dict(named_origins(made or []), **({"": raising_line(exc)} if raising_line(exc) else {}))
+            raise FactoryError(f"{source.text}: factory failed: {one_line(exc)}", one_line(exc), lines) from None
 
 
 def project_roots(module_name: str) -> list[str]:

@@ -65,9 +65,14 @@ def shown_path(filename: str, root: Path | None = None) -> str:
 
 @contextlib.contextmanager
 def recording(classes):
-    """Record the creator of every instance of `classes` built inside the block; originals restored after."""
+    """Record the creator of every instance of `classes` built inside the block; originals restored after.
+
+    Yields a list that collects a weak reference to each object recorded in the block, so that when the
+    block fails (a model that cannot be built) the lines of the layers it had made can still be named.
+    """
     libraries = library_roots()
     originals = {cls: cls.__dict__["__init__"] for cls in classes if "__init__" in cls.__dict__}
+    made: list = []
 
     def wrap(init):
         @functools.wraps(init)
@@ -77,6 +82,7 @@ def recording(classes):
                     found = user_frame(sys._getframe(1), libraries)
                     if found is not None:
                         _ORIGINS[self] = found
+                        made.append(weakref.ref(self))
                 except TypeError:  # an object that cannot be weakly referenced: no origin, no harm
                     pass
             return init(self, *args, **kwargs)
@@ -89,7 +95,7 @@ def recording(classes):
     try:
         for cls, init in originals.items():
             cls.__init__ = wrap(init)
-        yield
+        yield made
     finally:
         for cls, init in originals.items():
             cls.__init__ = init
@@ -102,3 +108,24 @@ def origin_of(obj, root: Path | None = None) -> tuple[str, int] | None:
     except TypeError:
         return None
     return (shown_path(found[0], root), found[1]) if found else None
+
+
+def named_origins(made: list, root: Path | None = None) -> dict[str, tuple[str, int]]:
+    """{name: (file, line)} of the objects in a recording's list that are still alive and have a name."""
+    found = {}
+    for ref in made:
+        obj = ref()
+        name = getattr(obj, "name", None) if obj is not None else None
+        if isinstance(name, str) and name not in found and origin_of(obj, root):
+            found[name] = origin_of(obj, root)
+    return found
+
+
+def raising_line(exc: BaseException, root: Path | None = None) -> tuple[str, int] | None:
+    """(file, line) of the innermost frame of the user's code that the exception passed through."""
+    libraries, found, tb = library_roots(), None, exc.__traceback__
+    while tb is not None:
+        if is_user_file(tb.tb_frame.f_code.co_filename, libraries):
+            found = (shown_path(tb.tb_frame.f_code.co_filename, root), tb.tb_lineno)
+        tb = tb.tb_next
+    return found

@@ -15,11 +15,21 @@ import click
 
 from .. import __version__
 from .configure import configure, run_configured
-from .options import FORMATS, CommandError, format_option, load_options, load_settings, read_sizes, run_options, sizes_option
+from .options import (
+    FORMATS,
+    CommandError,
+    format_option,
+    load_options,
+    load_settings,
+    read_sizes,
+    run_options,
+    sizes_option,
+    sources_help,
+)
 from .output import FAIL_ON, finish, output_options
 
 __all__ = ["FAIL_ON", "FORMATS", "CommandError", "finish", "format_option", "load_options", "load_settings", "main",
-           "output_options", "read_sizes", "run_configured", "run_options", "sizes_option"]
+           "output_options", "read_sizes", "run_configured", "run_options", "sizes_option", "sources_help"]
 
 
 class Group(click.Group):

@@ -14,6 +14,7 @@ from . import (
     run_configured,
     run_options,
     sizes_option,
+    sources_help,
 )
 
 
@@ -30,6 +31,7 @@ def read_patterns(ctx, param, value) -> tuple[str, ...]:
 
 
 @main.command(short_help="Is my head right? The head table, and findings with their lines.")
+@sources_help
 @click.argument("sources", nargs=-1)
 @click.option("--num-classes", type=click.IntRange(1), default=None,
               help="Number of classes; enables classes-mismatch.")
@@ -52,14 +54,7 @@ def check(sources, num_classes, select, ignore, sizes, max_size, show_probe, fmt
     are `file:line: severity CODE` lines. With no SOURCE, checks `sources` from [tool.shapelint] in
     pyproject.toml.
 
-    \b
-    SOURCE is one of:
-      pkg.module:factory, file.py:fn    Python code that returns a model (it runs as code; the working
-                                        directory is importable, as with python -m)
-      model.keras, model.h5             a saved Keras model
-      keras:MobileNetV2?include_top=1   a keras.applications architecture (weights=None)
-      path/to/saved_model               a SavedModel directory (probed as an opaque backbone)
-      https://tfhub.dev/...             a TF Hub handle, from the TF Hub cache (no download)
+    {sources}
 
     Exit codes: 0 nothing at or above --fail-on (default warning), 1 findings, 2 a source could not
     be loaded. 'shapelint rules' lists the rules; 'shapelint explain CODE' documents one.

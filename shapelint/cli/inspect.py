@@ -12,7 +12,10 @@ from . import load_options, main
 @load_options
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True,
               help="Output format.")
-def inspect(sources, fmt, **options):
+@click.option("--layers", is_flag=True,
+              help="List a SavedModel's layers: its variables grouped by name, with their shapes, and where the "
+                   "spatial size halves (the JSON always has them).")
+def inspect(sources, fmt, layers, **options):
     """Show what is inside SOURCE models: endpoints, input, outputs, pooling, variables.
 
     \b
@@ -29,7 +32,7 @@ def inspect(sources, fmt, **options):
     from ..formatters.inspect import INSPECT_FORMATTERS
 
     results = [_inspect(text, unsafe=options.get("unsafe_load", False)) for text in sources]
-    click.echo(INSPECT_FORMATTERS[fmt](results), nl=False)
+    click.echo(INSPECT_FORMATTERS[fmt](results, layers=layers, show_errors=False), nl=False)
     for result in results:
         if result.error:
             click.echo(f"shapelint: {result.error}", err=True)

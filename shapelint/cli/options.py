@@ -18,6 +18,30 @@ from ..sources import DEFAULT_MAX_SIZE, DEFAULT_SIZES, SourceError, format_size,
 FORMATS = ["table", "json", "sarif", "github"]
 
 
+# Every kind of SOURCE, for the --help of the commands that take them (\b keeps click from rewrapping it).
+SOURCES_HELP = """\b
+SOURCE is one of:
+  keras:MobileNetV2?alpha=0.35      a keras.applications architecture (weights=None)
+  model.keras, model.h5             a saved Keras model
+  path/to/saved_model               a SavedModel directory (TF Hub format, Keras export)
+  https://tfhub.dev/...             a TF Hub handle, from the TF Hub cache (no download)
+  pkg.module:factory, file.py:fn    Python code that returns a model (Keras, tf_keras, Hub, nn.Module):
+                                    imported and run as code; the working directory is importable
+  timm:resnet50?num_classes=0       a timm model, random weights (shapelint[torch])
+  torchvision:resnet18              a torchvision model, random weights (shapelint[torch])
+  hf:ORG/NAME, hf:path/             a Hugging Face model from its config.json (shapelint[torch])
+  model.pt2, model.pt               a torch.export archive; a TorchScript or torch.save file (shapelint[torch])
+  model.onnx                        an ONNX file (shapelint[onnx])
+  keras_hub:ResNetBackbone?kw=v     a KerasHub backbone class built from arguments (shapelint[kerashub])
+  path/to/preset, kaggle://O/M/F/V  a KerasHub preset folder, or one in the kagglehub cache (no download)"""
+
+
+def sources_help(f):
+    """Put SOURCES_HELP where the command's docstring says {sources}."""
+    f.__doc__ = f.__doc__.replace("{sources}", SOURCES_HELP.replace("\n", "\n    "))
+    return f
+
+
 def sizes_option(f):
     default = ",".join(format_size(s) for s in DEFAULT_SIZES)
     f = click.option("--max-size", type=int, default=DEFAULT_MAX_SIZE, show_default=True,
@@ -71,7 +95,8 @@ def run_options(f):
                      help="Worker processes [default: one per core, capped by memory]; 0 runs in this process "
                           "(no isolation, no timeout)."),
         click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=120.0, show_default=True,
-                     help="Seconds a source may take (after its worker imported TensorFlow) before it is an error."),
+                     help="Seconds a source may take (after its worker imported its framework: TensorFlow, torch or "
+                          "onnxruntime) before it is an error."),
         click.option("--memory-limit", type=click.FloatRange(min=0), default=8.0, show_default=True,
                      help="GiB of address space per worker (0: no cap); past it a source fails, not the machine."),
         click.option("--no-cache", is_flag=True,

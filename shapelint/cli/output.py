@@ -32,7 +32,7 @@ def output_options(f):
 
 def finish(report, fmt: str, exit_code: int | None = None, *, fail_on: str | None = None,
            exit_zero: bool = False, output_files=(), show_probe: bool = False, **_) -> None:
-    """Write the report, one stderr line per source that failed to load, and exit.
+    """Write the report, one stderr line per source that failed to load (never on stdout), and exit.
 
     exit_code is the command's own judgement (probe: 2 if a load failed, else 0); an explicit
     --fail-on, or exit_code=None, judges the report instead: 0 clean, 1 findings at or above
@@ -44,9 +44,9 @@ def finish(report, fmt: str, exit_code: int | None = None, *, fail_on: str | Non
     def anchored_report():  # --format github --output-file sarif:PATH looks for the files once, not twice
         return _anchored(report)
 
-    def render(name: str) -> str:
-        if name == "table":
-            return FORMATTERS[name](report, show_probe=show_probe)
+    def render(name: str, terminal: bool = False) -> str:
+        if name == "table":  # on stdout, a load error is the one line on stderr below, not a block of the table
+            return FORMATTERS[name](report, show_probe=show_probe, show_errors=not terminal)
         return FORMATTERS[name](anchored_report() if name in ANCHORED_FORMATS else report)
 
     stdout_path, extra = output_files or (None, [])
@@ -54,11 +54,10 @@ def finish(report, fmt: str, exit_code: int | None = None, *, fail_on: str | Non
         if path is not None:
             _write(path, render(name))
     if stdout_path is None:
-        click.echo(render(fmt), nl=False)
-    if not (stdout_path is None and fmt == "table"):  # the table on the terminal already shows each load error
-        for result in report.results:
-            if result.error:
-                click.echo(f"shapelint: {result.error}", err=True)
+        click.echo(render(fmt, terminal=True), nl=False)
+    for result in report.results:
+        if result.error or result.unanswered:
+            click.echo(f"shapelint: {result.error or result.unanswered}", err=True)
     if fail_on is not None or exit_code is None:
         exit_code = report.exit_code(fail_on or "warning")
     sys.exit(0 if exit_zero and exit_code == 1 else exit_code)

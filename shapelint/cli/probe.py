@@ -13,10 +13,12 @@ from . import (
     run_configured,
     run_options,
     sizes_option,
+    sources_help,
 )
 
 
 @main.command(short_help="Probe backbones at several input sizes: does the head need pooling?")
+@sources_help
 @click.argument("sources", nargs=-1, required=True)
 @sizes_option
 @click.option("--batch", type=click.IntRange(1, 64), default=1, show_default=True, help="Batch size of the dummy input.")
@@ -27,18 +29,10 @@ from . import (
 def probe(sources, sizes, max_size, batch, fmt, **options):
     """Probe SOURCE backbones at several input sizes and say whether the head needs pooling.
 
-    \b
-    SOURCE is one of:
-      keras:MobileNetV2?alpha=0.35      a keras.applications architecture (weights=None)
-      model.keras, model.h5             a saved Keras model
-      path/to/saved_model               a SavedModel directory (TF Hub format, Keras export)
-      https://tfhub.dev/...             a TF Hub handle, from the TF Hub cache (no download)
-      model.onnx                        an ONNX file (shapelint[onnx])
-      keras_hub:ResNetBackbone?kw=v     a KerasHub backbone class built from arguments (shapelint[kerashub])
-      path/to/preset, kaggle://O/M/F/V  a KerasHub preset folder, or one in the kagglehub cache (no download)
-      pkg.module:factory, file.py:fn    Python code that returns a model: imported and run as code
+    {sources}
 
-    Exit codes: 0 probed, 2 a source could not be loaded (the others are still reported).
+    Exit codes: 0 probed, 2 a source could not be loaded or no size asked for works (the others are
+    still reported).
     probe reports and does not judge: findings change the exit code only with an explicit
     --fail-on (then 1 when one is at or above it), as `shapelint check` does by default.
     """
@@ -46,4 +40,4 @@ def probe(sources, sizes, max_size, batch, fmt, **options):
 
     settings = Options(sizes=read_sizes(sizes, max_size), batch=batch, **load_settings(options))
     report = run_configured(probe_all, sources, settings)
-    finish(report, fmt, 2 if report.load_failed else 0, **options)
+    finish(report, fmt, 2 if report.not_checked else 0, **options)

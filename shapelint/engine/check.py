@@ -30,7 +30,8 @@ def check_source(text: str, options: Options) -> SourceReport:
                 return graph.object_record(model, text, options.sizes, probe), source.path, None
             backbone = load.load(source, unsafe=options.unsafe_load, trust=options.trust)
         except FactoryError as exc:  # a head that cannot even be built may be a rule's finding
-            return ModelRecord(text, build_error=exc.cause), source.path, str(exc)
+            lines = tuple((name, file, line) for name, (file, line) in exc.lines.items())
+            return ModelRecord(text, build_error=exc.cause, build_lines=lines), source.path, str(exc)
         whole = source.kind in ("keras-app", "timm", "torchvision", "hf")  # a library's backbone, no head of the user's
         return graph.model_record(backbone, options.sizes, probe, whole_is_backbone=whole), source.path, None
 

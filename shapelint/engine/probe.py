@@ -11,6 +11,7 @@ from ..sources import SourceError
 # memory does not grow with the probed size.
 EXECUTE_LIMIT = 512 * 512
 SMALL_SIZE = (224, 224)  # where the one real batch runs when every probed size is larger than the limit
+UPWARD_LIMIT = 1024  # when every size asked for is too small, how far up the smallest working size is searched
 
 
 def probe(backbone: Backbone, sizes, batch: int = 1, execute: bool = True) -> BackboneRecord:
@@ -64,24 +65,42 @@ def _min_size_boundary(backbone: Backbone, records: dict, batch: int, execute: b
     minimum size is evidence in the table rather than a guess. Executes when allowed: tiny inputs
     are cheap and inference is least reliable exactly there.
     """
+    if backbone.input.fixed_size:
+        return []
     squares_ok = [s[0] for s, r in records.items() if r.ok and s[0] == s[1]]
-    if not squares_ok or backbone.input.fixed_size:
-        return []
-    hi = min(squares_ok)
-    failing = [s[0] for s, r in records.items() if not r.ok and s[0] == s[1] and s[0] < hi]
-    if not failing:
-        return []
-    lo, found = max(failing), {}
-    while hi - lo > 1:
-        mid = (lo + hi) // 2
-        found[mid] = _run(backbone.symbolic, backbone, (mid, mid), batch, False)
-        if execute and not backbone.blocked and mid * mid <= EXECUTE_LIMIT:
+    failing = [s[0] for s, r in records.items() if not r.ok and s[0] == s[1]]
+    found = {}
+
+    def run(side):
+        nonlocal execute
+        found[side] = _run(backbone.symbolic, backbone, (side, side), batch, False)
+        if execute and not backbone.blocked and side * side <= EXECUTE_LIMIT:
             try:
-                found[mid] = _run(backbone.execute, backbone, (mid, mid), batch, True)
+                found[side] = _run(backbone.execute, backbone, (side, side), batch, True)
             except CannotExecuteHere:
                 execute = False
-        lo, hi = (lo, mid) if found[mid].ok else (mid, hi)
-    return [found[n] for n in (lo, hi) if n in found]
+        return found[side].ok
+
+    if not squares_ok and failing and not any(r.ok for r in records.values()):
+        # every size asked for is too small: double the side until one works, so the minimum is still found
+        side = max(failing)
+        while side < UPWARD_LIMIT and not squares_ok:
+            side = min(2 * side, UPWARD_LIMIT)
+            if run(side):
+                squares_ok.append(side)
+            else:
+                failing.append(side)
+    if not squares_ok:
+        return []
+    hi = min(squares_ok)
+    failing = [s for s in failing if s < hi]
+    if not failing:
+        return []
+    lo = max(failing)
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        lo, hi = (lo, mid) if run(mid) else (mid, hi)
+    return [found[n] if n in found else records[(n, n)] for n in (lo, hi)]
 
 
 def _run(fn, backbone: Backbone, size, batch: int, executed: bool) -> ProbeRecord:

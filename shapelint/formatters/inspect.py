@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+import re
 
 from tabulate import tabulate
 
 from ..records.inspection import Inspection, describe_suspicious
+from ..text import plural
 from .table import shape_cell
 
 JSON_VERSION = 1
+BLOCK = re.compile(r"[A-Za-z]+_?\d+(?=[_/])")  # block_1 of block_1_expand, stage2 of stage2/unit1
 
 
 def shape_text(shape) -> str:
@@ -38,7 +41,55 @@ def _suspicious_line(found) -> str:
             "(SL105: `shapelint probe` will not load it without --trust)")
 
 
-def format_one(inspection: Inspection) -> str:
+def _dims(shape) -> str:
+    inner = ", ".join("?" if d is None else str(d) for d in shape)
+    return f"({inner},)" if len(shape) == 1 else f"({inner})"
+
+
+def _variables_cell(variables) -> str:
+    """'gamma, beta, moving_mean, moving_variance (16,)': neighbours of one shape share it."""
+    runs: list[tuple[list[str], tuple]] = []
+    for name, shape, _ in variables:
+        if runs and runs[-1][1] == shape:
+            runs[-1][0].append(name)
+        else:
+            runs.append(([name], shape))
+    return "; ".join(f"{', '.join(names)} {_dims(shape)}" for names, shape in runs)
+
+
+def _layers_line(inspection: Inspection, listed: bool) -> str:
+    """How many layers, and where the spatial size halves: the module's structure in one line."""
+    halves = [layer for layer in inspection.layers if layer.stride]
+    where = ", ".join(f"{layer.name} ({'stride ' if i == 0 else ''}{layer.stride})" for i, layer in enumerate(halves))
+    count = len(inspection.layers)
+    how = "listed above" if listed else "--layers lists them with their shapes"
+    line = f"layers: {count} (variables grouped by name; {how})"
+    blocks = _blocks(layer.name for layer in inspection.layers)
+    if len(blocks) > 1:
+        line += f"; blocks: {len(blocks)} ({blocks[0]} to {blocks[-1]})"
+    if halves:
+        line += f"; the spatial size halves {len(halves)} {plural(len(halves), 'time')}: at {where}"
+    return line
+
+
+def _blocks(names) -> list[str]:
+    """The numbered stems that several layers share (block_1 of block_1_expand, block_1_depthwise, ...)."""
+    counts: dict[str, int] = {}
+    for name in names:
+        stem = BLOCK.match(name)
+        if stem:
+            counts[stem.group(0)] = counts.get(stem.group(0), 0) + 1
+    return [stem for stem, n in counts.items() if n > 1]
+
+
+def _layers_table(inspection: Inspection) -> str:
+    rows = [[layer.name, _variables_cell(layer.variables), f"{layer.parameters:,}", layer.stride or ""]
+            for layer in inspection.layers]
+    return tabulate(rows, headers=["layer", "variables (shape)", "parameters", "output stride"], tablefmt="simple",
+                    colalign=("left", "left", "right", "right"))
+
+
+def format_one(inspection: Inspection, layers: bool = False) -> str:
     if inspection.error:
         return f"{inspection.source}\n  error: {inspection.error}\n"
     lines = [f"{inspection.source}  ({inspection.kind})"]
@@ -56,8 +107,12 @@ def format_one(inspection: Inspection) -> str:
                               tablefmt="simple", maxcolwidths=[None, None, None, 100]))
     v = inspection.variables
     lines.append(_input_line(inspection))
+    if layers and inspection.layers:
+        lines.append(_layers_table(inspection))
     lines.append(f"variables: {v.count} ({v.trainable} trainable); parameters: {v.parameters:,} "
                  f"({v.trainable_parameters:,} trainable, {v.parameters - v.trainable_parameters:,} not)")
+    if inspection.layers:
+        lines.append(_layers_line(inspection, layers))
     if inspection.fine_tunable is not None:
         answer = "yes" if inspection.fine_tunable else "no"
         lines.append(f"fine-tune with hub.KerasLayer: {answer}: {inspection.fine_tune_reason}")
@@ -67,11 +122,12 @@ def format_one(inspection: Inspection) -> str:
     return "\n".join(lines) + "\n"
 
 
-def format_inspect_table(inspections: list[Inspection]) -> str:
-    return "\n".join(format_one(i) for i in inspections)
+def format_inspect_table(inspections: list[Inspection], layers: bool = False, show_errors: bool = True) -> str:
+    """show_errors=False leaves out the sources that could not be read (the CLI writes them to stderr)."""
+    return "\n".join(format_one(i, layers) for i in inspections if show_errors or not i.error)
 
 
-def format_inspect_json(inspections: list[Inspection]) -> str:
+def format_inspect_json(inspections: list[Inspection], layers: bool = False, show_errors: bool = True) -> str:
     data = {"version": JSON_VERSION, "results": [i.to_json() for i in inspections]}
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 

@@ -18,6 +18,8 @@ def origin(result: SourceReport, finding: Finding) -> tuple[str, int] | None:
     model = result.model
     if model is None:
         return None
+    if model.build_error and not model.layers:  # nothing was built: the lines recorded while it failed
+        return model.build_origin(finding.layer)
     layer = model.layer(finding.layer) if finding.layer else None
     if layer is None and model.backbone_layer and finding.code.startswith("SL1"):
         layer = model.layer(model.backbone_layer)
@@ -33,7 +35,7 @@ def where(result: SourceReport, finding: Finding, in_tree: bool = False) -> tupl
     found = origin(result, finding)
     if found and not (in_tree and Path(found[0]).is_absolute()):
         return found
-    return result.path, None
+    return result.path, result.line if result.path else None
 
 
 def annotation_text(result: SourceReport, finding: Finding) -> str:
@@ -46,6 +48,15 @@ def annotation_text(result: SourceReport, finding: Finding) -> str:
     text = finding.message
     if finding.layer and not any(f"{q}{finding.layer}{q}" in text for q in "'\""):
         text = f"Layer {finding.layer}: {text}"
-    if not where(result, finding, in_tree=True)[0] and result.source not in finding.message:
+    if not _points_at_its_own(result, finding) and result.source not in finding.message:
         text = f"{result.source}: {text}"
     return f"{text}\nFix: {finding.fix}" if finding.fix else text
+
+
+def _points_at_its_own(result: SourceReport, finding: Finding) -> bool:
+    """The finding points at the code that built its layer, or at the source's own file (model.keras): the
+    source need not be named. A pyproject.toml entry, a module file or no file at all does not say which."""
+    if origin(result, finding) is not None:
+        return True
+    file = where(result, finding, in_tree=True)[0]
+    return bool(file) and result.line is None and Path(file).resolve() == Path(result.source).resolve()

@@ -147,8 +147,10 @@ def summary(report: Report) -> str:
     return tabulate(rows, headers=["source", "result", "pooling", "input sizes"], tablefmt="simple")
 
 
-def format_table(report: Report, show_probe: bool = False) -> str:
-    text = "\n".join(format_source(r, show_probe) for r in report.results)
+def format_table(report: Report, show_probe: bool = False, show_errors: bool = True) -> str:
+    """show_errors=False leaves out the block of a source that failed to load (the CLI writes its one line to
+    stderr instead); the summary of several sources still lists it."""
+    text = "\n".join(format_source(r, show_probe) for r in report.results if show_errors or not r.error)
     if len(report.results) > 1:
         text += "\n" + summary(report) + "\n"
     return text

@@ -76,6 +76,21 @@ class Variables:
 
 
 @dataclass(frozen=True)
+class LayerGroup:
+    """A module's variables that share a name prefix (one layer), and the output stride after it when an op
+    of that layer halves the spatial size (a stride-2 convolution or pooling)."""
+
+    name: str
+    variables: tuple[tuple[str, Shape, bool], ...]  # (leaf name, shape, trainable)
+    parameters: int
+    stride: int | None = None
+
+    def to_json(self) -> dict:
+        return {"name": self.name, "parameters": self.parameters, "stride": self.stride,
+                "variables": [{"name": n, "shape": list(shape), "trainable": t} for n, shape, t in self.variables]}
+
+
+@dataclass(frozen=True)
 class Inspection:
     source: str
     kind: str = ""
@@ -92,6 +107,7 @@ class Inspection:
     notes: tuple[str, ...] = ()
     error: str | None = None
     suspicious: Suspicious | None = None  # opscan's findings (SL105); None: not a SavedModel, not scanned
+    layers: tuple[LayerGroup, ...] = ()  # variables grouped by layer, in the module's order (SavedModels)
 
     def to_json(self) -> dict:
         if self.error:
@@ -124,6 +140,7 @@ class Inspection:
             "usage": self.usage,
             "notes": list(self.notes),
             "suspicious": None if self.suspicious is None else [[where, list(ops)] for where, ops in self.suspicious],
+            "layers": [layer.to_json() for layer in self.layers],
             "error": None,
         }
 
@@ -161,51 +178,63 @@ def probe_endpoint(endpoints) -> Endpoint | None:
 
 # --- what to tell the user ---------------------------------------------------------------------------
 
-def hub_endpoint(endpoints) -> tuple[Endpoint | None, str]:
+def hub_endpoint(endpoints, outputs=()) -> tuple[Endpoint | None, str]:
     """What hub.KerasLayer would call and the arguments it needs: `__call__` as is; otherwise a signature
-    (serving_default first), which needs signature= and output_key=."""
-    for e in endpoints:
-        if e.name == "__call__" and e.kind == "function":
-            return e, ""
+    (serving_default first), which needs signature= and output_key=. Where it returns a dict, output_key
+    picks the output the classifier should take (a pooled one when there is one; see chosen_output)."""
+    call = next((e for e in endpoints if e.name == "__call__" and e.kind == "function"), None)
     signatures = sorted((e for e in endpoints if e.kind == "signature"), key=lambda e: e.name != "serving_default")
-    if not signatures:
+    e = call or (signatures[0] if signatures else None)
+    if e is None:
         return None, ""
-    e = signatures[0]
-    key = e.outputs[0].name if len(e.outputs) == 1 else "<one of: " + ", ".join(t.name for t in e.outputs) + ">"
-    return e, f', signature="{e.name}", output_key="{key}"'
+    signature = f', signature="{e.name}"' if e is not call else ""
+    if e is call and len(e.outputs) <= 1:
+        return e, ""
+    return e, f'{signature}, output_key="{chosen_output(e, outputs)}"'
 
 
-def _pooling_advice(name: str, pooling: str) -> str:
+def chosen_output(endpoint: Endpoint, outputs) -> str:
+    """The output a classifier takes: the only one, else the first already pooled, else the first."""
+    pooling = {o.name: o.pooling for o in outputs}
+    names = [t.name for t in endpoint.outputs]
+    return next((n for n in names if pooling.get(n) in ("mean", "max")), names[0] if names else "")
+
+
+def _pooling_advice(name: str, pooling: str, taken: bool = False) -> str:
     if pooling in ("mean", "max"):
         return (f"{name} is already pooled ({pooling} over height and width): "
                 "do not add GlobalAveragePooling2D; Dense goes right after it.")
     if pooling == "none":
+        if taken:
+            return f"{name} is a feature map: the GlobalAveragePooling2D() above pools it before Dense."
         return f"{name} is a feature map: add tf_keras.layers.GlobalAveragePooling2D() before Dense."
     return f"{name}: how it pools could not be read from the graph; `shapelint probe` shows its shapes."
 
 
 def usage_note(inspection: Inspection, handle: str) -> str:
     """Plain-language advice on wrapping a SavedModel with hub.KerasLayer, from what inspection found."""
-    endpoint, extra = hub_endpoint(inspection.endpoints)
+    endpoint, extra = hub_endpoint(inspection.endpoints, inspection.outputs)
     if endpoint is None or inspection.input is None:
         return "No endpoint takes one image tensor (N, H, W, C): hub.KerasLayer cannot use it as an image model."
+    outputs = inspection.outputs
+    taken = next((o for o in outputs if o.name == chosen_output(endpoint, outputs)), None) if len(outputs) > 1 \
+        else (outputs[0] if outputs else None)
+    pool = "tf_keras.layers.GlobalAveragePooling2D(), " if taken is not None and taken.pooling == "none" else ""
     lines = [
         "With Keras 3, hub.KerasLayer must go into a tf_keras model (keras.Sequential rejects it):",
         "    import tf_keras",
         "    import tensorflow_hub as hub",
-        f'    model = tf_keras.Sequential([hub.KerasLayer("{handle}"{extra}), tf_keras.layers.Dense(num_classes)])',
+        f'    model = tf_keras.Sequential([hub.KerasLayer("{handle}"{extra}), {pool}tf_keras.layers.Dense(num_classes)])',
     ]
-    if any(e.name == "serve" and e.kind == "function" for e in inspection.endpoints) and extra:
+    if any(e.name == "serve" and e.kind == "function" for e in inspection.endpoints) and endpoint.kind == "signature":
         lines.append(f'Keras 3 can call its serve endpoint directly: keras.layers.TFSMLayer("{handle}", '
                      'call_endpoint="serve") (inference only).')
-    outputs = inspection.outputs
     if len(outputs) == 1:
-        lines.append(_pooling_advice("The output", outputs[0].pooling))
+        lines.append(_pooling_advice("The output", outputs[0].pooling, taken=True))
     elif outputs:
-        lines.append("It returns several outputs; output_key picks one:" if extra else
-                     "It returns several outputs (a dict); pick one in a functional tf_keras model, e.g. "
-                     f'hub.KerasLayer("{handle}")(images)["{outputs[-1].name}"]:')
-        lines.extend("  " + _pooling_advice(o.name, o.pooling) for o in outputs)
+        lines.append(f'It returns several outputs (a dict); output_key="{taken.name if taken else outputs[0].name}" '
+                     "picks one:")
+        lines.extend("  " + _pooling_advice(o.name, o.pooling, taken=o is taken) for o in outputs)
     spec = inspection.input
     if spec.fixed_size:
         lines.append(f"Its signature fixes the input to {spec.height}x{spec.width}: resize images to that size.")

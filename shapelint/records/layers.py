@@ -155,6 +155,14 @@ class ModelRecord:
     # (layer, output at input batch 1, output at input batch 2) where the output batch stops following the input's
     batch_changes: tuple[tuple[str, Shape, Shape], ...] = ()
     input_note: str = ""  # what input the model was run on and why, where it had to be assumed ("(N, 784) from nn.Linear")
+    # a model that could not be built: (layer name, file, line) of the layers made before the failure, and
+    # ("", file, line) for the line of the user's code that raised
+    build_lines: tuple[tuple[str, str, int], ...] = ()
+
+    def build_origin(self, name: str | None) -> tuple[str, int] | None:
+        """Where a model that could not be built made layer `name`, else the line that raised; None if unknown."""
+        lines = {layer: (file, line) for layer, file, line in self.build_lines}
+        return lines.get(name or "") or lines.get("")
 
     def layer(self, name: str) -> LayerRecord | None:
         """The first call of the layer named `name`; None for names outside the record (input layers)."""
@@ -213,6 +221,7 @@ class ModelRecord:
             "inputs": _shapes_json(self.inputs),
             "batch_changes": [[name, list(a), list(b)] for name, a, b in self.batch_changes],
             "input_note": self.input_note,
+            "build_lines": [list(item) for item in self.build_lines],
         }
 
     @classmethod
@@ -233,6 +242,7 @@ class ModelRecord:
             inputs=_shapes_from_json(data.get("inputs", [])),
             batch_changes=tuple((name, tuple(a), tuple(b)) for name, a, b in data.get("batch_changes", ())),
             input_note=data.get("input_note", ""),
+            build_lines=tuple(tuple(item) for item in data.get("build_lines", ())),
         )
 
 

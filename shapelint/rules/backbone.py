@@ -102,7 +102,8 @@ def fixed_input_size(backbone: BackboneRecord, **_):
     if v.input_sizes == "fixed":
         others = ", ".join(format_size(s) for s in v.failed)
         yield (
-            f"{backbone.source} works only at {format_size(v.working[0])}; {others} failed",
+            f"{backbone.source} works only at {format_size(v.working[0])}"
+            + (f"; {others} failed" if others else ", the input size it declares"),
             f"Resize inputs to {format_size(v.working[0])}, or rebuild the backbone with a variable input shape",
         )
 

@@ -227,7 +227,7 @@ def describe(v: Verdict) -> str:
         if main.pooling_makes_sizes_safe and len({n for _, n in flat}) > 1:
             flat = " and ".join(f"{n} at {s}" for s, n in flat[:2])
             parts.append(f"{pool} gives (N, {main.channels}) at every size; {main.words.flatten} would give {flat}.")
-        elif main.pooling_makes_sizes_safe:
+        elif main.pooling_makes_sizes_safe and main.output_stride is None:  # no stride explains an unchanged map
             parts.append(f"{pool} gives (N, {main.channels}) at every size; the map itself does not change with "
                          "the input size here (the backbone resizes or crops internally).")
         elif main.pooling_makes_sizes_safe is False:

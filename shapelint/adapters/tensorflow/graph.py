@@ -337,6 +337,14 @@ def _record(node: _Node, framework: str, main: dict, other: dict, probes: dict) 
     class_name = type(layer).__name__
     pool, is_model = GLOBAL_POOL.fullmatch(class_name), _is_model(layer, framework)
     activation, units = _activation(layer), units if isinstance(units, int) else None
+    reduced = _reduced_axes(layer, ins)
+    if reduced:  # keras.ops.mean(x, axis=(1, 2)) in a functional model pools as GlobalAveragePooling2D does
+        return LayerRecord(
+            name=layer.name, class_name=class_name, input_shapes=ins, output_shapes=outs, alt_output_shapes=alt_outs,
+            pooling="max" if class_name == "Max" else "average", pool_dims=len(reduced), inbound=node.parents,
+            error=error, kind="global_pool", call=f"keras.ops.{class_name.lower()}(axis={reduced})",
+            origin=origin_of(layer),
+        )
     return LayerRecord(
         name=layer.name,
         class_name=class_name,
@@ -355,6 +363,15 @@ def _record(node: _Node, framework: str, main: dict, other: dict, probes: dict) 
         call=_call_text(class_name, units, activation),
         origin=origin_of(layer),
     )
+
+
+def _reduced_axes(layer, ins) -> tuple[int, ...] | None:
+    """The spatial or token axes a keras.ops.mean / keras.ops.max operation reduces away; None for any other."""
+    if type(layer).__name__ not in ("Mean", "Max") or getattr(layer, "keepdims", True) or len(ins) != 1:
+        return None
+    rank, axis = len(ins[0]), getattr(layer, "axis", None)
+    axes = tuple(sorted(a % rank for a in ((axis,) if isinstance(axis, int) else axis or ())))
+    return axes if rank in (3, 4, 5) and axes == tuple(range(1, rank - 1)) else None
 
 
 def _kind(class_name: str) -> str:

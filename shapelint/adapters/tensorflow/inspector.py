@@ -9,13 +9,14 @@ from dataclasses import replace
 from ...errors import one_line
 from ...records.backbone import InputSpec
 from ...records.inner_pooling import TAIL_LENGTH, analyse_output, unpooled
-from ...records.inspection import Inspection, OutputAnalysis, Variables, probe_endpoint, usage_note
+from ...records.inspection import Inspection, LayerGroup, OutputAnalysis, Variables, probe_endpoint, usage_note
 from ...sources import Source, SourceError, parse_source
 from . import opscan
 from . import savedmodel_proto as sp
 from .traced_functions import plain_functions
 
 KERAS_POOLING = {"GlobalAveragePooling2D": "mean", "GlobalMaxPooling2D": "max"}
+STRIDED_OPS = ("Conv2D", "DepthwiseConv2dNative", "MaxPool", "AvgPool", "FusedPadConv2D", "FusedResizeAndPadConv2D")
 
 
 def inspect_source(text: str, unsafe: bool = False) -> Inspection:
@@ -48,10 +49,53 @@ def inspect_savedmodel(path: str, name: str, kind: str) -> Inspection:
     notes = ["read from saved_model.pb: nothing was loaded or executed"]
     if chosen is None:
         notes.append("no endpoint takes one image tensor (N, H, W, C); the probe cannot use this module")
+    layers = layer_groups(saved.variables, _halvings(proto, chosen.function) if chosen else [])
     inspection = Inspection(name, kind, tuple(found), chosen.name if chosen else None,
                             chosen.function if chosen else None, spec, sp.declared_range(proto, path), outputs,
-                            counts, fine_tunable, reason, notes=tuple(notes), suspicious=opscan.scan(proto, path))
+                            counts, fine_tunable, reason, notes=tuple(notes), suspicious=opscan.scan(proto, path),
+                            layers=layers)
     return replace(inspection, usage=usage_note(inspection, name))
+
+
+def layer_groups(variables, halvings: list[tuple[str, int]]) -> tuple[LayerGroup, ...]:
+    """Variables grouped by their name up to the last '/', in the module's order; each halving op (its node
+    name, its stride) is given to the group whose name is a part of the op's name path, the longest first."""
+    groups: dict[str, list] = {}
+    for v in variables:
+        prefix, _, leaf = v.name.rpartition("/")
+        groups.setdefault(prefix or leaf, []).append((leaf if prefix else v.name, tuple(v.shape), v.trainable))
+    by_length = sorted(groups, key=len, reverse=True)
+    strides, total = {}, 1
+    for op_name, factor in halvings:
+        owner = next((g for g in by_length if f"/{g}/" in f"/{op_name}/"), None)
+        total *= factor
+        if owner is not None:
+            strides[owner] = total
+    return tuple(LayerGroup(name, tuple(items), sum(_params(shape) for _, shape, _ in items), strides.get(name))
+                 for name, items in groups.items())
+
+
+def _halvings(proto, root: str) -> list[tuple[str, int]]:
+    """(node name, stride) of every op that shrinks the spatial size (a convolution or pooling with a stride
+    above 1), in the order the traced function runs them, calls followed where they happen."""
+    library, found, seen = sp.function_library(proto), [], set()
+
+    def walk(name: str) -> None:
+        if name in seen or name not in library:
+            return
+        seen.add(name)
+        for node in library[name].node_def:
+            strides = list(node.attr["strides"].list.i) if "strides" in node.attr else []
+            if len(strides) == 4 and node.op in STRIDED_OPS:
+                channels_first = node.attr["data_format"].s == b"NCHW" if "data_format" in node.attr else False
+                factor = max(strides[2:] if channels_first else strides[1:3])
+                if factor > 1:
+                    found.append((node.name, factor))
+            for callee in sp.callees(node, library):
+                walk(callee)
+
+    walk(root)
+    return found
 
 
 def _params(shape) -> int:

@@ -14,6 +14,7 @@ from pathlib import Path
 from ...contained import Outside, read_inside
 from ...errors import one_line
 from ...sources import PRESET_FILES, Source, SourceError
+from ...text import listed
 from ..base import Backbone
 from ..private import option_refusals, private_homes
 from . import keras3, kerasscan
@@ -58,8 +59,42 @@ def from_class(source: Source) -> Backbone:
             warnings.simplefilter("ignore")
             model = cls(**options)
     except Exception as exc:
-        raise SourceError(f"{source.text}: cannot build: {one_line(exc)}") from None
+        raise SourceError(f"{source.text}: {_argument_error(cls, source, options, exc)}") from None
     return _backbone(model, source.text)
+
+
+def _argument_error(cls, source: Source, options: dict, exc: Exception) -> str:
+    """The constructor's error in the query's words: the missing arguments, or the one given as a number
+    where the class takes a list (read from the constructor line that failed)."""
+    try:
+        parameters = inspect.signature(cls.__init__).parameters.values()
+    except (TypeError, ValueError):
+        parameters = ()
+    missing = [p.name for p in parameters if p.default is p.empty and p.name != "self" and p.name not in options
+               and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+    if missing and isinstance(exc, TypeError) and "missing" in str(exc):
+        names = listed(missing)
+        query = "&".join(f"{name}=..." for name in missing)
+        return (f"{cls.__name__} needs {names}; add them to the query (a list as 64,128 or [64]): "
+                f"{source.text}{'&' if '?' in source.text else '?'}{query}")
+    line = _failing_line(exc)
+    scalars = [name for name, value in options.items() if not isinstance(value, (list, str)) and name in line]
+    if scalars and isinstance(exc, TypeError):
+        name = scalars[0]
+        return (f"cannot build: {one_line(exc)}: {name}={options[name]} is one number where {cls.__name__} takes "
+                f"a list: write {name}=[{options[name]}]")
+    return f"cannot build: {one_line(exc)}"
+
+
+def _failing_line(exc: Exception) -> str:
+    """The source line of the innermost frame the exception passed through (KerasHub's own constructor code)."""
+    import linecache
+
+    tb, line = exc.__traceback__, ""
+    while tb is not None:
+        line = linecache.getline(tb.tb_frame.f_code.co_filename, tb.tb_lineno) or line
+        tb = tb.tb_next
+    return line
 
 
 def from_preset(source: Source, unsafe: bool = False) -> Backbone:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from ...errors import one_line
 from ...records.backbone import InputSpec
-from ...sources import Source, SourceError
+from ...sources import FactoryError, Source, SourceError
 from ..base import Backbone
 from ..factory import call_factory as factory_call
 from . import keras3, kerasfile, kerashub, kerasscan, savedmodel, tfcall
@@ -140,6 +140,10 @@ def _unsafe_refusal(exc: Exception) -> bool:
 
 def call_factory(source: Source):
     """The factory's model, with the line that created each Keras layer recorded (LayerRecord.origin)."""
+    from .hints import keras3_holding_hub
     from .origins import recording_layers
 
-    return factory_call(source, recording_layers)
+    try:
+        return factory_call(source, recording_layers)
+    except FactoryError as exc:
+        raise keras3_holding_hub(source.text, exc) or exc from None

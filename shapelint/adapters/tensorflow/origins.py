@@ -14,17 +14,18 @@ __all__ = ["origin_of", "recording_layers", "recording_loaded_layers"]
 
 
 def layer_classes() -> list:
-    """The base Layer classes whose __init__ every Keras 3 and tf_keras layer (and model) runs."""
+    """The base classes whose __init__ every Keras 3 and tf_keras layer (and model) runs, and Keras 3's
+    Operation, which a keras.ops call in a functional model (keras.ops.mean) becomes."""
     import keras
     import tf_keras
 
-    return list(dict.fromkeys([keras.layers.Layer, tf_keras.layers.Layer]))
+    return list(dict.fromkeys([keras.layers.Layer, tf_keras.layers.Layer, keras.Operation]))
 
 
 @contextlib.contextmanager
 def recording_layers():
-    with recording(layer_classes()):
-        yield
+    with recording(layer_classes()) as made:
+        yield made
 
 
 @contextlib.contextmanager
