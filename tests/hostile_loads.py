@@ -146,6 +146,14 @@ def opaque(e):
             f"{top}/data/constants/opaque_obj_0": pickle.dumps(Payload(str(fired / "pt2_opaque")))}
 rewrite("opaque.pt2", opaque)
 
+def guards(e):
+    """A guard expression is exec'd into the module's forward by ExportedProgram.module()."""
+    key = f"{top}/models/model.json"
+    program = __import__("json").loads(e[key])
+    program["guards_code"] = [f"(open({str(fired / 'pt2_guard')!r}, 'w').close() or True)"]
+    return {key: __import__("json").dumps(program)}
+rewrite("guards.pt2", guards)
+
 # a torch hub cache with a poisoned copy of the ImageNet ResNet-50 that the detection builders download
 # for their backbone when weights_backbone is left at its default
 from torchvision.models import ResNet50_Weights
@@ -190,6 +198,8 @@ def torch_cases(out: Path, host: Path, fired: Path) -> list[Case]:
              writes=fired / "pt2_weights", refusal="exec)"),
         Case("pt2-opaque-constant", "pt2 pickle", out / "opaque.pt2", export, prelude=JIT,
              writes=fired / "pt2_opaque", refusal="pickled Python object"),
+        Case("pt2-guard-code", "pt2 pickle", out / "guards.pt2", "torch.export.load(path).module()(torch.zeros(1, 3, 8, 8))",
+             prelude=JIT, writes=fired / "pt2_guard", refusal="is code, not a size check"),
         Case("timm-checkpoint-path-option", "named source", None, "timm.create_model('resnet18', "
              f"checkpoint_path={str(secret)!r})", prelude="import timm", reads=secret,
              source=f"timm:resnet18?checkpoint_path={secret}", refusal="checkpoint_path"),

@@ -1,7 +1,7 @@
 """The false-positive side of the op allowlist: what users really save must not be refused.
 
-Common Keras layers (image augmentation with its stateless random ops, normalisation, attention, recurrent
-layers, text preprocessing with its regular expressions), in Keras 3 and tf_keras, each saved the two ways
+Common Keras layers (image augmentation with its stateless random ops, normalisation, recurrent layers, text
+preprocessing with its regular expressions, Keras 3's audio spectrogram), in Keras 3 and tf_keras, each saved the two ways
 a SavedModel is made (Keras 3 model.export(), tf_keras save_format="tf"): the op scan finds nothing off the
 allowlist in any of them.
 """
@@ -56,7 +56,12 @@ def saved(tmp_path_factory):
         text_inputs = api.Input((1,), dtype="string")
         text = api.Model(text_inputs, _text(api.layers, text_inputs, api.layers.TextVectorization(
             max_tokens=32, output_sequence_length=5)))
-        for kind, model in (("image", image), ("text", text)):
+        models = [("image", image), ("text", text)]
+        if api is keras:  # Keras 3's audio preprocessing (tf_keras has none)
+            audio_inputs = api.Input((1600,))
+            spectrogram = api.layers.MelSpectrogram(fft_length=256, sequence_stride=128, num_mel_bins=16)(audio_inputs)
+            models.append(("audio", api.Model(audio_inputs, api.layers.Dense(2)(spectrogram))))
+        for kind, model in models:
             folder = out / f"{name}_{kind}"
             if api is keras:
                 model.export(str(folder), verbose=False)

@@ -83,9 +83,9 @@ def test_torch_files(torch_corpus):
 
 
 def test_trust_loads_torchscript(torch_corpus):
-    """The payload is real: with --trust the scripted forward writes its file."""
+    """The payload is real: with --trust (and no sandbox, which would contain it) the scripted forward writes."""
     case = next(case for case in torch_corpus if case.name == "torchscript-from-file-in-forward")
-    run, results = probe([case], "--trust")
+    run, results = probe([case], "--trust", "--no-sandbox")
     try:
         assert results[case.text]["error"] is None and case.went_off()
     finally:
@@ -352,3 +352,33 @@ def test_the_sandbox_contains_what_the_allowlists_let_through(torch_corpus, tmp_
         listener.close()
         for case in cases:
             case.arm()
+
+
+def test_symlinks_out_of_cache_folders_are_not_followed(tmp_path, monkeypatch):
+    """A Hugging Face cache whose refs/main links to a host file: the source does not resolve through it (the
+    host file is not read). A result-cache entry that links to a host file is a miss, not a read."""
+    from shapelint.engine.cache import Cache
+    from shapelint.sources import SourceError, parse_source
+
+    secret = tmp_path / "secret.txt"
+    secret.write_text("abc123\n")
+    repo = tmp_path / "hub" / "models--org--tiny"
+    (repo / "snapshots" / "abc123").mkdir(parents=True)
+    (repo / "snapshots" / "abc123" / "config.json").write_text("{}")
+    (repo / "refs").mkdir()
+    (repo / "refs" / "main").symlink_to(secret)
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hub"))
+    case = hostile_loads.Case("refs", "hf", None, "", reads=secret)
+    case.arm()
+    with pytest.raises(SourceError, match="not in the Hugging Face cache"):
+        parse_source("hf:org/tiny")
+    assert not case.went_off()
+
+    cache = Cache(tmp_path / "cache")
+    cache.put("ab" * 32, {"source": "x"})
+    assert cache.get("ab" * 32) == {"source": "x"}
+    entry = cache._path("ab" * 32)
+    entry.unlink()
+    entry.symlink_to(secret)
+    case.arm()
+    assert cache.get("ab" * 32) is None and not case.went_off()

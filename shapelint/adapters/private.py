@@ -10,6 +10,7 @@ empty private caches, offline. Nothing here imports a framework.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 import sys
@@ -94,6 +95,8 @@ def private_homes():
     only: what was there before (the user's caches, the source resolution that used them) is restored after."""
     saved = {name: os.environ.get(name) for name in (*CACHE_VARIABLES, *OFFLINE)}
     patched = []
+    if "huggingface_hub" not in sys.modules and importlib.util.find_spec("huggingface_hub") is not None:
+        import huggingface_hub.constants  # noqa: F401  (its paths come from the user's env, then are patched below)
     with tempfile.TemporaryDirectory(prefix="shapelint-home-") as home:
         for name in CACHE_VARIABLES:
             os.environ[name] = os.path.join(home, name.lower())

@@ -15,7 +15,7 @@ from importlib import metadata
 from pathlib import Path
 
 from .. import __version__
-from ..contained import open_inside
+from ..contained import open_inside, read_inside
 from ..sources import Source, factory_file
 
 __all__ = ["Cache", "cache_key", "factory_file", "versions"]
@@ -193,8 +193,8 @@ class Cache:
         return self.directory / key[:2] / f"{key}.json"
 
     def get(self, key: str) -> dict | None:
-        try:
-            data = json.loads(self._path(key).read_text())
+        try:  # an entry is a regular file inside the cache folder: a symlink or a FIFO planted there is a miss
+            data = json.loads(read_inside(self.directory, self._path(key).relative_to(self.directory)))
         except (OSError, ValueError):
             return None
         recorded = data.get(DEPENDENCIES) if isinstance(data, dict) else None

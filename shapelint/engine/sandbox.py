@@ -33,11 +33,13 @@ SCOPE_ABSTRACT_UNIX_SOCKET, SCOPE_SIGNAL = 1 << 0, 1 << 1  # ABI 6
 
 READ = EXECUTE | READ_FILE | READ_DIR
 # What any Python process reads besides its installation: shared libraries, locale and time zone data,
-# and what the kernel tells about the machine (cores, memory) that TensorFlow and PyTorch ask at import.
+# and what the kernel tells about the machine (cores, memory) that TensorFlow and PyTorch ask at import;
+# of /proc only this process's own entries (not another process's environment or command line).
 SYSTEM_READ = ("/usr/lib", "/usr/lib64", "/usr/lib32", "/lib", "/lib64", "/usr/bin", "/bin",
                "/usr/share/zoneinfo", "/usr/share/locale",
                "/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/localtime", "/etc/nsswitch.conf",
-               "/proc", "/sys/devices/system/cpu", "/sys/fs/cgroup", "/sys/bus/cpu", "/sys/devices/system/node",
+               "/proc/self", "/proc/cpuinfo", "/proc/meminfo", "/proc/stat", "/proc/sys", "/proc/filesystems",
+               "/proc/mounts", "/sys/devices/system/cpu", "/sys/fs/cgroup", "/sys/bus/cpu", "/sys/devices/system/node",
                "/dev/null", "/dev/zero", "/dev/urandom", "/dev/random")
 SYSTEM_WRITE = ("/dev/null",)
 

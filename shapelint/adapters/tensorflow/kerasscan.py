@@ -25,7 +25,9 @@ from ...sources import SourceError
 MAX_CONFIG_BYTES = 64 << 20  # real configs are kilobytes; a larger config.json is a zip bomb
 # Config keys whose string value the layer would open, import or download.
 PATH_KEYS = {"vocabulary", "idf_weights", "filepath", "file_path", "filename", "path", "url", "origin", "handle",
-             "cache_dir", "log_dir", "logdir", "directory", "module_path"}
+             "cache_dir", "log_dir", "logdir", "directory", "module_path",
+             # KerasHub tokenizers: each a file when given as a string, inline data when a dict, list or bytes
+             "merges", "proto", "special_tokens", "spm_proto", "tokenizer_file"}
 HOST_STRING = re.compile(r"^(/|~|\\\\|file:|[A-Za-z]:[\\/])|://|(^|[\\/])\.\.([\\/]|$)")
 SHOWN = 3  # reasons named in one refusal
 CODE = ("Lambda", "__lambda__", "function", "TFOpLambda", "SlicingOpLambda")  # objects whose config is code

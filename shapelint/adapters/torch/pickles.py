@@ -1,4 +1,5 @@
 """Read which classes and functions a pickle names, without unpickling a byte of it.
+(And what a torch.export archive's programs call: programs.py.)
 
 A pickle runs code by naming a callable (GLOBAL / STACK_GLOBAL) and calling it; a state_dict names
 only the few tensor rebuilders below. Anything else (a pickled nn.Module names its classes, a payload
@@ -135,10 +136,25 @@ def refuse_unsafe_pt2(path: Path, text: str) -> None:
                 unsafe.append(f"entry {name!r} is not one torch.export.save writes")
             elif inner.endswith(".pt"):  # sample inputs, and the legacy weights and constants files
                 unsafe += [f"{inner}: {n}" for n in _entry_globals(archive, name)]
+            elif inner.startswith("models/"):
+                unsafe += [f"{inner}: {why}" for why in _program_refusals(archive, name)]
         for config in (n for n in names if re.fullmatch(r"[^/]+/data/(weights|constants)/[^/]+_config\.json", n)):
             unsafe += _config_refusals(archive, config)
-    _refuse(text, "a torch.export archive holds pickles that run code while loading", unsafe,
+    _refuse(text, "a torch.export archive holds code that runs while loading or probing", unsafe,
             "export the model again with torch.export.save, or ")
+
+
+def _program_refusals(archive: zipfile.ZipFile, name: str) -> list[str]:
+    """The serialized program's node targets and guards (programs.py)."""
+    from .programs import refusals
+
+    if archive.getinfo(name).file_size > MAX_JSON_BYTES:
+        return [f"over {MAX_JSON_BYTES >> 20} MiB"]
+    try:
+        program = json.loads(archive.read(name))
+    except (ValueError, UnicodeDecodeError):
+        return ["not JSON"]
+    return refusals(program) if isinstance(program, dict) else ["not a program"]
 
 
 def _entry_globals(archive: zipfile.ZipFile, name: str) -> list[str]:
