@@ -164,7 +164,8 @@ def test_reports_round_trip_through_json_with_every_field():
                           (Finding("pooling-required", "SL101", "info", "message", "fix", "conv"),), "m.keras: partly",
                           "m.keras",
                           ModelRecord("m.keras", (LayerRecord("conv", "Conv2D", ((None, 7, 7, 8),), ((None, 7, 7, 4),),
-                                                              origin=("models/m.py", 12)),), ("conv",), backbone=backbone))
+                                                              origin=("models/m.py", 12)),), ("conv",), backbone=backbone),
+                          3)
     for field in fields(SourceReport):
         assert getattr(report, field.name) != field.default, field.name
     assert SourceReport.from_json(json.loads(json.dumps(report.to_json()))) == report
