@@ -13,19 +13,26 @@ the plain table as its repr), with `.findings`, `.verdict`, `.error` and `.asser
 __version__ = "0.1.0"
 
 
-def probe(model_or_source, sizes=None):
-    """Probe a backbone (a model object or a SOURCE string) at several input sizes, in this process."""
-    from .testing import ShapeLint, as_sizes
+def probe(model_or_source, sizes=None, jobs=None, timeout=None, memory_limit=None):
+    """Probe a backbone (a model object or a SOURCE string) at several input sizes.
 
-    return ShapeLint(sizes=as_sizes(sizes)).probe(model_or_source)
-
-
-def check(model_or_source, num_classes=None, sizes=None, select=None, ignore=None, fail_on="warning", loss=None):
-    """Lint a whole model's head (and the backbone inside it) as `shapelint check` does, in this process.
-
-    loss: the loss module a PyTorch model trains with (nn.CrossEntropyLoss(), ...), for the loss rules.
+    A model object is probed in this process. A SOURCE string is too, unless jobs >= 1: then it runs in a
+    worker process, as the command line runs it, with `timeout` seconds and `memory_limit` GiB (the
+    command's defaults when None). A PyTorch source in a process that already imported TensorFlow needs that.
     """
     from .testing import ShapeLint, as_sizes
 
-    lint = ShapeLint(sizes=as_sizes(sizes), fail_on=fail_on)
+    return ShapeLint(sizes=as_sizes(sizes), jobs=jobs, timeout=timeout, memory_limit=memory_limit).probe(model_or_source)
+
+
+def check(model_or_source, num_classes=None, sizes=None, select=None, ignore=None, fail_on="warning", loss=None,
+          jobs=None, timeout=None, memory_limit=None):
+    """Lint a whole model's head (and the backbone inside it) as `shapelint check` does.
+
+    loss: the loss module a PyTorch model trains with (nn.CrossEntropyLoss(), ...), for the loss rules.
+    jobs, timeout, memory_limit: as for probe (a SOURCE string in a worker process when jobs >= 1).
+    """
+    from .testing import ShapeLint, as_sizes
+
+    lint = ShapeLint(sizes=as_sizes(sizes), fail_on=fail_on, jobs=jobs, timeout=timeout, memory_limit=memory_limit)
     return lint.check(model_or_source, num_classes=num_classes, select=select, ignore=ignore, loss=loss)

@@ -8,6 +8,8 @@ into click's default_map (black's way), so flags given on the command line overr
     select = ["SL1", "SL2"]
     ignore = ["SL103"]
     fail-on = "warning"
+    jobs = 2                  # how sources run: --jobs, --timeout, --memory-limit
+    timeout = 300
 
     [[tool.shapelint.overrides]]
     sources = ["keras:NASNetMobile*"]   # fnmatch patterns over source strings
@@ -30,7 +32,8 @@ from .sources import SourceError, format_size, parse_sizes
 
 FAIL_ON = ("error", "warning", "info")
 OVERRIDE_KEYS = ("sources", "sizes", "num_classes", "select", "ignore")
-KEYS = (*OVERRIDE_KEYS, "fail-on", "overrides")
+RUN_KEYS = ("jobs", "timeout", "memory-limit")  # how sources run, as the flags of the same names
+KEYS = (*OVERRIDE_KEYS, "fail-on", *RUN_KEYS, "overrides")
 
 
 class ConfigError(ValueError):
@@ -189,8 +192,27 @@ def _overrides(value, where: str) -> list:
     return value
 
 
+def _jobs(value, where: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ConfigError(f"{where}: expected a whole number of workers (0 runs in this process), got {value!r}")
+    return value
+
+
+def _seconds(value, where: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+        raise ConfigError(f"{where}: expected a number of seconds above 0, got {value!r}")
+    return float(value)
+
+
+def _gib(value, where: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+        raise ConfigError(f"{where}: expected GiB as a number, 0 for no cap, got {value!r}")
+    return float(value)
+
+
 CHECKS = {"sources": _strings, "sizes": _sizes, "num_classes": _num_classes, "select": _rules,
-          "ignore": _rules, "fail_on": _fail_on, "overrides": _overrides}
+          "ignore": _rules, "fail_on": _fail_on, "overrides": _overrides, "jobs": _jobs, "timeout": _seconds,
+          "memory_limit": _gib}
 
 
 def default_map(config: Config, params, skip: tuple[str, ...] = ()) -> dict:

@@ -61,13 +61,20 @@ def pytest_runtest_call(item):
 
 
 def _recording_layers():
-    """Record where the test's layers are created (findings then point at those lines), when Keras is already
-    imported; the plugin never imports a framework itself, and the patch is undone after each phase."""
-    if "keras" not in sys.modules and "tf_keras" not in sys.modules:
-        return contextlib.nullcontext()
-    from .adapters.tensorflow.origins import recording_loaded_layers
+    """Record where the test's layers and torch modules are created (findings then point at those lines), for
+    the frameworks already imported; the plugin never imports one itself, and the patch is undone after each
+    phase."""
+    stack = contextlib.ExitStack()
+    if "keras" in sys.modules or "tf_keras" in sys.modules:
+        from .adapters.tensorflow.origins import recording_loaded_layers
 
-    return recording_loaded_layers()
+        stack.enter_context(recording_loaded_layers())
+    torch = sys.modules.get("torch")
+    if torch is not None and isinstance(getattr(getattr(torch, "nn", None), "Module", None), type):
+        from .adapters.origins import recording
+
+        stack.enter_context(recording([torch.nn.Module]))
+    return stack
 
 
 @pytest.fixture

@@ -51,7 +51,7 @@ class SourceReport:
     error: str | None = None
     path: str | None = None  # a file behind the source, for formats that point at files
     model: ModelRecord | None = None  # check: the whole model's layer graph, for the head table and finding lines
-    line: int | None = None  # the line of `path` that names the source (its pyproject.toml entry); never cached
+    line: int | None = None  # the line of `path` that names the source (its pyproject.toml entry), when anchored
 
     @property
     def unanswered(self) -> str | None:
@@ -92,6 +92,7 @@ class SourceReport:
             "size_rule": probed.get("size_rule"),
             "path": self.path,
             "model": self.model.to_json() if self.model else None,
+            "line": self.line,
         }
 
     @classmethod
@@ -102,7 +103,8 @@ class SourceReport:
             backbone = BackboneRecord.from_json(dict(data, source=data.get("backbone") or data["source"]))
         findings = tuple(Finding.from_json(f) for f in data.get("findings", ()))
         model = ModelRecord.from_json(data["model"]) if data.get("model") else None
-        return cls(data["source"], backbone, data.get("verdict"), findings, data.get("error"), data.get("path"), model)
+        return cls(data["source"], backbone, data.get("verdict"), findings, data.get("error"), data.get("path"), model,
+                   data.get("line"))
 
 
 @dataclass(frozen=True)

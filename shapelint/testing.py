@@ -95,6 +95,11 @@ class ShapeLint:
     fail_on: str = "warning"
     select: tuple = ()
     ignore: tuple = ()
+    # a SOURCE string runs in this process by default; jobs >= 1 runs it in a worker process as the command line
+    # does (needed for a PyTorch source where TensorFlow is already imported), with its timeout and memory cap
+    jobs: int | None = None
+    timeout: float | None = None
+    memory_limit: float | None = None
 
     def probe(self, model_or_source, sizes=None) -> LintResult:
         """Probe a backbone (a model object or a SOURCE string) at the given or configured sizes."""
@@ -118,9 +123,19 @@ class ShapeLint:
         return self._lint(check_source, check_object, model_or_source, options)
 
     def _lint(self, by_source, by_object, model_or_source, options) -> LintResult:
+        if isinstance(model_or_source, str) and self.jobs:
+            return LintResult(self._in_worker(by_source, model_or_source, options), self.fail_on)
         if isinstance(model_or_source, str):
             return LintResult(by_source(model_or_source, options), self.fail_on)
         return LintResult(by_object(model_or_source, _name(model_or_source), options), self.fail_on)
+
+    def _in_worker(self, by_source, text: str, options) -> SourceReport:
+        from .engine.runner import DEFAULT_MEMORY_LIMIT_GIB, DEFAULT_TIMEOUT, Schedule, run_sources
+
+        schedule = Schedule(jobs=self.jobs, timeout=self.timeout or DEFAULT_TIMEOUT,
+                            memory_limit_gib=DEFAULT_MEMORY_LIMIT_GIB if self.memory_limit is None else self.memory_limit)
+        (result,) = run_sources(f"{by_source.__module__}:{by_source.__name__}", [text], options, schedule).results
+        return result
 
     def _options(self, sizes, **changes):
         from .engine.run import Options
@@ -143,9 +158,13 @@ def _name(model) -> str:
     return name if isinstance(name, str) and name else type(model).__name__
 
 
-def assert_valid_head(model, num_classes: int | None = None, sizes=None, fail_on: str = "warning") -> LintResult:
-    """Check a model's head and fail, with the findings, on any at or above fail_on; usable without the fixture."""
+def assert_valid_head(model, num_classes: int | None = None, sizes=None, fail_on: str = "warning", loss=None,
+                      select=None, ignore=None) -> LintResult:
+    """Check a model's head and fail, with the findings, on any at or above fail_on; usable without the fixture.
+
+    loss: the loss module a PyTorch model trains with (nn.CrossEntropyLoss(), ...), as the fixture's check takes it.
+    """
     __tracebackhide__ = True
-    result = ShapeLint(as_sizes(sizes), num_classes, fail_on).check(model)
+    result = ShapeLint(as_sizes(sizes), num_classes, fail_on).check(model, select=select, ignore=ignore, loss=loss)
     result.assert_clean()
     return result

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import textwrap
 from pathlib import Path
 
@@ -14,6 +16,16 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+
+# The suite's own result cache, set before anything runs: session fixtures (built before any per-test
+# fixture), pytester's subprocesses and the CLI's workers all inherit it, so nothing reaches the user's
+# ~/.cache/shapelint. Each test still gets an empty folder of its own (_own_result_cache below).
+_SUITE_CACHE = tempfile.mkdtemp(prefix="shapelint-test-cache-")
+os.environ["SHAPELINT_CACHE_DIR"] = _SUITE_CACHE
+
+
+def pytest_sessionfinish(session):
+    shutil.rmtree(_SUITE_CACHE, ignore_errors=True)
 
 
 @pytest.fixture(autouse=True)

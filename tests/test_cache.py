@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+import tempfile
 from importlib import metadata
 from pathlib import Path
 
@@ -134,7 +136,10 @@ def test_warm_run_reuses_results_without_tensorflow(tmp_path, cache_dir, factory
     answer = json.loads(warm.stdout)
     assert answer["tensorflow"] is False
     warm_results = [{k: v for k, v in r.items() if k != "model"} for r in answer["report"]["results"]]
-    assert warm_results == json.loads(cold.stdout)["results"][:1]  # --format json leaves the layer graph out
+    printed = json.loads(cold.stdout)["results"][:1]  # --format json leaves the layer graph out, adds where findings point
+    for finding in printed[0]["findings"]:
+        del finding["file"], finding["line"]
+    assert warm_results == printed
     assert calls.read_text().count("called") == 1
 
     bypass = probe(sources[:1], "--no-cache")
@@ -162,7 +167,8 @@ def test_reports_round_trip_through_json_with_every_field():
                           (Finding("pooling-required", "SL101", "info", "message", "fix", "conv"),), "m.keras: partly",
                           "m.keras",
                           ModelRecord("m.keras", (LayerRecord("conv", "Conv2D", ((None, 7, 7, 8),), ((None, 7, 7, 4),),
-                                                              origin=("models/m.py", 12)),), ("conv",), backbone=backbone))
+                                                              origin=("models/m.py", 12)),), ("conv",), backbone=backbone),
+                          3)
     for field in fields(SourceReport):
         assert getattr(report, field.name) != field.default, field.name
     assert SourceReport.from_json(json.loads(json.dumps(report.to_json()))) == report
@@ -278,3 +284,21 @@ def test_project_imports_skip_modules_that_name_no_real_file(tmp_path, monkeypat
     found = cache.project_imports()
     assert found == [str((tmp_path / "real.py").resolve())]
     assert cache.digests(found) is not None
+
+
+@pytest.fixture(scope="session")
+def cached_by_a_session_fixture(tmp_path_factory):
+    """A session fixture that runs the CLI (with its cache) before any test's own fixtures exist."""
+    from click.testing import CliRunner
+
+    from shapelint.cli import main
+
+    CliRunner().invoke(main, ["probe", "keras:MobileNetV2?alpha=0.35", "--sizes", "64", "-j", "0"])
+    return cache.cache_dir()
+
+
+def test_the_suite_never_writes_into_the_users_cache(cached_by_a_session_fixture):
+    """Session fixtures run before the per-test cache fixture: the suite's own folder must already be set."""
+    user = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "shapelint"
+    assert cached_by_a_session_fixture.resolve() != user.resolve()
+    assert Path(tempfile.gettempdir()).resolve() in cached_by_a_session_fixture.resolve().parents

@@ -329,3 +329,23 @@ def test_github_annotations_stay_within_what_github_shows_and_say_what_was_left_
                        .stdout)
     run = sarif["runs"][0]  # SARIF stays complete (files outside the tree are notifications)
     assert len(run["results"]) + len(run["invocations"][0]["toolExecutionNotifications"]) == 6 * 3 + 6 + 1
+
+
+def test_a_size_nobody_asked_for_says_why_it_is_there(factory_file):
+    source = factory_file('''
+        import keras
+
+        def build():
+            inputs = keras.Input((None, None, 3))
+            x = keras.layers.Conv2D(4, 3, strides=8, padding="same")(inputs)
+            backbone = keras.Model(inputs, x, name="backbone")
+            return keras.Sequential([keras.Input((96, 96, 3)), backbone, keras.layers.Flatten(name="flat"),
+                                     keras.layers.Dense(2)])
+    ''')
+    result = invoke("check", source, "--sizes", "96", "--jobs", "0")
+    header = next(line for line in result.stdout.splitlines() if line.startswith("line "))
+    assert "at 80 (second size, to test size dependence)" in header
+    (sl202,) = [line for line in result.stdout.splitlines() if "SL202" in line and ": warning" in line]
+    assert "400 at 80 (a second size shapelint probes: the features depend on the input size)" in sl202
+    asked = invoke("check", source, "--sizes", "96,128", "--jobs", "0")
+    assert "second size" not in asked.stdout

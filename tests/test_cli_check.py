@@ -147,7 +147,7 @@ def test_outputs_are_checked_before_any_model_runs(in_project, tmp_path):
 def test_no_source_and_no_config_names_the_config_table(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     result = check()
-    assert result.exit_code == 2 and "[tool.shapelint]" in result.stderr and "sources" in result.stderr
+    assert result.exit_code == 3 and "[tool.shapelint]" in result.stderr and "sources" in result.stderr
 
 
 def test_a_load_error_is_printed_once(in_project):
@@ -192,3 +192,20 @@ def test_machine_formats_carry_locations(in_project):
         assert result["message"]["text"].startswith("keras:MobileNetV2?alpha=0.35")
     finally:
         (in_project / "pyproject.toml").unlink()
+
+
+NOTHING_TO_CHECK = 3
+
+
+@pytest.mark.parametrize("config", [None, '[tool.shapelint]\nsources = []\n'])
+@pytest.mark.parametrize("command", ["check", "probe"])
+def test_nothing_to_check_has_an_exit_code_of_its_own(tmp_path, monkeypatch, config, command):
+    """No SOURCE given and none listed: not a success in CI, and not a model that failed to load either."""
+    if config:
+        (tmp_path / "pyproject.toml").write_text(config)
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, [command])
+    assert result.exit_code == NOTHING_TO_CHECK
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("shapelint: nothing to check: no SOURCE given")
+    assert "3 nothing to check" in " ".join(CliRunner().invoke(main, [command, "--help"]).output.split())

@@ -32,7 +32,7 @@ def test_json_document(fixtures_dir):
         "message": f"{fixtures_dir / 'hub_feature_map'} returns a channels_last output (N, 56, 56, 16) at 224; "
                    "the head must pool it",
         "fix": "Add GlobalAveragePooling2D() before the classifier (or build the backbone with pooling='avg')",
-        "layer": None,
+        "layer": None, "file": str(fixtures_dir / "hub_feature_map"), "line": None,
     }]
 
 

@@ -273,10 +273,12 @@ def test_ci_formats_point_configured_sources_without_a_file_at_the_config(tmp_pa
     result = CliRunner().invoke(main, ["check", "-j", "0", "--format", "github",
                                        "--output-file", "sarif:out.sarif", "--output-file", "json:out.json"])
     assert result.exit_code == 1, result.output
-    assert "::error title=shapelint SL201 dense-on-feature-map,file=pyproject.toml::" in result.stdout
+    assert ("::error title=shapelint SL201 dense-on-feature-map,file=pyproject.toml,line=2::zoo_heads:bad: "
+            in result.stdout)
     sarif = json.loads((project / "out.sarif").read_text())
     (location,) = {json.dumps(r["locations"][0]["physicalLocation"]) for r in sarif["runs"][0]["results"]}
-    assert json.loads(location) == {"artifactLocation": {"uri": "pyproject.toml", "uriBaseId": "%SRCROOT%"}}
+    assert json.loads(location) == {"artifactLocation": {"uri": "pyproject.toml", "uriBaseId": "%SRCROOT%"},
+                                    "region": {"startLine": 2}}
     assert sarif["runs"][0]["results"][0]["locations"][0]["logicalLocations"][0] == {
         "fullyQualifiedName": "zoo_heads:bad", "kind": "module"}
     # json and table report what was checked, not where annotations go
@@ -290,3 +292,17 @@ def test_fail_on_choices_agree_with_the_file_and_the_severities():
     from shapelint.report import SEVERITIES
 
     assert tuple(FAIL_ON) == FILE_FAIL_ON == SEVERITIES[::-1]
+
+
+def test_the_config_takes_how_sources_run(tmp_path, monkeypatch):
+    """jobs, timeout and memory-limit in [tool.shapelint], as on the command line."""
+    from click.testing import CliRunner
+
+    from shapelint.cli import main
+
+    (tmp_path / "pyproject.toml").write_text('[tool.shapelint]\nsources = ["keras:MobileNetV2?alpha=0.35"]\n'
+                                            'jobs = 1\ntimeout = 0.01\nmemory-limit = 6\n')
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["probe", "keras:MobileNetV2?alpha=0.35", "--sizes", "64"])
+    assert "unknown key" not in result.stderr
+    assert result.exit_code == 2 and "timed out after 0.01 s" in result.stderr

@@ -147,3 +147,33 @@ def test_the_pytest_fixture_on_a_live_torch_module(pytester):
     result.assert_outcomes(passed=1, failed=1)
     result.stdout.fnmatch_lines(["*shapelint: 1 finding at or above warning in Sequential*",
                                  "*SL202 flatten-fixes-input-size*"])
+
+
+def test_assert_valid_head_takes_the_loss_and_torch_rows_have_lines(pytester):
+    """assert_valid_head(model, loss=...) as the fixture's check takes it; the layers a test builds get lines."""
+    pytester.makepyfile(test_heads='''
+        from torch import nn
+        from shapelint.testing import assert_valid_head
+
+
+        def test_flatten_head():
+            backbone = nn.Sequential(nn.Conv2d(3, 8, 3, stride=2, padding=1), nn.ReLU())
+            model = nn.Sequential(backbone, nn.Flatten(), nn.Linear(8 * 16 * 16, 5))
+            assert_valid_head(model, loss=nn.CrossEntropyLoss(), sizes=[32, 48])
+    ''')
+    result = pytester.runpytest_subprocess("-p", "no:xdist", "-p", "no:cacheprovider")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*test_heads.py:7: warning SL202 flatten-fixes-input-size*"])
+
+
+def test_the_python_api_runs_a_torch_source_in_a_worker_beside_tensorflow():
+    """This process holds TensorFlow, where timm cannot be imported: jobs=1 runs the source in a worker."""
+    import shapelint
+
+    import_tensorflow = __import__("shapelint.adapters.tensorflow.runtime", fromlist=["x"]).import_tensorflow
+    import_tensorflow()
+    result = shapelint.probe("timm:resnet18?num_classes=0&global_pool=", sizes=[64], jobs=1, timeout=300)
+    assert result.error is None, result.error
+    assert result.verdict["pooling"] == "required"
+    checked = shapelint.check("timm:resnet18?num_classes=0&global_pool=", sizes=[64], jobs=1)
+    assert checked.error is None, checked.error

@@ -18,6 +18,7 @@ from .configure import configure, run_configured
 from .options import (
     FORMATS,
     CommandError,
+    NothingToCheck,
     format_option,
     load_options,
     load_settings,
@@ -28,8 +29,9 @@ from .options import (
 )
 from .output import FAIL_ON, finish, output_options
 
-__all__ = ["FAIL_ON", "FORMATS", "CommandError", "finish", "format_option", "load_options", "load_settings", "main",
-           "output_options", "read_sizes", "run_configured", "run_options", "sizes_option", "sources_help"]
+__all__ = ["FAIL_ON", "FORMATS", "CommandError", "NothingToCheck", "finish", "format_option", "load_options",
+           "load_settings", "main", "output_options", "read_sizes", "run_configured", "run_options", "sizes_option",
+           "sources_help"]
 
 
 class Group(click.Group):

@@ -3,7 +3,7 @@ from __future__ import annotations
 import click
 
 from . import (
-    CommandError,
+    NothingToCheck,
     finish,
     format_option,
     load_options,
@@ -57,15 +57,14 @@ def check(sources, num_classes, select, ignore, sizes, max_size, show_probe, fmt
     {sources}
 
     Exit codes: 0 nothing at or above --fail-on (default warning), 1 findings, 2 a source could not
-    be loaded. 'shapelint rules' lists the rules; 'shapelint explain CODE' documents one.
+    be loaded or no size asked for works, 3 nothing to check (no SOURCE given and none listed).
+    'shapelint rules' lists the rules; 'shapelint explain CODE' documents one.
     """
     from ..engine.check import check_all
     from ..engine.run import Options
 
     if not sources:
-        raise CommandError("no SOURCE given, and no [tool.shapelint] sources in a pyproject.toml here or above; "
-                           "give one (e.g. shapelint check models/classifier.py:build) or list them under "
-                           "[tool.shapelint] sources = [...]")
+        raise NothingToCheck("check")
     settings = Options(sizes=read_sizes(sizes, max_size), select=select, ignore=ignore, num_classes=num_classes,
                        **load_settings(options))
     report = run_configured(check_all, sources, settings)

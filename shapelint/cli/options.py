@@ -110,6 +110,23 @@ def run_options(f):
     return command
 
 
+NOTHING_TO_CHECK = 3  # no SOURCE given and none listed: distinct from 0 (clean) and 2 (a source failed)
+
+
+class NothingToCheck(click.ClickException):
+    """No SOURCE on the command line and none in [tool.shapelint]: exit 3, so CI does not read it as a pass."""
+
+    exit_code = NOTHING_TO_CHECK
+
+    def __init__(self, command: str):
+        super().__init__(f"nothing to check: no SOURCE given, and no [tool.shapelint] sources in a pyproject.toml "
+                         f"here or above; give one (e.g. shapelint {command} keras:MobileNetV2) or list them under "
+                         "[tool.shapelint] sources = [...] (exit 3)")
+
+    def show(self, file=None) -> None:
+        click.echo(f"shapelint: {self.format_message()}", err=True)
+
+
 class CommandError(click.ClickException):
     """A bad option value, config file or output path: one line on stderr, exit 2 (click's BadParameter
     would add the usage and a hint)."""

@@ -3,6 +3,7 @@ from __future__ import annotations
 import click
 
 from . import (
+    NothingToCheck,
     finish,
     format_option,
     load_options,
@@ -19,7 +20,7 @@ from . import (
 
 @main.command(short_help="Probe backbones at several input sizes: does the head need pooling?")
 @sources_help
-@click.argument("sources", nargs=-1, required=True)
+@click.argument("sources", nargs=-1)
 @sizes_option
 @click.option("--batch", type=click.IntRange(1, 64), default=1, show_default=True, help="Batch size of the dummy input.")
 @load_options
@@ -32,11 +33,14 @@ def probe(sources, sizes, max_size, batch, fmt, **options):
     {sources}
 
     Exit codes: 0 probed, 2 a source could not be loaded or no size asked for works (the others are
-    still reported).
+    still reported), 3 nothing to check (no SOURCE given and none in [tool.shapelint] sources).
     probe reports and does not judge: findings change the exit code only with an explicit
     --fail-on (then 1 when one is at or above it), as `shapelint check` does by default.
     """
     from ..engine.run import Options, probe_all
+
+    if not sources:
+        raise NothingToCheck("probe")
 
     settings = Options(sizes=read_sizes(sizes, max_size), batch=batch, **load_settings(options))
     report = run_configured(probe_all, sources, settings)

@@ -83,6 +83,8 @@ def _guarded(name: str, record, options: Options) -> SourceReport:
         model, path, load_error = record()
     except Exception as exc:  # one bad source never stops the others: reported, not raised
         return failed(name, exc)
+    if model.alt_size and tuple(model.alt_size) not in {tuple(s) for s in options.sizes}:
+        model = replace(model, alt_unasked=True)  # the table and SL202 say why a size nobody asked for is there
     if model.backbone is not None:  # the head table's two sizes are probed too: say so where nobody asked
         reasons = {model.size: "the model's input size", model.alt_size: "the second size of the head table"}
         model = replace(model, backbone=model.backbone.explained(options.sizes, reasons))

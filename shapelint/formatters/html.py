@@ -45,7 +45,7 @@ def _head_table(result: SourceReport, rows) -> str:
     alt = (variable_sizes(result) and model.alt_size and model.alt_size != model.size
            and any(r.alt_shape is not None for r in rows))
     headers = ["line", "call", "layer", f"output at {format_size(model.size) if model.size else '?'}",
-               *([f"at {format_size(model.alt_size)}"] if alt else []), "what it does", "findings"]
+               *([f"at {model.alt_label}"] if alt else []), "what it does", "findings"]
     table = [[f"{r.origin[0]}:{r.origin[1]}" if r.origin else "", r.call, r.layer, shape_cell(r.shape),
               *([shape_cell(r.alt_shape)] if alt else []), r.does, " ".join(r.codes)] for r in rows]
     return tabulate(table, headers=headers, tablefmt="html", disable_numparse=True)

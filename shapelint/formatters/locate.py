@@ -56,7 +56,7 @@ def annotation_text(result: SourceReport, finding: Finding) -> str:
 def _points_at_its_own(result: SourceReport, finding: Finding) -> bool:
     """The finding points at the code that built its layer, or at the source's own file (model.keras): the
     source need not be named. A pyproject.toml entry, a module file or no file at all does not say which."""
-    if origin(result, finding) is not None:
+    file, line = where(result, finding, in_tree=True)
+    if file and (file, line) == origin(result, finding):
         return True
-    file = where(result, finding, in_tree=True)[0]
     return bool(file) and result.line is None and Path(file).resolve() == Path(result.source).resolve()

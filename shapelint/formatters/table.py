@@ -100,7 +100,7 @@ def _head_table(result: SourceReport, rows) -> str:
            and any(r.alt_shape is not None for r in rows))
     headers = ["line", "call", "layer", f"output at {size}"]
     if alt:
-        headers.append(f"at {format_size(model.alt_size)}")
+        headers.append(f"at {model.alt_label}")
     codes = any(row.codes for row in rows)
     headers += ["what it does", *(["findings"] if codes else [])]
     table = []

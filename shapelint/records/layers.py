@@ -158,6 +158,14 @@ class ModelRecord:
     # a model that could not be built: (layer name, file, line) of the layers made before the failure, and
     # ("", file, line) for the line of the user's code that raised
     build_lines: tuple[tuple[str, str, int], ...] = ()
+    alt_unasked: bool = False  # alt_size is no size the user asked for: probed only to see what depends on the size
+
+    @property
+    def alt_label(self) -> str:
+        """The second size as the head table's header says it, with why when nobody asked for it."""
+        label = f"{self.alt_size[0]}" if self.alt_size and self.alt_size[0] == self.alt_size[1] else \
+            "x".join(map(str, self.alt_size or ()))
+        return f"{label} (second size, to test size dependence)" if self.alt_unasked else label
 
     def build_origin(self, name: str | None) -> tuple[str, int] | None:
         """Where a model that could not be built made layer `name`, else the line that raised; None if unknown."""
@@ -222,6 +230,7 @@ class ModelRecord:
             "batch_changes": [[name, list(a), list(b)] for name, a, b in self.batch_changes],
             "input_note": self.input_note,
             "build_lines": [list(item) for item in self.build_lines],
+            "alt_unasked": self.alt_unasked,
         }
 
     @classmethod
@@ -243,6 +252,7 @@ class ModelRecord:
             batch_changes=tuple((name, tuple(a), tuple(b)) for name, a, b in data.get("batch_changes", ())),
             input_note=data.get("input_note", ""),
             build_lines=tuple(tuple(item) for item in data.get("build_lines", ())),
+            alt_unasked=data.get("alt_unasked", False),
         )
 
 

@@ -143,8 +143,9 @@ def flatten_fixes_input_size(model: ModelRecord, **_):
         channels = shape[1] if channels_first(model, shape) else shape[-1]
         yield (
             f"{_named(layer)} '{layer.name}' turns a {text(shape)} {kind_of(shape)} into {features} features at "
-            f"{format_size(model.size)} but {alt_features} at {format_size(model.alt_size)}; "
-            "the layers after it accept only one input size",
+            f"{format_size(model.size)} but {alt_features} at {format_size(model.alt_size)}"
+            f"{' (a second size shapelint probes: the features depend on the input size)' if model.alt_unasked else ''}"
+            "; the layers after it accept only one input size",
             f"Replace {_named(layer)} '{layer.name}' with {pool_for(model, shape)} ({channels} features at every size)",
             layer.name,
         )

@@ -48,7 +48,8 @@ def import_vision(text: str, name: str):
     """
     if "tensorflow" in sys.modules and "torchvision" not in sys.modules:
         raise SourceError(f"{text}: {name} cannot be imported after TensorFlow in one process (it crashes); "
-                          "run it in a worker (--jobs 1 or more), or import torchvision before TensorFlow")
+                          "run it in a worker (--jobs 1 or more; in Python, shapelint.probe(..., jobs=1) or "
+                          "shapelint.check(..., jobs=1)), or import torchvision before TensorFlow")
     import_torch()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
