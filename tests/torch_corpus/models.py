@@ -1014,3 +1014,460 @@ def androidkt_cnn_linear_1050():
 def androidkt_cnn_linear_1050_fix():
     # the page's fix: nn.Linear(32 * 7 * 7, 10)
     return _androidkt_cnn(32 * 7 * 7)
+
+
+def _avalanche_simple_cnn(squeeze: bool):
+    # https://github.com/ContinualAI/avalanche/blob/master/avalanche/models/simple_cnn.py (SimpleCNN, 10 classes)
+    class SimpleCNN(nn.Module):
+        def __init__(self, num_classes=10):
+            super().__init__()
+            self.features = nn.Sequential(
+                nn.Conv2d(3, 32, kernel_size=3, stride=1, padding=1),
+                nn.ReLU(inplace=True),
+                nn.Conv2d(32, 32, kernel_size=3, padding=0),
+                nn.ReLU(inplace=True),
+                nn.MaxPool2d(kernel_size=2, stride=2),
+                nn.Dropout(p=0.25),
+                nn.Conv2d(32, 64, kernel_size=3, padding=1),
+                nn.ReLU(inplace=True),
+                nn.Conv2d(64, 64, kernel_size=3, padding=0),
+                nn.ReLU(inplace=True),
+                nn.MaxPool2d(kernel_size=2, stride=2),
+                nn.Dropout(p=0.25),
+                nn.Conv2d(64, 64, kernel_size=1, padding=0),
+                nn.ReLU(inplace=True),
+                nn.AdaptiveMaxPool2d(1),
+                nn.Dropout(p=0.25),
+            )
+            self.classifier = nn.Sequential(nn.Linear(64, num_classes))
+
+        def forward(self, x):
+            x = self.features(x)
+            if squeeze:
+                x = x.squeeze()
+            else:
+                x = x.view(x.size(0), -1)
+            x = self.classifier(x)
+            return x
+
+    return SimpleCNN(), nn.CrossEntropyLoss()
+
+
+def avalanche_simplecnn_squeeze():
+    # https://github.com/ContinualAI/avalanche/pull/526 ("removes all the dimensions with size 1. This removed
+    # also batch size")
+    return _avalanche_simple_cnn(squeeze=True)
+
+
+def avalanche_simplecnn_squeeze_fix():
+    # the pull request: x.view(x.size(0), -1)
+    return _avalanche_simple_cnn(squeeze=False)
+
+
+def _cutout_wide_resnet(adaptive: bool):
+    # https://github.com/uoguelph-mlrg/Cutout/blob/master/model/wide_resnet.py (WideResNet for 32x32 CIFAR;
+    # depth 16, widen_factor 2 chosen to keep it small)
+    class BasicBlock(nn.Module):
+        def __init__(self, in_planes, out_planes, stride, dropRate=0.0):
+            super().__init__()
+            self.bn1 = nn.BatchNorm2d(in_planes)
+            self.relu1 = nn.ReLU(inplace=True)
+            self.conv1 = nn.Conv2d(in_planes, out_planes, kernel_size=3, stride=stride, padding=1, bias=False)
+            self.bn2 = nn.BatchNorm2d(out_planes)
+            self.relu2 = nn.ReLU(inplace=True)
+            self.conv2 = nn.Conv2d(out_planes, out_planes, kernel_size=3, stride=1, padding=1, bias=False)
+            self.droprate = dropRate
+            self.equalInOut = (in_planes == out_planes)
+            self.convShortcut = (not self.equalInOut) and nn.Conv2d(in_planes, out_planes, kernel_size=1,
+                                                                    stride=stride, padding=0, bias=False) or None
+
+        def forward(self, x):
+            if not self.equalInOut:
+                x = self.relu1(self.bn1(x))
+            else:
+                out = self.relu1(self.bn1(x))
+            out = self.relu2(self.bn2(self.conv1(out if self.equalInOut else x)))
+            if self.droprate > 0:
+                out = F.dropout(out, p=self.droprate, training=self.training)
+            out = self.conv2(out)
+            return torch.add(x if self.equalInOut else self.convShortcut(x), out)
+
+    class NetworkBlock(nn.Module):
+        def __init__(self, nb_layers, in_planes, out_planes, block, stride, dropRate=0.0):
+            super().__init__()
+            self.layer = nn.Sequential(*[block(i == 0 and in_planes or out_planes, out_planes,
+                                               i == 0 and stride or 1, dropRate) for i in range(nb_layers)])
+
+        def forward(self, x):
+            return self.layer(x)
+
+    class WideResNet(nn.Module):
+        def __init__(self, depth, num_classes, widen_factor=1, dropRate=0.0):
+            super().__init__()
+            nChannels = [16, 16 * widen_factor, 32 * widen_factor, 64 * widen_factor]
+            n = (depth - 4) // 6
+            self.conv1 = nn.Conv2d(3, nChannels[0], kernel_size=3, stride=1, padding=1, bias=False)
+            self.block1 = NetworkBlock(n, nChannels[0], nChannels[1], BasicBlock, 1, dropRate)
+            self.block2 = NetworkBlock(n, nChannels[1], nChannels[2], BasicBlock, 2, dropRate)
+            self.block3 = NetworkBlock(n, nChannels[2], nChannels[3], BasicBlock, 2, dropRate)
+            self.bn1 = nn.BatchNorm2d(nChannels[3])
+            self.relu = nn.ReLU(inplace=True)
+            self.fc = nn.Linear(nChannels[3], num_classes)
+            self.nChannels = nChannels[3]
+
+        def forward(self, x):
+            out = self.conv1(x)
+            out = self.block1(out)
+            out = self.block2(out)
+            out = self.block3(out)
+            out = self.relu(self.bn1(out))
+            if adaptive:
+                out = F.adaptive_avg_pool2d(out, 1)
+            else:
+                out = F.avg_pool2d(out, 8)
+            out = out.view(-1, self.nChannels)
+            return self.fc(out)
+
+    return WideResNet(depth=16, num_classes=10, widen_factor=2, dropRate=0.3), nn.CrossEntropyLoss()
+
+
+def cutout_wideresnet_avgpool8_view():
+    # https://github.com/uoguelph-mlrg/Cutout/issues/16 ("Expected input batch_size (128) to match target
+    # batch_size (32)": on images larger than 32, F.avg_pool2d(out, 8) leaves a 2x2 map and
+    # out.view(-1, self.nChannels) folds it into the batch)
+    return _cutout_wide_resnet(adaptive=False)
+
+
+def cutout_wideresnet_avgpool8_view_fix():
+    # pool the whole map, as avg_pool2d(out, 8) does at 32x32
+    return _cutout_wide_resnet(adaptive=True)
+
+
+def _lanedet_exist_head(sigmoid: bool):
+    # https://github.com/Turoad/lanedet/blob/main/lanedet/models/heads/exist_head.py (ExistHead; cfg of the
+    # CULane configs: 800x288 images, stride-8 feature map of 128 channels, 5 classes; the backbone reduced to a
+    # stride-8 stem; trained with nn.BCEWithLogitsLoss())
+    class Cfg:
+        featuremap_out_channel, featuremap_out_stride = 128, 8
+        num_classes, img_width, img_height = 5, 800, 288
+
+    class ExistHead(nn.Module):
+        def __init__(self, cfg=None):
+            super().__init__()
+            self.cfg = cfg
+            self.dropout = nn.Dropout2d(0.1)
+            self.conv8 = nn.Conv2d(cfg.featuremap_out_channel, cfg.num_classes, 1)
+            stride = cfg.featuremap_out_stride * 2
+            self.fc9 = nn.Linear(int(cfg.num_classes * cfg.img_width / stride * cfg.img_height / stride), 128)
+            self.fc10 = nn.Linear(128, cfg.num_classes - 1)
+
+        def forward(self, x):
+            x = self.dropout(x)
+            x = self.conv8(x)
+            x = F.softmax(x, dim=1)
+            x = F.avg_pool2d(x, 2, stride=2, padding=0)
+            x = x.view(-1, x.numel() // x.shape[0])
+            x = self.fc9(x)
+            x = F.relu(x)
+            x = self.fc10(x)
+            if sigmoid:
+                x = torch.sigmoid(x)
+            output = {'exist': x}
+            return output
+
+    class Detector(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.backbone = nn.Sequential(nn.Conv2d(3, 64, 3, 2, 1), nn.ReLU(), nn.Conv2d(64, 128, 3, 2, 1), nn.ReLU(),
+                                          nn.Conv2d(128, 128, 3, 2, 1), nn.ReLU())
+            self.heads = ExistHead(Cfg())
+
+        def forward(self, x):
+            return self.heads(self.backbone(x))
+
+    return Detector(), nn.BCEWithLogitsLoss()
+
+
+def lanedet_exist_head_sigmoid_bce_with_logits():
+    # https://github.com/Turoad/lanedet/issues/32 ("the sigmoid function was used twice": torch.sigmoid in the
+    # head, nn.BCEWithLogitsLoss in the loss)
+    return _lanedet_exist_head(sigmoid=True)
+
+
+def lanedet_exist_head_sigmoid_bce_with_logits_fix():
+    return _lanedet_exist_head(sigmoid=False)
+
+
+def _fashion_mnist_classifier(relu_after_linear: bool):
+    # https://stackoverflow.com/questions/58050105 (FashionMnistClassifier(1, 10) with nn.CrossEntropyLoss();
+    # .cuda(device) calls left out)
+    class FashionMnistClassifier(nn.Module):
+        def __init__(self, n_inputs, n_out):
+            super().__init__()
+            self.cnn1 = nn.Conv2d(n_inputs, out_channels=32, kernel_size=5)
+            self.cnn2 = nn.Conv2d(32, out_channels=64, kernel_size=5)
+            self.fc1 = nn.Linear(64 * 4 * 4, out_features=100)
+            self.fc2 = nn.Linear(100, out_features=n_out)
+            self.relu = nn.ReLU()
+            self.pool = nn.MaxPool2d(kernel_size=2)
+            self.soft_max = nn.Softmax()
+
+        def forward(self, x):
+            out = self.relu(self.cnn1(x))
+            out = self.pool(out)
+            out = self.relu(self.cnn2(out))
+            out = self.pool(out)
+            out = self.fc1(out.view(out.size(0), -1))
+            if relu_after_linear:
+                out = self.relu(out)
+            out = self.fc2(out)
+            if relu_after_linear:
+                out = self.relu(out)  # the accuracy drops from 90% to 50% with these lines
+            return out
+
+    return FashionMnistClassifier(1, 10), nn.CrossEntropyLoss()
+
+
+def stackoverflow_fashion_relu_on_logits():
+    return _fashion_mnist_classifier(relu_after_linear=True)
+
+
+def stackoverflow_fashion_relu_on_logits_fix():
+    # the answer: no ReLU on the last layer's outputs
+    return _fashion_mnist_classifier(relu_after_linear=False)
+
+
+def convnext_out_features_assignment():
+    # https://github.com/facebookresearch/ConvNeXt/issues/110 (model_ft.classifier[2].out_features = num_classes
+    # changes an attribute, not the weights: "the output has dimensions of batch_size x 1,000"; 2 classes)
+    model_ft = torchvision.models.convnext_tiny(weights=None)
+    model_ft.classifier[2].out_features = 2
+    return model_ft, nn.CrossEntropyLoss()
+
+
+def convnext_out_features_assignment_fix():
+    # replace the layer instead
+    model_ft = torchvision.models.convnext_tiny(weights=None)
+    model_ft.classifier[2] = nn.Linear(model_ft.classifier[2].in_features, 2)
+    return model_ft, nn.CrossEntropyLoss()
+
+
+def _lucidrains_vit(pool: str, skip_cls: bool = False):
+    # https://github.com/lucidrains/vit-pytorch/blob/main/vit_pytorch/vit.py (ViT; image 64, patch 16, dim 64,
+    # depth 2, heads 4, 5 classes chosen small; einops' rearrange/repeat written with view/permute/expand)
+    class FeedForward(nn.Module):
+        def __init__(self, dim, hidden_dim, dropout=0.):
+            super().__init__()
+            self.net = nn.Sequential(nn.LayerNorm(dim), nn.Linear(dim, hidden_dim), nn.GELU(), nn.Dropout(dropout),
+                                     nn.Linear(hidden_dim, dim), nn.Dropout(dropout))
+
+        def forward(self, x):
+            return self.net(x)
+
+    class Attention(nn.Module):
+        def __init__(self, dim, heads=8, dim_head=64, dropout=0.):
+            super().__init__()
+            inner_dim = dim_head * heads
+            self.heads = heads
+            self.scale = dim_head ** -0.5
+            self.norm = nn.LayerNorm(dim)
+            self.attend = nn.Softmax(dim=-1)
+            self.dropout = nn.Dropout(dropout)
+            self.to_qkv = nn.Linear(dim, inner_dim * 3, bias=False)
+            self.to_out = nn.Sequential(nn.Linear(inner_dim, dim), nn.Dropout(dropout))
+
+        def forward(self, x):
+            x = self.norm(x)
+            b, n, _ = x.shape
+            qkv = self.to_qkv(x).chunk(3, dim=-1)
+            q, k, v = (t.view(b, n, self.heads, -1).permute(0, 2, 1, 3) for t in qkv)  # b n (h d) -> b h n d
+            dots = torch.matmul(q, k.transpose(-1, -2)) * self.scale
+            attn = self.attend(dots)
+            attn = self.dropout(attn)
+            out = torch.matmul(attn, v)
+            out = out.permute(0, 2, 1, 3).reshape(b, n, -1)  # b h n d -> b n (h d)
+            return self.to_out(out)
+
+    class Transformer(nn.Module):
+        def __init__(self, dim, depth, heads, dim_head, mlp_dim, dropout=0.):
+            super().__init__()
+            self.norm = nn.LayerNorm(dim)
+            self.layers = nn.ModuleList([nn.ModuleList([Attention(dim, heads=heads, dim_head=dim_head, dropout=dropout),
+                                                        FeedForward(dim, mlp_dim, dropout=dropout)])
+                                         for _ in range(depth)])
+
+        def forward(self, x):
+            for attn, ff in self.layers:
+                x = attn(x) + x
+                x = ff(x) + x
+            return self.norm(x)
+
+    class Patches(nn.Module):
+        """Rearrange('b c (h p1) (w p2) -> b (h w) (p1 p2 c)')"""
+
+        def __init__(self, p):
+            super().__init__()
+            self.p = p
+
+        def forward(self, x):
+            b, c, h, w = x.shape
+            p = self.p
+            x = x.view(b, c, h // p, p, w // p, p).permute(0, 2, 4, 3, 5, 1)
+            return x.reshape(b, (h // p) * (w // p), p * p * c)
+
+    class ViT(nn.Module):
+        def __init__(self, *, image_size, patch_size, num_classes, dim, depth, heads, mlp_dim, pool='cls',
+                     channels=3, dim_head=64, dropout=0., emb_dropout=0.):
+            super().__init__()
+            num_patches = (image_size // patch_size) ** 2
+            patch_dim = channels * patch_size * patch_size
+            self.to_patch_embedding = nn.Sequential(Patches(patch_size), nn.LayerNorm(patch_dim),
+                                                    nn.Linear(patch_dim, dim), nn.LayerNorm(dim))
+            self.pos_embedding = nn.Parameter(torch.randn(1, num_patches + 1, dim))
+            self.cls_token = nn.Parameter(torch.randn(1, 1, dim))
+            self.dropout = nn.Dropout(emb_dropout)
+            self.transformer = Transformer(dim, depth, heads, dim_head, mlp_dim, dropout)
+            self.pool = pool
+            self.to_latent = nn.Identity()
+            self.mlp_head = nn.Linear(dim, num_classes)
+
+        def forward(self, img):
+            x = self.to_patch_embedding(img)
+            b, n, _ = x.shape
+            cls_tokens = self.cls_token.expand(b, -1, -1)  # repeat(self.cls_token, '1 1 d -> b 1 d', b = b)
+            x = torch.cat((cls_tokens, x), dim=1)
+            x += self.pos_embedding[:, :(n + 1)]
+            x = self.dropout(x)
+            x = self.transformer(x)
+            if skip_cls:
+                x = x[:, 1:].mean(dim=1)
+            else:
+                x = x.mean(dim=1) if self.pool == 'mean' else x[:, 0]
+            x = self.to_latent(x)
+            return self.mlp_head(x)
+
+    return (ViT(image_size=64, patch_size=16, num_classes=5, dim=64, depth=2, heads=4, mlp_dim=128, pool=pool,
+                dim_head=16), nn.CrossEntropyLoss())
+
+
+def lucidrains_vit_mean_pool_includes_cls():
+    # https://github.com/lucidrains/vit-pytorch/issues/226 ("if the global pooling is mean, the cls token
+    # contributes to the mean as well")
+    return _lucidrains_vit(pool="mean")
+
+
+def lucidrains_vit_mean_pool_includes_cls_fix():
+    # the mean over the patch tokens only
+    return _lucidrains_vit(pool="mean", skip_cls=True)
+
+
+def lucidrains_vit_cls_pool():
+    # the same program with its default pool='cls': x[:, 0] is the class token
+    return _lucidrains_vit(pool="cls")
+
+
+def _xunfei_resnext(in_features: int):
+    # https://e-com-net.com/article/1689075049153245184.htm ("mat1 and mat2 shapes cannot be multiplied
+    # (30x2048 and 512x2)": a resnet18 head size on resnext50_32x4d)
+    class XunFeiNet(nn.Module):
+        def __init__(self):
+            super().__init__()
+            model = torchvision.models.resnext50_32x4d(weights=None)
+            model.avgpool = nn.AdaptiveAvgPool2d(1)
+            model.fc = nn.Linear(in_features, 2)
+            self.Resnext = model
+
+        def forward(self, img):
+            out = self.Resnext(img)
+            return out
+
+    return XunFeiNet(), nn.CrossEntropyLoss()
+
+
+def xunfei_resnext50_fc_512():
+    return _xunfei_resnext(512)
+
+
+def xunfei_resnext50_fc_512_fix():
+    # the article's fix: the fc takes the 2048 features resnext50 gives
+    return _xunfei_resnext(2048)
+
+
+def _opendataval_logistic_regression(sigmoid: bool):
+    # https://github.com/opendataval/opendataval/blob/main/opendataval/model/logistic_regression.py
+    # (criterion F.cross_entropy when num_classes > 2; 10 features and 3 classes chosen)
+    class LogisticRegression(nn.Module):
+        def __init__(self, input_dim: int, num_classes: int):
+            super().__init__()
+            self.input_dim = input_dim
+            self.num_of_classes = num_classes
+            self.linear = nn.Linear(self.input_dim, self.num_of_classes)
+
+        def forward(self, x):
+            x = self.linear(x)
+            if sigmoid:
+                x = F.sigmoid(x)
+            return x
+
+    return LogisticRegression(10, 3), nn.CrossEntropyLoss()
+
+
+def opendataval_logistic_sigmoid_cross_entropy():
+    # https://github.com/opendataval/opendataval/issues/25 (F.sigmoid outputs trained with F.cross_entropy)
+    return _opendataval_logistic_regression(sigmoid=True)
+
+
+def opendataval_logistic_sigmoid_cross_entropy_fix():
+    # the issue: no activation before the cross-entropy
+    return _opendataval_logistic_regression(sigmoid=False)
+
+
+def _acgan_discriminator(log_softmax: bool):
+    # https://github.com/clvrai/ACGAN-PyTorch/blob/master/network.py (_netD_CIFAR10, ngpu=1, 10 classes;
+    # aux_criterion = nn.NLLLoss() on the classes output)
+    def block(cin, cout, stride, padding, bn=True):
+        layers = [nn.Conv2d(cin, cout, 3, stride, padding, bias=False)]
+        if bn:
+            layers.append(nn.BatchNorm2d(cout))
+        return nn.Sequential(*layers, nn.LeakyReLU(0.2, inplace=True), nn.Dropout(0.5, inplace=False))
+
+    class _netD_CIFAR10(nn.Module):
+        def __init__(self, ngpu, num_classes=10):
+            super().__init__()
+            self.ngpu = ngpu
+            self.conv1 = block(3, 16, 2, 1, bn=False)
+            self.conv2 = block(16, 32, 1, 1)
+            self.conv3 = block(32, 64, 2, 1)
+            self.conv4 = block(64, 128, 1, 1)
+            self.conv5 = block(128, 256, 2, 1)
+            self.conv6 = block(256, 512, 1, 1)
+            self.fc_dis = nn.Linear(4 * 4 * 512, 1)
+            self.fc_aux = nn.Linear(4 * 4 * 512, num_classes)
+            self.softmax = nn.LogSoftmax(dim=1) if log_softmax else nn.Softmax()
+            self.sigmoid = nn.Sigmoid()
+
+        def forward(self, input):
+            conv1 = self.conv1(input)
+            conv2 = self.conv2(conv1)
+            conv3 = self.conv3(conv2)
+            conv4 = self.conv4(conv3)
+            conv5 = self.conv5(conv4)
+            conv6 = self.conv6(conv5)
+            flat6 = conv6.view(-1, 4 * 4 * 512)
+            fc_dis = self.fc_dis(flat6)
+            fc_aux = self.fc_aux(flat6)
+            classes = self.softmax(fc_aux)
+            realfake = self.sigmoid(fc_dis).view(-1, 1).squeeze(1)
+            return realfake, classes
+
+    return _netD_CIFAR10(ngpu=1), nn.NLLLoss()
+
+
+def acgan_softmax_nll_loss():
+    # https://github.com/clvrai/ACGAN-PyTorch/issues/3 (nn.Softmax() outputs trained with nn.NLLLoss())
+    return _acgan_discriminator(log_softmax=False)
+
+
+def acgan_softmax_nll_loss_fix():
+    # https://github.com/clvrai/ACGAN-PyTorch/pull/4 (LogSoftmax for NLLLoss)
+    return _acgan_discriminator(log_softmax=True)
