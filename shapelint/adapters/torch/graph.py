@@ -49,10 +49,10 @@ def model_record(backbone: Backbone, sizes, probe, whole_is_backbone: bool = Fal
                            framework="torch")
     size, alt = _two_sizes(backbone.input.fixed_size, sizes)
     keyword = _keyword(model)
-    taken, first = _input(model, backbone, size, keyword, whole_is_backbone)
+    taken, first, how = _input(model, backbone, size, keyword, whole_is_backbone)
     if len(set(map(tuple, sizes))) == 1 and not whole_is_backbone:
         alt = None  # checked at one size: the model is taken to work at that size only
-    second = _trace(model, taken.make(alt, 2, alt=True), keyword) if alt else Trace()
+    second = how.trace(model, taken, alt, keyword, alt=True) if alt else Trace()
     image = taken.image or (taken.kind == "given" and len(taken.given) == 3)
     inner_name = None if whole_is_backbone or not image else _backbone_child(model, first)
     if inner_name and first.failed is not None and first.failed.name.startswith(inner_name + "."):
@@ -71,8 +71,8 @@ def model_record(backbone: Backbone, sizes, probe, whole_is_backbone: bool = Fal
     failed = next((layer.error for layer in layers if layer.error and layer.output_shapes is None), first.error)
     if inner is None and image and (whole_is_backbone or not any(layer.kind == "dense" for layer in layers)):
         inner, notes = probe(backbone, sizes), tuple(backbone.notes)  # no classifier on top: the model is a backbone
-    changes = () if failed or taken.time_first else _batch_changes(
-        first, _trace(model, taken.make(size, 1), keyword), {layer.name for layer in layers}, outputs)
+    changes = () if failed or taken.time_first or how.batch != 2 else _batch_changes(
+        first, how.trace(model, taken, size, keyword, batch=1), {layer.name for layer in layers}, outputs)
     return ModelRecord(name, tuple(layers), outputs, size, alt, loss, from_logits, inner, inner_name, notes=notes,
                        framework="torch", build_error=failed, batch_changes=changes, input_note=taken.note)
 
@@ -92,19 +92,56 @@ def _input(model, backbone: Backbone, size, keyword, whole: bool) -> tuple:
     else:
         taken = None
     if taken is not None:
-        return taken, _trace(model, taken.make(size, 2), keyword)
+        return (taken, *_attempt(model, taken, size, keyword))
     best = None
     todo = inputs.proposals(model, backbone.input.channels)
     while todo:
         proposal = todo.pop(0)
-        trace = _trace(model, proposal.make(size, 2), keyword)
+        trace, how = _attempt(model, proposal, size, keyword)
         if trace.error is None:
-            return proposal, trace
+            return proposal, trace, how
         if best is None or len(trace.calls) > len(best[1].calls):
-            best = (proposal, trace)
+            best = (proposal, trace, how)
         if any(words in trace.error for words in SHRINKS):
             todo = inputs.longer(proposal) + todo
     return best
+
+
+@dataclass(frozen=True)
+class How:
+    """Where the traces run: the meta device at batch 2, unless the model needs real values (x.item(), a CPU
+    tensor made in forward) or a batch of its own (a batch_size it builds its hidden state for)."""
+
+    device: str = "meta"
+    batch: int = 2
+
+    def trace(self, model, taken, size, keyword, batch: int | None = None, alt: bool = False) -> Trace:
+        return _trace(model, taken.make(size, batch or self.batch, alt, self.device), keyword)
+
+
+def _attempt(model, taken, size, keyword) -> tuple:
+    """(trace, how) of one input: on the meta device first, then one small real CPU run where the meta device
+    was the trouble, then at the model's own batch_size where it has one; the first that runs, else the one
+    that got furthest."""
+    batch = getattr(model, "batch_size", None)
+    batches = [2] + ([batch] if isinstance(batch, int) and not isinstance(batch, bool) and 2 < batch <= 64 else [])
+    best, last = None, ""
+    for how in (How(device, size_) for size_ in batches for device in ("meta", "cpu")):
+        if how.device == "cpu" and not _meta_trouble(last):
+            continue  # the meta device was not the trouble: a real run would fail the same way
+        trace = how.trace(model, taken, size, keyword)
+        last = trace.error or ""
+        if trace.error is None:
+            return trace, how
+        if best is None or len(trace.calls) > len(best[0].calls):
+            best = (trace, how)
+    return best
+
+
+def _meta_trouble(error: str) -> bool:
+    """The meta device, not the model, refused: a value read (x.item(), if x.sum() > 0), a CPU tensor made in
+    forward, or an op without a meta kernel."""
+    return "meta" in error or "device" in error or error.startswith("NotImplementedError")
 
 
 def _keyword(model) -> str | None:
@@ -243,7 +280,7 @@ def _trace(model, x, keyword: str | None = None) -> Trace:
                 hooks.append(mod.register_forward_pre_hook(before))
                 hooks.append(mod.register_forward_hook(after))
         with torch_module.inference(model):
-            state = {k: v.to("meta") for k, v in [*model.named_parameters(), *model.named_buffers()]}
+            state = {k: _on(torch, v, x.device.type) for k, v in [*model.named_parameters(), *model.named_buffers()]}
             trace.model_input = x
             producers[id(x)] = ["input"]
             args, kwargs = torch_module.arguments(x, keyword)
@@ -260,6 +297,14 @@ def _trace(model, x, keyword: str | None = None) -> Trace:
         for hook in hooks:
             hook.remove()
     return trace
+
+
+def _on(torch, tensor, device: str):
+    """A parameter for one call: its meta twin, or on a real run the tensor itself (uninitialised memory of its
+    shape where it has none, as to_empty gives)."""
+    if device == "meta":
+        return tensor.to("meta")
+    return torch.empty_like(tensor, device=device) if tensor.is_meta else tensor
 
 
 # what PyTorch says when a convolution or pooling window is larger than what is left of the input

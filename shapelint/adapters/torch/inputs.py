@@ -23,7 +23,7 @@ class Proposal:
     """One input forward may take. `shape(size, batch)` gives its shape at an image size (ignored where the
     input has none), `note` says in one line what was assumed and why."""
 
-    kind: str  # "image", "vector", "tokens", "sequence", "volume", "given"
+    kind: str  # "image", "vector", "tokens", "sequence" (N, C, L), "steps" (N, L, C), "volume", "given"
     channels: int = 3  # image/sequence/volume channels, vector features
     length: int | None = None  # a sequence's length
     dtype: str = "float32"
@@ -40,8 +40,9 @@ class Proposal:
         if self.kind == "tokens":
             return (batch, TOKENS[alt])
         if self.kind == "sequence":
-            length = self.length * (2 if alt else 1)
-            return (length, batch, self.channels) if self.time_first else (batch, self.channels, length)
+            return (batch, self.channels, self.length * (2 if alt else 1))
+        if self.kind == "steps":
+            return (TOKENS[alt], batch, self.channels) if self.time_first else (batch, TOKENS[alt], self.channels)
         if self.kind == "volume":
             return (batch, self.channels, VOLUME_DEPTH, h, w)
         return (batch, self.channels, h, w)
@@ -50,10 +51,10 @@ class Proposal:
     def image(self) -> bool:
         return self.kind == "image"
 
-    def make(self, size, batch: int, alt: bool = False):
+    def make(self, size, batch: int, alt: bool = False, device: str = "meta"):
         torch = import_torch()
         dtype = getattr(torch, self.dtype)
-        return torch.zeros(self.shape(size, batch, alt), dtype=dtype, device="meta")
+        return torch.zeros(self.shape(size, batch, alt), dtype=dtype, device=device)
 
 
 def given(shape, dtype: str = "float32", why: str = "as given") -> Proposal:
@@ -95,7 +96,7 @@ def _proposal(nn, name: str, module) -> Proposal | None:
                         note=f"input (N, {module.in_channels}, L) sequences: the channels of {written}")
     if isinstance(module, (nn.RNN, nn.LSTM, nn.GRU)):
         first = not module.batch_first
-        return Proposal("sequence", module.input_size, length=TOKENS[0], time_first=first,
+        return Proposal("steps", module.input_size, time_first=first,
                         note=f"input ({'L, N' if first else 'N, L'}, {module.input_size}) sequences: {written} "
                              "takes them")
     if isinstance(module, nn.Conv3d):
@@ -109,7 +110,7 @@ def _proposal(nn, name: str, module) -> Proposal | None:
 
 def longer(proposal: Proposal) -> list[Proposal]:
     """The same sequence at the longer lengths to try when a short one shrinks to nothing."""
-    if proposal.kind != "sequence" or proposal.time_first:
+    if proposal.kind != "sequence":
         return []
     return [Proposal(proposal.kind, proposal.channels, length=n, note=proposal.note)
             for n in SEQUENCE if n > (proposal.length or 0)]
