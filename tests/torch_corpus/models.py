@@ -1873,3 +1873,285 @@ def pytorch_examples_finetune_resnet50_linear_512():
 
 def pytorch_examples_finetune_resnet50_linear_512_fix():
     return _pytorch_examples_finetune(None)
+
+
+def _giotto_ffnet(softmax: bool):
+    # https://github.com/giotto-ai/giotto-deep/blob/master/gdeep/models/simple_nn.py (FFNet(arch=[2, 3, 3, 2]);
+    # the layers its exec() strings build, written out; trained with nn.CrossEntropyLoss())
+    class FFNet(nn.Module):
+        def __init__(self, verbose=0, arch=(2, 3, 3, 2)):
+            super().__init__()
+            self.verbose, self.arch = verbose, arch
+            self.layer0 = nn.Linear(arch[0], arch[1])
+            self.layer1 = nn.Linear(arch[1], arch[2])
+            self.layer2 = nn.Linear(arch[2], arch[3])
+
+        def forward(self, x_cont):
+            x0 = F.relu(self.layer0(x_cont))
+            x1 = F.relu(self.layer1(x0))
+            # put softmax in last layer
+            x2 = F.softmax(self.layer2(x1), dim=-1) if softmax else self.layer2(x1)
+            return x2
+
+    return FFNet(), nn.CrossEntropyLoss()
+
+
+def giotto_ffnet_softmax_cross_entropy():
+    # https://github.com/giotto-ai/giotto-deep/issues/34 ("we should not have any activation here since the
+    # cross-entropy loss uses the logits")
+    return _giotto_ffnet(softmax=True)
+
+
+def giotto_ffnet_softmax_cross_entropy_fix():
+    return _giotto_ffnet(softmax=False)
+
+
+def stackoverflow_log_softmax_bce_loss():
+    # https://stackoverflow.com/questions/53628622 (binary classification: nn.Linear(NETWORK_WIDTH, 2),
+    # F.log_softmax(x), criterion = nn.BCELoss(); 16 input features and one hidden layer stand in for the
+    # "other layers omitted", NETWORK_WIDTH 64 chosen)
+    NETWORK_WIDTH = 64
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.hidden = nn.Linear(16, NETWORK_WIDTH)
+            self.outputs = nn.Linear(NETWORK_WIDTH, 2)
+
+        def forward(self, x):
+            x = F.relu(self.hidden(x))  # other layers omitted
+            x = self.outputs(x)
+            return F.log_softmax(x)
+
+    return Net(), nn.BCELoss()
+
+
+def stackoverflow_log_softmax_bce_loss_fix():
+    # the answer: one output unit, torch.sigmoid, nn.BCELoss()
+    NETWORK_WIDTH = 64
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.hidden = nn.Linear(16, NETWORK_WIDTH)
+            self.outputs = nn.Linear(NETWORK_WIDTH, 1)
+
+        def forward(self, x):
+            x = F.relu(self.hidden(x))
+            x = self.outputs(x)
+            return torch.sigmoid(x)
+
+    return Net(), nn.BCELoss()
+
+
+def _pytorch_forums_two_outputs(softmax: bool):
+    # https://discuss.pytorch.org/t/two-output-nodes-for-binary-classification/58703 (no Linear: conv_4 gives
+    # 2x1x1; the layer sizes are read from the shape comments of forward, 48x48 RGB input; the answer trains two
+    # outputs with nn.CrossEntropyLoss)
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv_1, self.bn_conv_1 = nn.Conv2d(3, 20, 5), nn.BatchNorm2d(20)
+            self.pooling_1, self.bn_pooling_1 = nn.MaxPool2d(2), nn.BatchNorm2d(20)
+            self.conv_2, self.bn_conv_2 = nn.Conv2d(20, 50, 7), nn.BatchNorm2d(50)
+            self.pooling_2, self.bn_pooling_2 = nn.MaxPool2d(2), nn.BatchNorm2d(50)
+            self.conv_3, self.bn_conv_3 = nn.Conv2d(50, 500, 7), nn.BatchNorm2d(500)
+            self.pooling_3, self.bn_pooling_3 = nn.MaxPool2d(2), nn.BatchNorm2d(500)
+            self.conv_4 = nn.Conv2d(500, 2, 1)
+
+        def forward(self, input_image):
+            out = self.conv_1(input_image)  # 20 * 44 * 44
+            out = self.bn_conv_1(out)
+            out = self.pooling_1(out)  # 20 * 22 * 22
+            out = self.bn_pooling_1(out)
+            out = self.conv_2(out)  # 50 * 16 * 16
+            out = self.bn_conv_2(out)
+            out = self.pooling_2(out)  # 50 * 8 * 8
+            out = self.bn_pooling_2(out)
+            out = self.conv_3(out)  # 500 * 2 * 2
+            out = self.bn_conv_3(out)
+            out = self.pooling_3(out)  # 500 * 1 * 1
+            out = self.bn_pooling_3(out)
+            out = F.relu(out)
+            out = self.conv_4(out)  # 2 * 1 * 1
+            if softmax:
+                out = F.softmax(out)
+            return out
+
+    return Net(), nn.CrossEntropyLoss()
+
+
+def pytorch_forums_two_outputs_softmax():
+    # "Both approaches expect logits, so you should remove your softmax layer"
+    return _pytorch_forums_two_outputs(softmax=True)
+
+
+def pytorch_forums_two_outputs_softmax_fix():
+    return _pytorch_forums_two_outputs(softmax=False)
+
+
+def _packt_multilabel(sigmoid: bool):
+    # https://github.com/PacktPublishing/PyTorch-Ultimate-2023---From-Basics-to-Cutting-Edge/pull/3 (the
+    # thread's second finding: "The multilabel classification is using nn.BCEWithLogitsLoss() But the output of
+    # the network is already the sigmoid"; 10 features, 20 hidden, 3 labels as in make_multilabel_classification)
+    class MultilabelNetwork(nn.Module):
+        def __init__(self, input_size, hidden_size, output_size):
+            super().__init__()
+            self.linear1 = nn.Linear(input_size, hidden_size)
+            self.relu = nn.ReLU()
+            self.linear2 = nn.Linear(hidden_size, output_size)
+            self.sigmoid = nn.Sigmoid()
+
+        def forward(self, x):
+            x = self.linear1(x)
+            x = self.relu(x)
+            x = self.linear2(x)
+            if sigmoid:
+                x = self.sigmoid(x)
+            return x
+
+    return MultilabelNetwork(10, 20, 3), nn.BCEWithLogitsLoss()
+
+
+def packt_multilabel_sigmoid_bce_with_logits():
+    return _packt_multilabel(sigmoid=True)
+
+
+def packt_multilabel_sigmoid_bce_with_logits_fix():
+    # "or you adapt the network by not including the sigmoid activation function as output"
+    return _packt_multilabel(sigmoid=False)
+
+
+def _dsksd_window_classifier(log_softmax: bool):
+    # https://github.com/DSKSD/DeepNLP-models-Pytorch (03.Window-Classifier-for-NER: window 2, 50-d embeddings,
+    # 300 hidden, 5 entity classes, vocabulary 5000 chosen; loss_function = nn.CrossEntropyLoss())
+    class WindowClassifier(nn.Module):
+        def __init__(self, vocab_size, embedding_size, window_size, hidden_size, output_size):
+            super().__init__()
+            self.embed = nn.Embedding(vocab_size, embedding_size)
+            self.h_layer1 = nn.Linear(embedding_size * (window_size * 2 + 1), hidden_size)
+            self.h_layer2 = nn.Linear(hidden_size, hidden_size)
+            self.o_layer = nn.Linear(hidden_size, output_size)
+            self.relu = nn.ReLU()
+            self.softmax = nn.LogSoftmax(dim=1)
+            self.dropout = nn.Dropout(0.3)
+
+        def forward(self, inputs, is_training=False):
+            embeds = self.embed(inputs)  # BxWxD
+            concated = embeds.view(-1, embeds.size(1) * embeds.size(2))  # Bx(W*D)
+            h0 = self.relu(self.h_layer1(concated))
+            if is_training:
+                h0 = self.dropout(h0)
+            h1 = self.relu(self.h_layer2(h0))
+            if is_training:
+                h1 = self.dropout(h1)
+            out = self.o_layer(h1)
+            return self.softmax(out) if log_softmax else out
+
+    return WindowClassifier(5000, 50, 2, 300, 5), nn.CrossEntropyLoss()
+
+
+def dsksd_window_classifier_log_softmax():
+    # https://github.com/DSKSD/DeepNLP-models-Pytorch/issues/2 ("there should be only return out instead of
+    # return F.log_softmax(out) in the forward() function of some classification models")
+    return _dsksd_window_classifier(log_softmax=True)
+
+
+def dsksd_window_classifier_log_softmax_fix():
+    return _dsksd_window_classifier(log_softmax=False)
+
+
+def _stackoverflow_convnet_256(flatten_batch: bool):
+    # http://www.wenzhangge.com/post/28944.html (a mirrored Q&A: ConvNet(num_classes=4) on 256x256 images,
+    # three conv + 2x2 pool stages, "Expected input batch_size to match target batch_size"; conv2's width is
+    # not shown there: 8 chosen)
+    class ConvNet(nn.Module):
+        def __init__(self, num_classes=4):
+            super().__init__()
+            self.conv1 = nn.Conv2d(3, 4, kernel_size=3, stride=1, padding=1)
+            self.conv2 = nn.Conv2d(4, 8, kernel_size=3, stride=1, padding=1)
+            self.conv3 = nn.Conv2d(8, 16, kernel_size=3, stride=1, padding=1)
+            self.pool = nn.MaxPool2d(kernel_size=2, stride=2)
+            self.relu = nn.ReLU()
+            self.fc = nn.Linear(16 * 64 * 64 if flatten_batch else 16 * 32 * 32, num_classes)
+
+        def forward(self, X):
+            X = self.pool(self.relu(self.conv1(X)))
+            X = self.pool(self.relu(self.conv2(X)))
+            X = self.pool(self.relu(self.conv3(X)))
+            if flatten_batch:
+                X = X.view(-1, 16 * 64 * 64)
+            else:
+                X = X.view(X.size(0), -1)
+            X = self.fc(X)
+            return X
+
+    return ConvNet(), nn.CrossEntropyLoss()
+
+
+def stackoverflow_convnet_view_folds_batch():
+    # X.view(-1, 16 * 64 * 64) on a 16x32x32 map: four images become one row
+    return _stackoverflow_convnet_256(flatten_batch=True)
+
+
+def stackoverflow_convnet_view_folds_batch_fix():
+    # the answer: nn.Linear(16 * 32 * 32, num_classes) and X.view(X.size(0), -1)
+    return _stackoverflow_convnet_256(flatten_batch=False)
+
+
+def kuangliu_cifar_resnet18():
+    # https://github.com/kuangliu/pytorch-cifar/blob/master/models/resnet.py (ResNet18 for 32x32 CIFAR-10:
+    # F.avg_pool2d(out, 4) over the 4x4 map, out.view(out.size(0), -1), nn.Linear(512, 10))
+    class BasicBlock(nn.Module):
+        expansion = 1
+
+        def __init__(self, in_planes, planes, stride=1):
+            super().__init__()
+            self.conv1 = nn.Conv2d(in_planes, planes, kernel_size=3, stride=stride, padding=1, bias=False)
+            self.bn1 = nn.BatchNorm2d(planes)
+            self.conv2 = nn.Conv2d(planes, planes, kernel_size=3, stride=1, padding=1, bias=False)
+            self.bn2 = nn.BatchNorm2d(planes)
+            self.shortcut = nn.Sequential()
+            if stride != 1 or in_planes != self.expansion * planes:
+                self.shortcut = nn.Sequential(
+                    nn.Conv2d(in_planes, self.expansion * planes, kernel_size=1, stride=stride, bias=False),
+                    nn.BatchNorm2d(self.expansion * planes))
+
+        def forward(self, x):
+            out = F.relu(self.bn1(self.conv1(x)))
+            out = self.bn2(self.conv2(out))
+            out += self.shortcut(x)
+            out = F.relu(out)
+            return out
+
+    class ResNet(nn.Module):
+        def __init__(self, block, num_blocks, num_classes=10):
+            super().__init__()
+            self.in_planes = 64
+            self.conv1 = nn.Conv2d(3, 64, kernel_size=3, stride=1, padding=1, bias=False)
+            self.bn1 = nn.BatchNorm2d(64)
+            self.layer1 = self._make_layer(block, 64, num_blocks[0], stride=1)
+            self.layer2 = self._make_layer(block, 128, num_blocks[1], stride=2)
+            self.layer3 = self._make_layer(block, 256, num_blocks[2], stride=2)
+            self.layer4 = self._make_layer(block, 512, num_blocks[3], stride=2)
+            self.linear = nn.Linear(512 * block.expansion, num_classes)
+
+        def _make_layer(self, block, planes, num_blocks, stride):
+            layers = []
+            for stride in [stride] + [1] * (num_blocks - 1):
+                layers.append(block(self.in_planes, planes, stride))
+                self.in_planes = planes * block.expansion
+            return nn.Sequential(*layers)
+
+        def forward(self, x):
+            out = F.relu(self.bn1(self.conv1(x)))
+            out = self.layer1(out)
+            out = self.layer2(out)
+            out = self.layer3(out)
+            out = self.layer4(out)
+            out = F.avg_pool2d(out, 4)
+            out = out.view(out.size(0), -1)
+            out = self.linear(out)
+            return out
+
+    return ResNet(BasicBlock, [2, 2, 2, 2]), nn.CrossEntropyLoss()
