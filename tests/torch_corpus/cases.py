@@ -134,4 +134,12 @@ CASES = [
     Case("stackoverflow_convnet_view_folds_batch", "batch-axis-changed", num_classes=4, sizes=((256, 256),)),
     Case("stackoverflow_convnet_view_folds_batch_fix", num_classes=4, sizes=((256, 256),)),
     Case("kuangliu_cifar_resnet18", num_classes=10, sizes=CIFAR),
+    Case("repset_log_softmax_cross_entropy", "logits-loss-mismatch"),
+    Case("repset_log_softmax_cross_entropy_fix"),
+    Case("mrdbourke_tinyvgg_linear_hidden_units", "linear-features-mismatch", num_classes=10, sizes=MNIST),
+    Case("mrdbourke_tinyvgg_linear_hidden_units_fix", num_classes=10, sizes=MNIST),
+    Case("msdocs_single_layer_log_softmax_dim0", "softmax-over-batch", num_classes=10, sizes=MNIST),
+    Case("msdocs_single_layer_log_softmax_dim0_fix", num_classes=10, sizes=MNIST),
+    Case("weiaicunzai_cifar100_vgg16", num_classes=100, sizes=CIFAR),
+    Case("timm_vit_global_pool_avg", num_classes=5, sizes=((64, 64),)),
 ]

@@ -2155,3 +2155,153 @@ def kuangliu_cifar_resnet18():
             return out
 
     return ResNet(BasicBlock, [2, 2, 2, 2]), nn.CrossEntropyLoss()
+
+
+def _repset(log_softmax: bool):
+    # https://github.com/giannisnik/repset/blob/master/approxrepset/models.py (ApproxRepSet on sets of 300-d word
+    # vectors; 20 hidden sets of 10 elements and 2 classes chosen; main.py trains F.cross_entropy)
+    class ApproxRepSet(torch.nn.Module):
+        def __init__(self, n_hidden_sets, n_elements, d, n_classes):
+            super().__init__()
+            self.n_hidden_sets = n_hidden_sets
+            self.n_elements = n_elements
+            self.Wc = nn.Parameter(torch.FloatTensor(d, n_hidden_sets * n_elements))
+            self.fc1 = nn.Linear(n_hidden_sets, 32)
+            self.fc2 = nn.Linear(32, n_classes)
+            self.relu = nn.ReLU()
+            self.Wc.data.uniform_(-1, 1)
+
+        def forward(self, X):
+            t = self.relu(torch.matmul(X, self.Wc))
+            t = t.view(t.size()[0], t.size()[1], self.n_elements, self.n_hidden_sets)
+            t, _ = torch.max(t, dim=2)
+            t = torch.sum(t, dim=1)
+            t = self.relu(self.fc1(t))
+            out = self.fc2(t)
+            if log_softmax:
+                return F.log_softmax(out, dim=1)
+            return out
+
+    return ApproxRepSet(20, 10, 300, 2), nn.CrossEntropyLoss()
+
+
+def repset_log_softmax_cross_entropy():
+    # https://github.com/giannisnik/repset/issues/1 ("Double use of log_softmax was actually not intentional")
+    return _repset(log_softmax=True)
+
+
+def repset_log_softmax_cross_entropy_fix():
+    # the maintainer: "you can safely replace return F.log_softmax(out, dim=1) with return out"
+    return _repset(log_softmax=False)
+
+
+def _mrdbourke_tinyvgg(in_features_of):
+    # https://github.com/mrdbourke/pytorch-deep-learning (03_pytorch_computer_vision: FashionMNISTModelV2, the
+    # TinyVGG; 1x28x28 images, hidden_units=10, 10 classes)
+    class FashionMNISTModelV2(nn.Module):
+        def __init__(self, input_shape: int, hidden_units: int, output_shape: int):
+            super().__init__()
+            self.block_1 = nn.Sequential(
+                nn.Conv2d(in_channels=input_shape, out_channels=hidden_units, kernel_size=3, stride=1, padding=1),
+                nn.ReLU(),
+                nn.Conv2d(in_channels=hidden_units, out_channels=hidden_units, kernel_size=3, stride=1, padding=1),
+                nn.ReLU(),
+                nn.MaxPool2d(kernel_size=2, stride=2),
+            )
+            self.block_2 = nn.Sequential(
+                nn.Conv2d(hidden_units, hidden_units, 3, padding=1),
+                nn.ReLU(),
+                nn.Conv2d(hidden_units, hidden_units, 3, padding=1),
+                nn.ReLU(),
+                nn.MaxPool2d(2),
+            )
+            self.classifier = nn.Sequential(
+                nn.Flatten(),
+                nn.Linear(in_features=in_features_of(hidden_units), out_features=output_shape),
+            )
+
+        def forward(self, x: torch.Tensor):
+            x = self.block_1(x)
+            x = self.block_2(x)
+            x = self.classifier(x)
+            return x
+
+    return FashionMNISTModelV2(input_shape=1, hidden_units=10, output_shape=10), nn.CrossEntropyLoss()
+
+
+def mrdbourke_tinyvgg_linear_hidden_units():
+    # https://github.com/mrdbourke/pytorch-deep-learning/issues/763 (nn.Linear(in_features=hidden_units, ...)
+    # after nn.Flatten(): "it should be hidden_units*7*7")
+    return _mrdbourke_tinyvgg(lambda hidden_units: hidden_units)
+
+
+def mrdbourke_tinyvgg_linear_hidden_units_fix():
+    return _mrdbourke_tinyvgg(lambda hidden_units: hidden_units * 7 * 7)
+
+
+def _msdocs_single_layer(dim: int):
+    # https://github.com/MicrosoftDocs/pytorchfundamentals/pull/21 ("These mistakes are also showing in" the
+    # train-dense-neural-networks unit: its first, single-layer network; nn.NLLLoss())
+    net = nn.Sequential(
+        nn.Flatten(),
+        nn.Linear(784, 10),  # 784 inputs, 10 outputs
+        nn.LogSoftmax(dim=dim))
+    return net, nn.NLLLoss()
+
+
+def msdocs_single_layer_log_softmax_dim0():
+    return _msdocs_single_layer(dim=0)
+
+
+def msdocs_single_layer_log_softmax_dim0_fix():
+    return _msdocs_single_layer(dim=-1)
+
+
+def weiaicunzai_cifar100_vgg16():
+    # https://github.com/weiaicunzai/pytorch-cifar100/blob/master/models/vgg.py (VGG16 with batch norm for 32x32
+    # CIFAR-100: five 2x2 pools leave 1x1, so nn.Linear(512, 4096) is right, as the answer to issue 50 says)
+    cfg = [64, 64, 'M', 128, 128, 'M', 256, 256, 256, 'M', 512, 512, 512, 'M', 512, 512, 512, 'M']
+
+    def make_layers(cfg, batch_norm=False):
+        layers, input_channel = [], 3
+        for v in cfg:
+            if v == 'M':
+                layers += [nn.MaxPool2d(kernel_size=2, stride=2)]
+                continue
+            layers += [nn.Conv2d(input_channel, v, kernel_size=3, padding=1)]
+            if batch_norm:
+                layers += [nn.BatchNorm2d(v)]
+            layers += [nn.ReLU(inplace=True)]
+            input_channel = v
+        return nn.Sequential(*layers)
+
+    class VGG(nn.Module):
+        def __init__(self, features, num_class=100):
+            super().__init__()
+            self.features = features
+            self.classifier = nn.Sequential(
+                nn.Linear(512, 4096),
+                nn.ReLU(inplace=True),
+                nn.Dropout(),
+                nn.Linear(4096, 4096),
+                nn.ReLU(inplace=True),
+                nn.Dropout(),
+                nn.Linear(4096, num_class),
+            )
+
+        def forward(self, x):
+            output = self.features(x)
+            output = output.view(output.size()[0], -1)
+            output = self.classifier(output)
+            return output
+
+    return VGG(make_layers(cfg, batch_norm=True)), nn.CrossEntropyLoss()
+
+
+def timm_vit_global_pool_avg():
+    # https://github.com/vidarlab/xformer-paired-viz/issues/1 (the answer: "in Timm you can easily change the
+    # architecture to use mean pooling": global_pool='avg' averages the patch tokens only; img_size=64 chosen)
+    import timm
+
+    return (timm.create_model('vit_tiny_patch16_224', pretrained=False, global_pool='avg', num_classes=5, img_size=64),
+            nn.CrossEntropyLoss())
