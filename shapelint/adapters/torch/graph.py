@@ -21,8 +21,8 @@ from ...errors import one_line
 from ...records.layers import LayerRecord, ModelRecord
 from ..base import Backbone, dims
 from ..origins import is_user_file, shown_path
+from . import inputs, ops
 from . import module as torch_module
-from . import ops
 from .origins import origin_of
 from .runtime import import_torch
 
@@ -49,46 +49,78 @@ def model_record(backbone: Backbone, sizes, probe, whole_is_backbone: bool = Fal
                            framework="torch")
     size, alt = _two_sizes(backbone.input.fixed_size, sizes)
     keyword = _keyword(model)
-    first = _trace(model, _meta_input(backbone.input.shape(size, 2)), keyword)
-    second = _trace(model, _meta_input(backbone.input.shape(alt, 2)), keyword)
-    inner_name = None if whole_is_backbone else _backbone_child(model, first)
+    taken, first = _input(model, backbone, size, keyword, whole_is_backbone)
+    if len(set(map(tuple, sizes))) == 1 and not whole_is_backbone:
+        alt = None  # checked at one size: the model is taken to work at that size only
+    second = _trace(model, taken.make(alt, 2, alt=True), keyword) if alt else Trace()
+    image = taken.image or (taken.kind == "given" and len(taken.given) == 3)
+    inner_name = None if whole_is_backbone or not image else _backbone_child(model, first)
+    if inner_name and first.failed is not None and first.failed.name.startswith(inner_name + "."):
+        inner_name = None  # it fails inside: its own layers are the head's business (and say where)
     if inner_name is not None:
         inner_module = model.get_submodule(inner_name)
         inner_backbone = torch_module.backbone(inner_module, f"{name} [{inner_name}]", "torch")
         inner_backbone.layout = torch_module.declared_layout(inner_module)
-        inner, notes = probe(inner_backbone, tuple(dict.fromkeys((*sizes, size, alt)))), tuple(inner_backbone.notes)
+        inner, notes = probe(inner_backbone, tuple(dict.fromkeys(s for s in (*sizes, size, alt) if s))), tuple(
+            inner_backbone.notes)
         keep = _outside(inner_name)
     else:
         keep = _classifier_filter(model) if whole_is_backbone else (lambda qualified: True)
         inner, notes = None, ()
     layers, outputs = _records(first, second, keep, inner_name, whole_is_backbone)
     failed = next((layer.error for layer in layers if layer.error and layer.output_shapes is None), first.error)
-    if inner is None and (whole_is_backbone or not any(layer.kind == "dense" for layer in layers)):
+    if inner is None and image and (whole_is_backbone or not any(layer.kind == "dense" for layer in layers)):
         inner, notes = probe(backbone, sizes), tuple(backbone.notes)  # no classifier on top: the model is a backbone
-    changes = () if failed else _batch_changes(first, _trace(model, _meta_input(backbone.input.shape(size, 1)),
-                                                             keyword), {layer.name for layer in layers}, outputs)
+    changes = () if failed or taken.time_first else _batch_changes(
+        first, _trace(model, taken.make(size, 1), keyword), {layer.name for layer in layers}, outputs)
     return ModelRecord(name, tuple(layers), outputs, size, alt, loss, from_logits, inner, inner_name, notes=notes,
-                       framework="torch", build_error=failed, batch_changes=changes)
+                       framework="torch", build_error=failed, batch_changes=changes, input_note=taken.note)
+
+
+def _input(model, backbone: Backbone, size, keyword, whole: bool) -> tuple:
+    """(the input forward takes, its trace at `size`): the one the user gave, else the first the model's own
+    layers propose that runs (inputs.py); when none runs, the one that got furthest, so the failure found is
+    the model's and not the guess's."""
+    if backbone.example_input is not None:
+        example = backbone.example_input
+        taken = inputs.given(tuple(example.shape)[1:], str(example.dtype).replace("torch.", ""),
+                             "as the factory's example input")
+    elif backbone.input_shape:
+        taken = inputs.given(backbone.input_shape)
+    elif whole or keyword:
+        taken = inputs.Proposal("image", backbone.input.channels)
+    else:
+        taken = None
+    if taken is not None:
+        return taken, _trace(model, taken.make(size, 2), keyword)
+    best = None
+    todo = inputs.proposals(model, backbone.input.channels)
+    while todo:
+        proposal = todo.pop(0)
+        trace = _trace(model, proposal.make(size, 2), keyword)
+        if trace.error is None:
+            return proposal, trace
+        if best is None or len(trace.calls) > len(best[1].calls):
+            best = (proposal, trace)
+        if any(words in trace.error for words in SHRINKS):
+            todo = inputs.longer(proposal) + todo
+    return best
 
 
 def _keyword(model) -> str | None:
     return getattr(model, "main_input_name", None) if type(model).__module__.startswith("transformers") else None
 
 
-def _meta_input(shape):
-    return import_torch().zeros(shape, device="meta")
-
-
 def _batch_changes(two: Trace, one: Trace, names: set, outputs: tuple) -> tuple:
     """(call, output at batch 1, output at batch 2) for every recorded call whose output batch does not follow
-    the input's, where the model's output does not follow it either (a transpose for nn.MultiheadAttention
-    that is undone later is no change). A batch axis squeezed away at batch 1 is not counted."""
+    the input's (x.view(-1, C) folds positions into it, x.squeeze() removes it from a batch of one), where the
+    model's output does not follow it either (a transpose for nn.MultiheadAttention undone later is no change)."""
     at_one = {call.name: call.full_outputs for call in one.calls if call.full_outputs}
     changes = []
     for call in two.calls:
         a, b = (at_one.get(call.name) or ((),))[0], (call.full_outputs or ((),))[0]
-        if call.name in names and len(a) == len(b) >= 1 and (a[0], b[0]) != (1, 2):
-            changes.append((call.name, a, b))
+        if call.name in names and a and b and not (len(a) == len(b) and (a[0], b[0]) == (1, 2)):
+            changes.append((call.name, a, b))  # the batch folded, split, or squeezed away at 1
     return tuple(changes) if any(name in outputs for name, _, _ in changes) else ()
 
 
@@ -131,7 +163,12 @@ def _trace(model, x, keyword: str | None = None) -> Trace:
     counts: dict[str, int] = {}
 
     def before(mod, args, kwargs=None):
-        call = Call(names[id(mod)], mod, tuple(_shapes(args)))
+        name = names[id(mod)]
+        count = counts.get(name, 0)
+        counts[name] = count + 1
+        while count and f"{name}_{count}" in module_names:
+            count += 1
+        call = Call(f"{name}_{count}" if count else name, mod, tuple(_shapes(args)))
         call.sources = _sources(args, producers)
         running.append(call)
         trace.calls.append(call)
@@ -196,7 +233,7 @@ def _trace(model, x, keyword: str | None = None) -> Trace:
         for tensor in outputs:
             producers.setdefault(id(tensor), []).append(record.name)
             alive.append(tensor)
-            if (ncl or name in ("conv1d",)) and tensor.dim() == 3 and record.function.kind in SAME_LAYOUT:
+            if tensor.dim() == 3 and _keeps_sequence(name, record.function.kind, ncl, tensors[0]):
                 sequences.add(id(tensor))
         return out
 
@@ -213,19 +250,32 @@ def _trace(model, x, keyword: str | None = None) -> Trace:
             with ops.recorder(on_call):
                 result = torch.func.functional_call(model, state, args, kwargs, strict=False)
             trace.outputs = [tuple(producers.get(id(t), ())) for t in _tensors(_plain(result))]
-    except Exception as exc:  # the failing call is the innermost one still running
+    except Exception as exc:  # the failing call is the innermost one still running, and fails its callers
         trace.error = one_line(exc)
         if trace.failed is None and running:
-            running[-1].error = trace.error
             trace.failed = running[-1]
+        for call in running:
+            call.error = call.error or trace.error
     finally:
         for hook in hooks:
             hook.remove()
     return trace
 
 
+# what PyTorch says when a convolution or pooling window is larger than what is left of the input
+SHRINKS = ("Output size is too small", "greater than actual input size", "Invalid computed output size")
 # modules and calls whose output keeps an (N, C, L) input's layout
 SAME_LAYOUT = ("activation", "dropout", "norm", "pool", "conv", "math")
+
+
+def _keeps_sequence(name: str, kind: str, ncl: bool, first) -> bool:
+    """The output of a call is an (N, C, L) sequence: a 1-d convolution or pooling makes one (they take
+    channels first), a squeeze of an (N, C, L, 1) map leaves one, and element-wise calls keep one."""
+    if name in ("conv1d", "max_pool1d", "avg_pool1d", "adaptive_avg_pool1d", "adaptive_max_pool1d"):
+        return True
+    if name == "squeeze" and first.dim() == 4:
+        return True
+    return ncl and kind in SAME_LAYOUT
 
 
 def _sources(value, producers) -> tuple:
