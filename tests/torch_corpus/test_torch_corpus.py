@@ -49,7 +49,7 @@ def score(results) -> dict:
 def test_the_corpus_is_large_and_each_bug_has_its_fix():
     names = {c.name for c in CASES}
     buggy = [c for c in CASES if c.rule]
-    assert len(CASES) >= 40 and len(buggy) >= 20 and len(CASES) - len(buggy) >= len(buggy)
+    assert len(CASES) >= 40 and len(buggy) >= 40 and len(CASES) - len(buggy) >= len(buggy)
     assert all(f"{c.name}_fix" in names for c in buggy)
     assert all(c.rule is None for c in CASES if c.name.endswith("_fix"))
     assert len(names) == len(CASES)
