@@ -236,3 +236,18 @@ def test_a_forward_that_needs_real_values_or_its_own_batch_is_still_checked():
     assert codes(Picky(classes=1), nn.CrossEntropyLoss()) == ["SL209"]
     found = record(FixedBatch(), nn.CrossEntropyLoss())
     assert found.build_error is None and found.layer("getitem").tokens == (31, 32)
+
+
+def test_the_cli_takes_the_input_shape_and_refuses_a_bad_one(tmp_path):
+    from click.testing import CliRunner
+
+    from shapelint.cli import main
+
+    factory = tmp_path / "mlp.py"
+    factory.write_text("from torch import nn\n\ndef build():\n    return nn.Sequential(nn.Flatten(), nn.Linear(784, 10))\n")
+    run = CliRunner().invoke(main, ["check", f"{factory}:build", "--input-shape", "1,28,28", "--sizes", "28",
+                                    "--jobs", "0", "--no-cache"])
+    assert run.exit_code == 0, run.output
+    assert "note: input (N, 1, 28, 28) float32, as given" in run.output
+    bad = CliRunner().invoke(main, ["check", f"{factory}:build", "--input-shape", "1,x", "--jobs", "0"])
+    assert bad.exit_code == 2 and "--input-shape: expected positive sizes" in bad.output

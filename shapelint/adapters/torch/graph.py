@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import functools
 import inspect
+import math
 import os
+import re
 import sys
 from dataclasses import dataclass, field
 from math import prod
@@ -71,10 +73,19 @@ def model_record(backbone: Backbone, sizes, probe, whole_is_backbone: bool = Fal
     failed = next((layer.error for layer in layers if layer.error and layer.output_shapes is None), first.error)
     if inner is None and image and (whole_is_backbone or not any(layer.kind == "dense" for layer in layers)):
         inner, notes = probe(backbone, sizes), tuple(backbone.notes)  # no classifier on top: the model is a backbone
-    changes = () if failed or taken.time_first or how.batch != 2 else _batch_changes(
-        first, how.trace(model, taken, size, keyword, batch=1), {layer.name for layer in layers}, outputs)
+    names, batches, changes = {layer.name for layer in layers}, (1, 2), ()
+    if failed or taken.time_first or how.batch == getattr(model, "batch_size", None):
+        pass  # nothing ran through, or the model takes one batch size only
+    elif how.batch == 2:
+        changes = _batch_changes(first, how.trace(model, taken, size, keyword, batch=1), names, outputs)
+    else:  # the model folds samples together: compare whole folds, at the batch it took and twice that
+        batches = (how.batch, 2 * how.batch)
+        changes = _batch_changes(how.trace(model, taken, size, keyword, batch=batches[1]), first, names, outputs,
+                                 batches)
+    declared = (taken.shape(None if alt else size, None, False),) if image and taken.kind != "given" else ()
     return ModelRecord(name, tuple(layers), outputs, size, alt, loss, from_logits, inner, inner_name, notes=notes,
-                       framework="torch", build_error=failed, batch_changes=changes, input_note=taken.note)
+                       framework="torch", build_error=failed, batch_changes=changes, input_note=taken.note,
+                       inputs=declared, batch_sizes=batches)
 
 
 def _input(model, backbone: Backbone, size, keyword, whole: bool) -> tuple:
@@ -93,7 +104,7 @@ def _input(model, backbone: Backbone, size, keyword, whole: bool) -> tuple:
         taken = None
     if taken is not None:
         return (taken, *_attempt(model, taken, size, keyword))
-    best = None
+    best, tried = None, set()
     todo = inputs.proposals(model, backbone.input.channels)
     while todo:
         proposal = todo.pop(0)
@@ -104,7 +115,19 @@ def _input(model, backbone: Backbone, size, keyword, whole: bool) -> tuple:
             best = (proposal, trace, how)
         if any(words in trace.error for words in SHRINKS):
             todo = inputs.longer(proposal) + todo
+        if trace.failed is not None:
+            features, received = _mismatch(trace.failed)
+            todo = [p for p in inputs.fitted(proposal, trace.error, features, received) if p not in tried] + todo
+        tried.add(proposal)
     return best
+
+
+def _mismatch(call: Call) -> tuple:
+    """(the features a failing dense call was built for, the features it received)."""
+    facts = call.function
+    features = facts.features if facts is not None else getattr(call.module, "in_features", None)
+    shape = call.inputs[0] if call.inputs else None
+    return features, (shape[-1] if shape and len(shape) == 2 else None)
 
 
 @dataclass(frozen=True)
@@ -135,7 +158,30 @@ def _attempt(model, taken, size, keyword) -> tuple:
             return trace, how
         if best is None or len(trace.calls) > len(best[0].calls):
             best = (trace, how)
+    folding = _folding_batch(best[0].error or "", best[1].batch)
+    if folding:  # x.view(-1, C) with C larger than one sample: it runs only where samples fold together
+        how = How(best[1].device, folding)
+        trace = how.trace(model, taken, size, keyword)
+        if trace.error is None:
+            return trace, how
     return best
+
+
+RESHAPE = re.compile(r"shape '\[([-\d, ]+)\]' is invalid for input of size (\d+)")
+
+
+def _folding_batch(error: str, batch: int) -> int | None:
+    """The smallest batch a reshape to a fixed row size accepts, where that row holds more than one sample."""
+    found = RESHAPE.search(error)
+    if not found:
+        return None
+    target = [int(d) for d in found.group(1).split(",")]
+    row = prod(d for d in target if d > 0)
+    per_sample, rest = divmod(int(found.group(2)), batch)
+    if -1 not in target or rest or not per_sample or row <= per_sample:
+        return None
+    needed = row // math.gcd(row, per_sample)
+    return needed if 2 < needed <= 64 else None
 
 
 def _meta_trouble(error: str) -> bool:
@@ -148,7 +194,7 @@ def _keyword(model) -> str | None:
     return getattr(model, "main_input_name", None) if type(model).__module__.startswith("transformers") else None
 
 
-def _batch_changes(two: Trace, one: Trace, names: set, outputs: tuple) -> tuple:
+def _batch_changes(two: Trace, one: Trace, names: set, outputs: tuple, batches=(1, 2)) -> tuple:
     """(call, output at batch 1, output at batch 2) for every recorded call whose output batch does not follow
     the input's (x.view(-1, C) folds positions into it, x.squeeze() removes it from a batch of one), where the
     model's output does not follow it either (a transpose for nn.MultiheadAttention undone later is no change)."""
@@ -156,7 +202,7 @@ def _batch_changes(two: Trace, one: Trace, names: set, outputs: tuple) -> tuple:
     changes = []
     for call in two.calls:
         a, b = (at_one.get(call.name) or ((),))[0], (call.full_outputs or ((),))[0]
-        if call.name in names and a and b and not (len(a) == len(b) and (a[0], b[0]) == (1, 2)):
+        if call.name in names and a and b and not (len(a) == len(b) and (a[0], b[0]) == tuple(batches)):
             changes.append((call.name, a, b))  # the batch folded, split, or squeezed away at 1
     return tuple(changes) if any(name in outputs for name, _, _ in changes) else ()
 

@@ -9,6 +9,7 @@ first that runs. An input the user gave (a factory's third item, --input-shape) 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from .runtime import import_torch
@@ -16,6 +17,8 @@ from .runtime import import_torch
 TOKENS = (32, 48)  # the token-sequence lengths a token model is checked at (two, so lengths may vary)
 SEQUENCE = (1024, 2048, 8000, 16000)  # sequence lengths tried for a Conv1d model, shortest first
 VOLUME_DEPTH = 16  # frames of a Conv3d clip
+# a matrix product that does not fit: "a and b must have same reduction dim, but got [2, 20] X [300, 200]"
+PRODUCT = re.compile(r"same reduction dim, but got \[[\d, ]+\] X \[(\d+), \d+\]")
 
 
 @dataclass(frozen=True)
@@ -38,11 +41,12 @@ class Proposal:
         if self.kind == "vector":
             return (batch, self.channels)
         if self.kind == "tokens":
-            return (batch, TOKENS[alt])
+            return (batch, self.length or TOKENS[alt])
         if self.kind == "sequence":
             return (batch, self.channels, self.length * (2 if alt else 1))
         if self.kind == "steps":
-            return (TOKENS[alt], batch, self.channels) if self.time_first else (batch, TOKENS[alt], self.channels)
+            length = self.length or TOKENS[alt]
+            return (length, batch, self.channels) if self.time_first else (batch, length, self.channels)
         if self.kind == "volume":
             return (batch, self.channels, VOLUME_DEPTH, h, w)
         return (batch, self.channels, h, w)
@@ -106,6 +110,28 @@ def _proposal(nn, name: str, module) -> Proposal | None:
         return Proposal("vector", module.num_features,
                         note=f"input (N, {module.num_features}) vectors: the features of {written}")
     return None
+
+
+def fitted(proposal: Proposal, error: str, layer_features: int | None, received: int | None) -> list[Proposal]:
+    """Inputs the failure itself proposes. A token or step sequence flattened into a classifier built for
+    other features: the length that gives them (a window classifier over 5 tokens). A product with the
+    model's own weights at its first call ('[2, 20] X [300, 200]'): inputs whose last axis is what it takes."""
+    found = []
+    if proposal.kind in ("tokens", "steps") and layer_features and received:
+        length = proposal.length or TOKENS[0]
+        per_token, rest = divmod(received, length)
+        if per_token and not rest and layer_features % per_token == 0 and layer_features // per_token != length:
+            found.append(Proposal(proposal.kind, proposal.channels, length=layer_features // per_token,
+                                  dtype=proposal.dtype, note=proposal.note.replace(
+                                      f"(N, {length})", f"(N, {layer_features // per_token})"),
+                                  time_first=proposal.time_first))
+    product = PRODUCT.search(error)
+    if product:
+        features = int(product.group(1))
+        found += [Proposal("vector", features, note=f"input (N, {features}) vectors: what the first product takes"),
+                  Proposal("steps", features, note=f"input (N, L, {features}) sets of vectors: what the first "
+                                                   "product takes")]
+    return found
 
 
 def longer(proposal: Proposal) -> list[Proposal]:
