@@ -26,13 +26,15 @@ def probe(model_or_source, sizes=None, jobs=None, timeout=None, memory_limit=Non
 
 
 def check(model_or_source, num_classes=None, sizes=None, select=None, ignore=None, fail_on="warning", loss=None,
-          jobs=None, timeout=None, memory_limit=None):
+          input_shape=None, jobs=None, timeout=None, memory_limit=None):
     """Lint a whole model's head (and the backbone inside it) as `shapelint check` does.
 
     loss: the loss module a PyTorch model trains with (nn.CrossEntropyLoss(), ...), for the loss rules.
+    input_shape: the input a PyTorch model takes, without the batch, where its first layer does not say.
     jobs, timeout, memory_limit: as for probe (a SOURCE string in a worker process when jobs >= 1).
     """
     from .testing import ShapeLint, as_sizes
 
     lint = ShapeLint(sizes=as_sizes(sizes), fail_on=fail_on, jobs=jobs, timeout=timeout, memory_limit=memory_limit)
-    return lint.check(model_or_source, num_classes=num_classes, select=select, ignore=ignore, loss=loss)
+    return lint.check(model_or_source, num_classes=num_classes, select=select, ignore=ignore, loss=loss,
+                      input_shape=input_shape)

@@ -158,6 +158,7 @@ class ModelRecord:
     # a model that could not be built: (layer name, file, line) of the layers made before the failure, and
     # ("", file, line) for the line of the user's code that raised
     build_lines: tuple[tuple[str, str, int], ...] = ()
+    batch_sizes: tuple[int, int] = (1, 2)  # the input batches batch_changes compares
     alt_unasked: bool = False  # alt_size is no size the user asked for: probed only to see what depends on the size
 
     @property
@@ -231,6 +232,7 @@ class ModelRecord:
             "input_note": self.input_note,
             "build_lines": [list(item) for item in self.build_lines],
             "alt_unasked": self.alt_unasked,
+            "batch_sizes": list(self.batch_sizes),
         }
 
     @classmethod
@@ -253,6 +255,7 @@ class ModelRecord:
             input_note=data.get("input_note", ""),
             build_lines=tuple(tuple(item) for item in data.get("build_lines", ())),
             alt_unasked=data.get("alt_unasked", False),
+            batch_sizes=tuple(data.get("batch_sizes", (1, 2))),
         )
 
 
