@@ -608,7 +608,8 @@ def chongwar_vgg16_softmax_cross_entropy_fix():
 
 def _packt_multiclass(log_softmax: bool):
     # https://github.com/PacktPublishing/PyTorch-Ultimate-2023---From-Basics-to-Cutting-Edge/pull/3
-    # (iris: 4 features, 6 hidden, 3 classes; nn.LogSoftmax(dim=1) output trained with nn.CrossEntropyLoss())
+    # (045_Classification/MultiClassClassification_end.py: iris, 4 features, 6 hidden, 3 classes;
+    # nn.LogSoftmax(dim=1) output trained with nn.CrossEntropyLoss())
     class MultiClassNet(nn.Module):
         def __init__(self, NUM_FEATURES, NUM_CLASSES, HIDDEN_FEATURES):
             super().__init__()
@@ -748,6 +749,8 @@ def msdocs_dense_log_softmax_dim0_fix():
 
 def _msdocs_mynet(dim: int):
     # https://github.com/MicrosoftDocs/pytorchfundamentals/issues/4 (the same notebook's class-based network)
+    from torch.nn.functional import log_softmax, relu
+
     class MyNet(nn.Module):
         def __init__(self):
             super().__init__()
@@ -758,9 +761,9 @@ def _msdocs_mynet(dim: int):
         def forward(self, x):
             x = self.flatten(x)
             x = self.hidden(x)
-            x = F.relu(x)
+            x = relu(x)
             x = self.out(x)
-            x = F.log_softmax(x, dim=dim)
+            x = log_softmax(x, dim=dim)
             return x
 
     return MyNet(), nn.NLLLoss()
@@ -1677,7 +1680,8 @@ def chongwar_vgg16_flatten_fixes_size_fix():
 
 
 def _pytorch_examples_mnist_2017(relu_on_fc2: bool):
-    # https://github.com/pytorch/examples/blob/main/mnist/main.py as of early 2017 (Net; F.nll_loss)
+    # https://github.com/pytorch/examples/blob/main/mnist/main.py as of March 2017 (Net; F.nll_loss; log_softmax
+    # without dim, the class axis of a 2D output)
     class Net(nn.Module):
         def __init__(self):
             super().__init__()
@@ -1693,10 +1697,11 @@ def _pytorch_examples_mnist_2017(relu_on_fc2: bool):
             x = x.view(-1, 320)
             x = F.relu(self.fc1(x))
             x = F.dropout(x, training=self.training)
-            x = self.fc2(x)
             if relu_on_fc2:
-                x = F.relu(x)
-            return F.log_softmax(x, dim=1)
+                x = F.relu(self.fc2(x))
+            else:
+                x = self.fc2(x)
+            return F.log_softmax(x)
 
     return Net(), nn.NLLLoss()
 
@@ -1997,15 +2002,15 @@ def _packt_multilabel(sigmoid: bool):
     class MultilabelNetwork(nn.Module):
         def __init__(self, input_size, hidden_size, output_size):
             super().__init__()
-            self.linear1 = nn.Linear(input_size, hidden_size)
+            self.fc1 = nn.Linear(input_size, hidden_size)
             self.relu = nn.ReLU()
-            self.linear2 = nn.Linear(hidden_size, output_size)
+            self.fc2 = nn.Linear(hidden_size, output_size)
             self.sigmoid = nn.Sigmoid()
 
         def forward(self, x):
-            x = self.linear1(x)
+            x = self.fc1(x)
             x = self.relu(x)
-            x = self.linear2(x)
+            x = self.fc2(x)
             if sigmoid:
                 x = self.sigmoid(x)
             return x
@@ -2239,22 +2244,14 @@ def mrdbourke_tinyvgg_linear_hidden_units_fix():
     return _mrdbourke_tinyvgg(lambda hidden_units: hidden_units * 7 * 7)
 
 
-def _msdocs_single_layer(dim: int):
-    # https://github.com/MicrosoftDocs/pytorchfundamentals/pull/21 ("These mistakes are also showing in" the
-    # train-dense-neural-networks unit: its first, single-layer network; nn.NLLLoss())
+def msdocs_single_layer_log_softmax():
+    # https://github.com/MicrosoftDocs/pytorchfundamentals/blob/main/computer-vision-pytorch/3-train-dense-neural-networks.ipynb
+    # (nn.LogSoftmax() without dim: the class axis of a 2D output; trained with nn.NLLLoss())
     net = nn.Sequential(
         nn.Flatten(),
         nn.Linear(784, 10),  # 784 inputs, 10 outputs
-        nn.LogSoftmax(dim=dim))
+        nn.LogSoftmax())
     return net, nn.NLLLoss()
-
-
-def msdocs_single_layer_log_softmax_dim0():
-    return _msdocs_single_layer(dim=0)
-
-
-def msdocs_single_layer_log_softmax_dim0_fix():
-    return _msdocs_single_layer(dim=-1)
 
 
 def weiaicunzai_cifar100_vgg16():
@@ -2305,3 +2302,51 @@ def timm_vit_global_pool_avg():
 
     return (timm.create_model('vit_tiny_patch16_224', pretrained=False, global_pool='avg', num_classes=5, img_size=64),
             nn.CrossEntropyLoss())
+
+
+def _packt_cnn_dog_breeds(log_softmax: bool):
+    # https://github.com/PacktPublishing/PyTorch-Ultimate-2023---From-Basics-to-Cutting-Edge/pull/3
+    # (060_CNN_ImageClassification/MulticlassClassification/Cnn_MulticlassClassification_end.py: 50x50 grayscale
+    # images, 3 breeds, nn.LogSoftmax() output trained with nn.CrossEntropyLoss())
+    NUM_CLASSES = 3
+
+    class ImageMulticlassClassificationNet(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.conv1 = nn.Conv2d(1, 6, 3)
+            self.pool = nn.MaxPool2d(2, 2)
+            self.conv2 = nn.Conv2d(6, 16, 3)
+            self.flatten = nn.Flatten()
+            self.fc1 = nn.Linear(16 * 11 * 11, 128)  # out: (BS, 128)
+            self.fc2 = nn.Linear(128, 64)
+            self.fc3 = nn.Linear(64, NUM_CLASSES)
+            self.relu = nn.ReLU()
+            self.softmax = nn.LogSoftmax()
+
+        def forward(self, x):
+            x = self.conv1(x)  # out: (BS, 6, 48, 48)
+            x = self.relu(x)
+            x = self.pool(x)  # out: (BS, 6, 24, 24)
+            x = self.conv2(x)  # out: (BS, 16, 22, 22)
+            x = self.relu(x)
+            x = self.pool(x)  # out: (BS, 16, 11, 11)
+            x = self.flatten(x)
+            x = self.fc1(x)
+            x = self.relu(x)
+            x = self.fc2(x)
+            x = self.relu(x)
+            x = self.fc3(x)
+            if log_softmax:
+                x = self.softmax(x)
+            return x
+
+    return ImageMulticlassClassificationNet(), nn.CrossEntropyLoss()
+
+
+def packt_cnn_log_softmax_cross_entropy():
+    return _packt_cnn_dog_breeds(log_softmax=True)
+
+
+def packt_cnn_log_softmax_cross_entropy_fix():
+    # the pull request: the raw logits to nn.CrossEntropyLoss
+    return _packt_cnn_dog_breeds(log_softmax=False)
