@@ -143,4 +143,6 @@ CASES = [
     Case("packt_cnn_log_softmax_cross_entropy_fix", num_classes=3, sizes=((50, 50),)),
     Case("weiaicunzai_cifar100_vgg16", num_classes=100, sizes=CIFAR),
     Case("timm_vit_global_pool_avg", num_classes=5, sizes=((64, 64),)),
+    Case("epfml_resnet34_avg_pool4_larger_images", "linear-features-mismatch", num_classes=11, sizes=((128, 192),)),
+    Case("epfml_resnet34_avg_pool4_larger_images_fix", num_classes=11, sizes=((128, 192),)),
 ]

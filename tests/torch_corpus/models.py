@@ -2104,9 +2104,9 @@ def stackoverflow_convnet_view_folds_batch_fix():
     return _stackoverflow_convnet_256(flatten_batch=False)
 
 
-def kuangliu_cifar_resnet18():
-    # https://github.com/kuangliu/pytorch-cifar/blob/master/models/resnet.py (ResNet18 for 32x32 CIFAR-10:
-    # F.avg_pool2d(out, 4) over the 4x4 map, out.view(out.size(0), -1), nn.Linear(512, 10))
+def _kuangliu_resnet(num_blocks, num_classes=10, pool_whole_map=False):
+    # https://github.com/kuangliu/pytorch-cifar/blob/master/models/resnet.py (ResNet for 32x32 CIFAR-10:
+    # F.avg_pool2d(out, 4) over the 4x4 map, out.view(out.size(0), -1), nn.Linear(512, num_classes))
     class BasicBlock(nn.Module):
         expansion = 1
 
@@ -2154,12 +2154,28 @@ def kuangliu_cifar_resnet18():
             out = self.layer2(out)
             out = self.layer3(out)
             out = self.layer4(out)
-            out = F.avg_pool2d(out, 4)
+            out = F.adaptive_avg_pool2d(out, 1) if pool_whole_map else F.avg_pool2d(out, 4)
             out = out.view(out.size(0), -1)
             out = self.linear(out)
             return out
 
-    return ResNet(BasicBlock, [2, 2, 2, 2]), nn.CrossEntropyLoss()
+    return ResNet(BasicBlock, num_blocks, num_classes), nn.CrossEntropyLoss()
+
+
+def kuangliu_cifar_resnet18():
+    return _kuangliu_resnet([2, 2, 2, 2])
+
+
+def epfml_resnet34_avg_pool4_larger_images():
+    # https://github.com/epfml/attention-cnn/issues/6 (models/resnet.py is kuangliu's ResNet; ResNet34(num_classes=11)
+    # on images larger than 32x32: "size mismatch, m1: [4 x 12288], m2: [512 x 11]"; 128x192 is a size that gives
+    # those 12288 features)
+    return _kuangliu_resnet([3, 4, 6, 3], num_classes=11)
+
+
+def epfml_resnet34_avg_pool4_larger_images_fix():
+    # pool the whole map, as F.avg_pool2d(out, 4) does at 32x32
+    return _kuangliu_resnet([3, 4, 6, 3], num_classes=11, pool_whole_map=True)
 
 
 def _repset(log_softmax: bool):
