@@ -1427,7 +1427,7 @@ def opendataval_logistic_sigmoid_cross_entropy():
 
 
 def opendataval_logistic_sigmoid_cross_entropy_fix():
-    # the issue: no activation before the cross-entropy
+    # the report: no activation before the cross-entropy
     return _opendataval_logistic_regression(sigmoid=False)
 
 
@@ -1600,7 +1600,7 @@ def dinov2_registers_mean_includes_registers():
 
 
 def dinov2_registers_mean_includes_registers_fix():
-    # the fix the issue proposes (and transformers adopted): skip 1 + num_register_tokens
+    # the fix the report proposes (and transformers adopted): skip 1 + num_register_tokens
     return _dinov2_registers_classifier(skip_registers=True)
 
 
@@ -2272,7 +2272,7 @@ def msdocs_single_layer_log_softmax():
 
 def weiaicunzai_cifar100_vgg16():
     # https://github.com/weiaicunzai/pytorch-cifar100/blob/master/models/vgg.py (VGG16 with batch norm for 32x32
-    # CIFAR-100: five 2x2 pools leave 1x1, so nn.Linear(512, 4096) is right, as the answer to issue 50 says)
+    # CIFAR-100: five 2x2 pools leave 1x1, so nn.Linear(512, 4096) is right, as the answer to a report about it says)
     cfg = [64, 64, 'M', 128, 128, 'M', 256, 256, 256, 'M', 512, 512, 512, 'M', 512, 512, 512, 'M']
 
     def make_layers(cfg, batch_norm=False):
