@@ -189,9 +189,18 @@ class ModelRecord:
         return path[::-1]
 
     def head_pools(self) -> bool:
-        """A global pooling or Flatten layer follows the backbone on the way to the output."""
-        return any(layer.kind in ("global_pool", "flatten") for layer in self.head_layers()
-                   if layer.name != self.backbone_layer)
+        """A global pooling or Flatten layer (or a call that reduces the spatial axes) follows the backbone on the
+        way to the output; a whole classifier's own head pools by definition."""
+        if self.backbone is not None and self.backbone.classifier is not None and self.backbone.classifier.pools:
+            return True
+        return any(layer.kind in ("global_pool", "flatten") or layer.reduces == SPATIAL
+                   for layer in self.head_layers() if layer.name != self.backbone_layer)
+
+    def fixed_grid(self, layer: LayerRecord) -> bool:
+        """A local pool whose output map is the same at both sizes (VGG's AdaptiveAvgPool2d((7, 7))): what
+        follows it sees one size, so flattening it is size-safe."""
+        out, alt = layer.output_shape, layer.alt_output_shape
+        return layer.kind == "pool" and bool(out) and len(out) >= 3 and out == alt and None not in out[1:]
 
     def to_json(self) -> dict:
         return {

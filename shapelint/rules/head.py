@@ -281,6 +281,10 @@ def classes_mismatch(model: ModelRecord, num_classes: int | None = None, **_):
     fix = f"Make the last layer {words.dense_call(num_classes, features)}"
     if num_classes == 2:
         fix += f" or {words.dense_call(1, features, 'sigmoid')}"
+    whole = model.backbone.classifier if model.backbone else None
+    if whole is not None:  # a library's whole classifier: re-headed the way its library says
+        fix = "Fine-tune it for your classes: " + words.fine_tune_for(
+            whole.library, features=whole.features, attribute=whole.attribute, num_classes=num_classes)
     yield (
         f"The model outputs {text(out)} from {last.call_text} '{last.name}' but there are {num_classes} classes",
         fix,

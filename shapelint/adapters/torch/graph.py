@@ -16,6 +16,7 @@ from math import prod
 from ...errors import one_line
 from ...records.layers import LayerRecord, ModelRecord
 from ..base import Backbone, dims
+from . import classifier as whole_classifier
 from . import module as torch_module
 from .origins import origin_of
 from .runtime import import_torch
@@ -44,17 +45,24 @@ def model_record(backbone: Backbone, sizes, probe, whole_is_backbone: bool = Fal
     size, alt = _two_sizes(backbone.input.fixed_size, sizes)
     first = _trace(model, backbone.input.shape(size), backbone)
     second = _trace(model, backbone.input.shape(alt), backbone)
-    inner_name = None if whole_is_backbone else _backbone_child(model, first)
-    if inner_name is not None:
+    part = whole_classifier.backbone_part(model, backbone, first.calls)  # a library's classifier: its backbone
+    inner_name = None if whole_is_backbone or part else _backbone_child(model, first)
+    if part is not None:
+        inner, notes = probe(part.backbone, tuple(dict.fromkeys((*sizes, size, alt)))), tuple(part.backbone.notes)
+        keep = part.keep
+    elif inner_name is not None:
         inner_module = model.get_submodule(inner_name)
         inner_backbone = torch_module.backbone(inner_module, f"{name} [{inner_name}]", "torch")
         inner_backbone.layout = torch_module.declared_layout(inner_module)
+        inner_backbone.classifier = whole_classifier.classifier_record(inner_module)
         inner, notes = probe(inner_backbone, tuple(dict.fromkeys((*sizes, size, alt)))), tuple(inner_backbone.notes)
         keep = _outside(inner_name)
     else:
         keep = _classifier_filter(model) if whole_is_backbone else (lambda qualified: True)
         inner, notes = None, ()
     layers = _records(first, second, keep, inner_name)
+    if part is not None:
+        layers, inner_name = part.attach(inner, layers, size, alt), part.name
     failed = next((layer.error for layer in layers if layer.error and layer.output_shapes is None), first.error)
     if inner is None and (whole_is_backbone or not any(layer.kind == "dense" for layer in layers)):
         inner, notes = probe(backbone, sizes), tuple(backbone.notes)  # no classifier on top: the model is a backbone

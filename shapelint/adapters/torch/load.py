@@ -17,7 +17,7 @@ from ...records.backbone import InputSpec, Layout
 from ...sources import Source, SourceError, shown, torch_file_kind
 from ..base import Backbone
 from ..factory import call_factory
-from . import module
+from . import classifier, module
 from .origins import recording_modules
 from .pickles import refuse_unsafe_pickle
 from .runtime import import_torch, import_vision
@@ -52,8 +52,9 @@ def from_object(obj, name: str, kind: str = "torch") -> Backbone:
         return exported(obj, name)
     if not isinstance(obj, torch.nn.Module):
         raise SourceError(f"{name}: expected a torch nn.Module or (model, loss), got {type(obj).__name__}")
-    found = module.backbone(obj, name, kind, loss=loss)
+    found = module.backbone(obj, name, kind, classifier.input_spec(obj, module.input_spec(obj)), loss=loss)
     found.layout = module.declared_layout(obj)
+    found.classifier = classifier.classifier_record(obj)
     return found
 
 
