@@ -51,6 +51,9 @@ class LayerRecord:
     is_model: bool = False  # a nested Model used as a layer
     expanded: bool = False  # a nested model whose layers are recorded before it; inbound are its inner outputs
     opaque: bool = False  # a layer shapelint cannot look into (hub.KerasLayer)
+    # the backbone's own layers are the model's (a backbone inlined layer by layer, or a library classifier's
+    # body): recorded as this one layer, probed as a sub-model from the input to its output
+    inlined: bool = False
     error: str | None = None  # why the output shape could not be computed
     kind: str = "other"  # one of KINDS
     call: str = ""  # how the user wrote the call (Dense(5), nn.Linear(1280, 5)), spelled by the adapter
@@ -95,6 +98,7 @@ class LayerRecord:
             "is_model": self.is_model,
             "expanded": self.expanded,
             "opaque": self.opaque,
+            "inlined": self.inlined,
             "error": self.error,
             "kind": self.kind,
             "call": self.call,
@@ -121,6 +125,7 @@ class LayerRecord:
             is_model=data["is_model"],
             expanded=data.get("expanded", False),
             opaque=data["opaque"],
+            inlined=data.get("inlined", False),
             error=data["error"],
             kind=data.get("kind", "other"),
             call=data.get("call", ""),

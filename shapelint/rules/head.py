@@ -135,7 +135,10 @@ def flatten_fixes_input_size(model: ModelRecord, **_):
 def _size_free(model: ModelRecord, name: str) -> bool:
     """Could the model take other input sizes before layer `name`? A backbone before it, or a free input."""
     if model.backbone_layer and model.backbone_layer in upstream(model, name):
-        return True
+        backbone = model.layer(model.backbone_layer)
+        # an inlined part is the model's own layers: free only where it takes other sizes than the model's
+        if not (backbone and backbone.inlined) or verdict(model.backbone).input_sizes not in ("fixed", "unknown"):
+            return True
     return any(None in shape[1:-1] for shape in model.inputs if len(shape) >= 3)
 
 

@@ -114,7 +114,7 @@ class BackbonePart:
 
         out = shapes(size)
         record = LayerRecord(self.name, self.class_name, output_shapes=out, alt_output_shapes=shapes(alt),
-                             is_model=True, kind="model", call=f"{self.class_name}()",
+                             is_model=True, kind="model", inlined=True, call=f"{self.class_name}()",
                              error=None if out else "the backbone did not run at this size")
         rest = [layer if layer.inbound else _read(layer, self.name) for layer in layers]
         return [record, *rest]
