@@ -151,7 +151,7 @@ def _bare_backbone(result: SourceReport) -> HeadRow:
     does = "the whole model is a backbone: no head after it"
     whole = record.classifier
     if whole is not None:
-        width = f"{whole.width} outputs" if whole.width else "its own classes"
+        width = f"{whole.width} output{'s' if whole.width != 1 else ''}" if whole.width else "its own classes"
         does = f"a classifier with {width}: its own head is inside"
         if shape is not None and len(shape) == 2:
             does += f" (class scores at {format_size(first.size)})"

@@ -181,7 +181,7 @@ def whole_classifier(backbone: BackboneRecord, num_classes: int | None = None, *
     c = v.classifier
     if c is None or (num_classes and (c.width in (num_classes, None) or (num_classes == 2 and c.width == 1))):
         return
-    width = f"{c.width} outputs" if c.width else "its own classes"
+    width = f"{c.width} output{'s' if c.width != 1 else ''}" if c.width else "its own classes"
     where = f" from '{c.attribute}'" if c.attribute else ""
     asked = f", but there are {num_classes} classes" if num_classes else ""
     fine_tune = words_for(backbone.framework).fine_tune_for(c.library, features=c.features, attribute=c.attribute,

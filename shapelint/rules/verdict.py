@@ -310,7 +310,7 @@ def describe(v: Verdict) -> str:
 def _classifier_text(v: Verdict, main: OutputVerdict, at: str) -> str:
     """A whole classifier: its class count, and how its own library gives it the user's classes."""
     c = v.classifier
-    width = f"{c.width} outputs" if c.width else "its own classes"
+    width = f"{c.width} output{'s' if c.width != 1 else ''}" if c.width else "its own classes"
     layer = f" ('{c.attribute}'" + (f", {c.features} features in)" if c.features else ")") if c.attribute else ""
     if v.scores:
         what = f"the output {shape_text(main.example_shape)}{at} is class scores from its own classifier{layer}"

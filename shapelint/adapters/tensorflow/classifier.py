@@ -89,3 +89,12 @@ def application(model) -> ClassifierRecord | None:
         return None
     features = top.input.shape[-1] if getattr(top, "input", None) is not None else None
     return ClassifierRecord(int(top.units), int(features) if features else None, TOP, "keras", pools=True)
+
+
+def saved_scores(outputs) -> ClassifierRecord | None:
+    """A saved model whose one output is (N, 1) or (N, 2): class scores (a binary classifier's logit or its two
+    classes), never a feature vector to put a classifier on."""
+    shapes = [tuple(o.shape) for o in outputs if o.shape is not None]
+    if len(shapes) != 1 or len(outputs) != 1 or len(shapes[0]) != 2 or shapes[0][-1] not in (1, 2):
+        return None
+    return ClassifierRecord(shapes[0][-1], None, None, "savedmodel", pools=True)

@@ -62,6 +62,9 @@ def object_record(model, name: str, sizes, probe, whole: Backbone | None = None,
         probed, notes = _probe(probe, whole or from_object(model, name), sizes)
         return ModelRecord(name, backbone=probed, notes=notes)
     words = "keras" if framework == "keras3" else framework
+    if whole is not None and whole.classifier is not None and whole.framework == "keras_hub":
+        probed, notes = _probe(probe, whole, sizes)  # a classifier preset: its head is not in the backbone's graph
+        return ModelRecord(name, backbone=probed, notes=notes, framework=whole.framework)
     error = _ensure_built(model, framework, name)
     if error:
         return ModelRecord(name, build_error=error, framework=words)

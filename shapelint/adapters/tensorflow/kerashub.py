@@ -11,6 +11,7 @@ import warnings
 from pathlib import Path
 
 from ...errors import one_line
+from ...records.facts import ClassifierRecord
 from ...sources import Source, SourceError
 from ..base import Backbone
 from . import keras3, kerasscan
@@ -70,7 +71,23 @@ def from_preset(source: Source, unsafe: bool = False) -> Backbone:
             model = keras_hub.models.Backbone.from_preset(str(folder), load_weights=False)
     except Exception as exc:
         raise SourceError(f"{source.text}: cannot build from config.json: {one_line(exc)}") from None
-    return _backbone(model, source.text)
+    result = _backbone(model, source.text)
+    result.classifier = task_classifier(folder, source.text)
+    return result
+
+
+def task_classifier(folder: Path, text: str) -> ClassifierRecord | None:
+    """A preset saved from an ImageClassifier holds its task in task.json: its class count and pooling. Only
+    those two fields are read; nothing in it is deserialised (the backbone is built from config.json)."""
+    path = folder / "task.json"
+    if not path.is_file():
+        return None
+    task = read_preset_config(folder, text, "task.json")
+    config = task.get("config") if isinstance(task.get("config"), dict) else {}
+    name, width = task.get("class_name"), config.get("num_classes")
+    if not (isinstance(name, str) and name.endswith("ImageClassifier") and isinstance(width, int)):
+        return None
+    return ClassifierRecord(width, None, None, "keras_hub", pools=config.get("pooling", "avg") in ("avg", "max"))
 
 
 def _check_backbone_class(config: dict, text: str) -> None:
@@ -82,16 +99,16 @@ def _check_backbone_class(config: dict, text: str) -> None:
                           "not a keras_hub.models Backbone (pass --unsafe-load to allow)")
 
 
-def read_preset_config(folder: Path, text: str) -> dict:
-    path = folder / "config.json"
+def read_preset_config(folder: Path, text: str, file: str = "config.json") -> dict:
+    path = folder / file
     if path.stat().st_size > kerasscan.MAX_CONFIG_BYTES:
-        raise SourceError(f"{text}: config.json is larger than {kerasscan.MAX_CONFIG_BYTES >> 20} MiB")
+        raise SourceError(f"{text}: {file} is larger than {kerasscan.MAX_CONFIG_BYTES >> 20} MiB")
     try:
         config = json.loads(path.read_text(encoding="utf8"))
     except (ValueError, UnicodeDecodeError) as exc:
-        raise SourceError(f"{text}: config.json is not JSON ({exc})") from None
+        raise SourceError(f"{text}: {file} is not JSON ({exc})") from None
     if not isinstance(config, dict):
-        raise SourceError(f"{text}: config.json is not a JSON object")
+        raise SourceError(f"{text}: {file} is not a JSON object")
     return config
 
 
