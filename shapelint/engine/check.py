@@ -61,7 +61,7 @@ def check_record(model: ModelRecord, options: Options) -> tuple:
 def answered_by_head(model: ModelRecord, findings: tuple) -> tuple:
     """Quiet when correct: the backbone's advice is dropped where the head already follows it (SL101 when the
     head pools, SL102 when it does not pool again, SL103 when the model itself declares that one size)."""
-    if any(f.code == "SL206" for f in findings):  # the head's own class count is the one to fix
+    if any(f.code in ("SL206", "SL230") for f in findings):  # the head's finding says how to re-head it
         findings = tuple(f for f in findings if f.code != "SL106")
     if model.backbone_layer is None:  # a bare backbone: its advice is all there is
         return findings
