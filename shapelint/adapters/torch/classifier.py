@@ -131,7 +131,7 @@ def backbone_part(model, whole: Backbone, trace_calls) -> BackbonePart | None:
     if classifier_record(model) is None:
         return None
     children = dict(model.named_children())
-    order = list(dict.fromkeys(c.name.partition(".")[0] for c in trace_calls))
+    order = [n for n in dict.fromkeys(c.name.partition(".")[0] for c in trace_calls) if n in children]
     starts = [i for i, n in enumerate(order) if n in HEAD_CHILDREN and n in children]
     if not starts or starts[0] == 0:
         return None
