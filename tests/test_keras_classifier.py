@@ -102,9 +102,9 @@ def test_the_fine_tuning_guide_probes_the_inlined_backbone(models, name):
 
 
 def test_a_tiny_functional_cnn_is_cut_at_its_pooling(models):
-    report = check(models, "tiny")
-    assert report.model.backbone_layer == "conv2d…conv2d_1"
-    assert [name for name, _ in head(report)][1:] == ["global_average_pooling2d", "dense"]
+    report = check(models, "tiny")  # Keras numbers layer names per process: read the classes
+    assert report.model.backbone_layer.startswith("conv2d") and "…conv2d" in report.model.backbone_layer
+    assert [cls for _, cls in head(report)] == ["Functional", "GlobalAveragePooling2D", "Dense"]
     assert codes(report) == []
 
 
@@ -115,7 +115,8 @@ def test_flatten_after_a_small_cnn_declared_at_one_size_is_not_a_size_bug(models
 def test_include_top_is_a_classifier_with_its_own_head(models):
     report = check(models, "whole", num_classes=5)
     assert codes(report) == []
-    assert [name for name, _ in head(report)] == ["Conv1…out_relu", "global_average_pooling2d", "predictions"]
+    assert [cls for _, cls in head(report)] == ["Functional", "GlobalAveragePooling2D", "Dense"]
+    assert [name for name, _ in head(report)][::2] == ["Conv1…out_relu", "predictions"]
     whole = report.model.backbone.classifier
     assert (whole.width, whole.features, whole.attribute, whole.library) == (5, 1280, "predictions", "keras")
     (mismatch,) = check(models, "whole", num_classes=3).findings
@@ -126,8 +127,9 @@ def test_include_top_is_a_classifier_with_its_own_head(models):
 def test_a_dense_on_top_of_imagenet_probabilities(models):
     (finding,) = [f for f in check(models, "on_top_of_the_logits").findings if f.severity != "info"]
     assert finding.code == "SL230"
-    assert finding.message == ("Dense(5, activation='softmax') 'dense' is put on the softmax probabilities "
-                               "(None, 1000) of Dense(1000, activation='softmax') 'predictions'")
+    assert finding.message.startswith("Dense(5, activation='softmax') 'dense")
+    assert finding.message.endswith("is put on the softmax probabilities (None, 1000) of "
+                                    "Dense(1000, activation='softmax') 'predictions'")
 
 
 def test_probe_of_an_application_with_its_top():
