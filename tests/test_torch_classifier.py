@@ -156,3 +156,28 @@ def test_timm_and_torchvision_names_are_classifiers():
     assert "model.fc = nn.Linear(512, num_classes)" in verdict["text"] and "nn.Linear(1000" not in verdict["text"]
     (finding,) = by_source(doc)["torchvision:resnet18"]["findings"]
     assert finding["code"] == "SL106"
+
+
+SAVE_VIT = """
+import sys
+from transformers import ViTConfig, ViTForImageClassification
+
+config = ViTConfig(hidden_size=32, num_hidden_layers=1, num_attention_heads=2, intermediate_size=64, image_size=64,
+                   patch_size=16, num_labels=3)
+ViTForImageClassification(config).save_pretrained(sys.argv[1])
+"""
+
+
+def test_a_hugging_face_folder_saved_from_a_classifier_is_that_classifier(tmp_path):
+    import subprocess
+    import sys
+
+    pytest.importorskip("transformers")
+    run = subprocess.run([sys.executable, "-c", SAVE_VIT, str(tmp_path / "vit")], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr[-2000:]
+    source = f"hf:{tmp_path / 'vit'}"
+    _, doc, _ = run_cli("probe", source)
+    result = by_source(doc)[source]
+    assert result["records"][0]["outputs"] == {"logits": [1, 3]}
+    assert result["verdict"]["text"].startswith("A classifier with 3 outputs")
+    assert "SL101" not in [f["code"] for f in result["findings"]] and "SL104" not in [f["code"] for f in result["findings"]]

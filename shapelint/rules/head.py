@@ -104,7 +104,8 @@ def flatten_fixes_input_size(model: ModelRecord, **_):
     ## What it does
     Reports a `Flatten` layer on a feature map, sequence or volume whose number of features
     changes with the input size, when the model could otherwise take other sizes: a pretrained
-    backbone (nested model, Hub layer) sits before it, or the input is declared with a free size.
+    backbone (nested model, Hub layer, or its layers inlined in the model) sits before it, or the input is
+    declared with a free size.
     A model declared at one size with no backbone (a LeNet trained from scratch on 28×28 MNIST)
     loses nothing and is not reported; Flatten on an already pooled `(N, C)` vector is a no-op.
     When Keras cannot even build the model because a Flatten over a free length leaves the next
@@ -179,10 +180,7 @@ def _flatten_sized_elsewhere(model: ModelRecord):
 def _size_free(model: ModelRecord, name: str) -> bool:
     """Could the model take other input sizes before layer `name`? A backbone before it, or a free input."""
     if model.backbone_layer and model.backbone_layer in upstream(model, name):
-        backbone = model.layer(model.backbone_layer)
-        # an inlined part is the model's own layers: free only where it takes other sizes than the model's
-        if not (backbone and backbone.inlined) or verdict(model.backbone).input_sizes not in ("fixed", "unknown"):
-            return True
+        return True
     return any(None in shape[1:-1] for shape in model.inputs if len(shape) >= 3)
 
 

@@ -17,6 +17,7 @@ from ...records.facts import ClassifierRecord
 from ...records.layers import LayerRecord
 
 TOP = "predictions"  # the name keras.applications gives its classifier (include_top=True)
+DEEP = 10  # convolutions: VGG16 has 13, MobileNetV2 52; the small CNNs of from-scratch tutorials 2 to 6
 
 
 def boundary(layers: list[LayerRecord], outputs: tuple[str, ...]) -> str | None:
@@ -73,11 +74,16 @@ class InlinedBackbone:
         return [backbone, *head]
 
 
-def inlined(layers: list[LayerRecord], outputs: tuple[str, ...]) -> InlinedBackbone | None:
+def inlined(layers: list[LayerRecord], outputs: tuple[str, ...], free: bool) -> InlinedBackbone | None:
+    """The inlined backbone, where the part before the head is one: the model takes free sizes, or the part is
+    as deep as a pretrained architecture. A small CNN declared at one size (LeNet on 28×28 MNIST) is the model
+    itself, trained from scratch at that size, and stays whole."""
     last = boundary(layers, outputs)
     if last is None:
         return None
     part = upstream(layers, last)
+    if not free and sum(1 for layer in layers if layer.name in part and layer.kind == "conv") < DEEP:
+        return None
     first = next((layer.name for layer in layers if layer.name in part and layer.kind != "input"), last)
     return InlinedBackbone(first if first == last else f"{first}…{last}", last, part)
 

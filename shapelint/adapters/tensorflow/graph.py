@@ -102,7 +102,8 @@ def _inlined(model, graph, framework: str, layers: list, outputs: tuple, name: s
 
     from .load import from_object
 
-    found = classifier.inlined(layers, outputs)
+    free = any(None in shape[1:-1] for shape in (_declared(t) for t in graph.inputs))
+    found = classifier.inlined(layers, outputs, free)
     node = next((n for n in _nodes(graph, framework) if found and n.layer.name == found.last), None)
     if node is None or len(node.outputs) != 1:
         return layers, None, None, ()

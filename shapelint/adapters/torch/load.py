@@ -101,7 +101,10 @@ def hf_backbone(source: Source) -> Backbone:
         config = transformers.AutoConfig.from_pretrained(source.location, local_files_only=True, trust_remote_code=False)
     except Exception as exc:
         raise SourceError(f"{source.text}: cannot read config.json: {one_line(exc)}") from None
-    model = _build(source, lambda: transformers.AutoModel.from_config(config, trust_remote_code=False))
+    # a checkpoint saved from a *ForImageClassification is that classifier (its config says so), not its base model
+    whole = any(str(name).endswith("ForImageClassification") for name in getattr(config, "architectures", None) or ())
+    auto = transformers.AutoModelForImageClassification if whole else transformers.AutoModel
+    model = _build(source, lambda: auto.from_config(config, trust_remote_code=False))
     keyword = getattr(model, "main_input_name", "pixel_values")
     spec = InputSpec(layout=Layout.NCHW, channels=getattr(config, "num_channels", 3))
     notes = []
@@ -111,6 +114,7 @@ def hf_backbone(source: Source) -> Backbone:
         notes.append("transformers: call the model with interpolate_pos_encoding=True to accept input sizes "
                      f"other than {config.image_size}")
     found = module.backbone(model, source.text, "hf", spec, keyword=keyword)
+    found.classifier = classifier.classifier_record(model)
     found.notes.extend(notes)
     return found
 
