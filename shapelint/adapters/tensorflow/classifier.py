@@ -35,10 +35,22 @@ def boundary(layers: list[LayerRecord], outputs: tuple[str, ...]) -> str | None:
         if before is None:
             return None
         if before.output_shape is not None and len(before.output_shape) >= 3:
+            before = _before_head_pool(before, by_name)
             part = upstream(layers, before.name)
             return before.name if any(by_name[n].kind == "conv" for n in part if n in by_name) else None
         current = before
     return None
+
+
+def _before_head_pool(layer: LayerRecord, by_name: dict) -> LayerRecord:
+    """A local pool that leaves a 1×1 map (AveragePooling2D(7) on a 7×7 map) pools for the head: the backbone
+    ends before it."""
+    shape = layer.output_shape
+    pooled = shape is not None and len(shape) == 4 and (shape[1:3] == (1, 1) or shape[2:4] == (1, 1))
+    source = by_name.get(layer.inbound[0]) if len(layer.inbound) == 1 else None
+    if layer.kind == "pool" and pooled and source is not None and source.output_shape and len(source.output_shape) == 4:
+        return source
+    return layer
 
 
 def upstream(layers: list[LayerRecord], name: str) -> set[str]:
