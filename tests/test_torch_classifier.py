@@ -67,6 +67,24 @@ def hf_resnet():
 
     return ResNetForImageClassification(ResNetConfig(embedding_size=8, hidden_sizes=[8, 16], depths=[1, 1],
                                                      num_labels=3))
+
+
+class PoolerHead(nn.Module):
+    # a head on a Hugging Face ResNet's pooler_output: (N, 16, 1, 1), pooled but still 4-D
+
+    def __init__(self):
+        super().__init__()
+        from transformers import ResNetConfig, ResNetModel
+
+        self.resnet = ResNetModel(ResNetConfig(embedding_size=8, hidden_sizes=[8, 16], depths=[1, 1]))
+        self.fc = nn.Linear(16, 3)
+
+    def forward(self, x):
+        return self.fc(torch.flatten(self.resnet(x).pooler_output, 1))
+
+
+def pooler_head():
+    return PoolerHead()
 """
 TIMM = "timm:resnet18?num_classes=5"
 
@@ -76,7 +94,7 @@ def checked(tmp_path_factory) -> dict:
     """One CLI run over every model: check --num-classes 3 at 64 and 96."""
     path = tmp_path_factory.mktemp("classifiers") / "classifiers.py"
     path.write_text(MODELS)
-    names = ["tutorial", "children", "pooled_head", "vgg", "after_logits", "vit", "hf_resnet"]
+    names = ["tutorial", "children", "pooled_head", "vgg", "after_logits", "vit", "hf_resnet", "pooler_head"]
     pytest.importorskip("transformers")
     _, doc, _ = run_cli("check", *(f"{path}:{n}" for n in names), "--sizes", "64,96", "--num-classes", "3")
     results = by_source(doc)
@@ -118,6 +136,14 @@ def test_a_map_pooled_to_one_by_one_is_flattened_not_pooled(checked):
                  "do not add nn.AdaptiveAvgPool2d")
     assert codes(checked["pooled_head"]) == []  # flattening it is the advice: answered
     assert checked["pooled_head"]["head"][0]["does"] == "backbone (probed): already pooled to 1×1, 512 channels"
+
+
+def test_a_hugging_face_pooler_output_is_already_pooled(checked):
+    result = checked["pooler_head"]
+    assert codes(result) == []
+    pooler = result["verdict"]["outputs"]["pooler_output"]
+    assert (pooler["pooling"], pooler["output_stride"]) == ("pooled", None)
+    assert "'pooler_output' (N, 16, 1, 1) is already pooled to 1×1: flatten only" in result["verdict"]["text"]
 
 
 def test_vgg_fixed_grid_makes_flatten_size_safe(checked):
