@@ -21,13 +21,14 @@ DEEP = 10  # convolutions: VGG16 has 13, MobileNetV2 52; the small CNNs of from-
 
 
 def boundary(layers: list[LayerRecord], outputs: tuple[str, ...]) -> str | None:
-    """The layer whose map the head reduces to a vector; None when the output keeps its axes or nothing before
-    the reducing layer has weights of a backbone (a convolution)."""
+    """The layer whose map the head reduces to a vector for its Dense; None when the output keeps its axes, no
+    Dense follows the reduction, or nothing before it has the weights of a backbone (a convolution)."""
     by_name = {layer.name: layer for layer in layers}
     current = by_name.get(outputs[0]) if outputs else None
-    seen = set()
+    seen, dense = set(), False
     while current is not None and current.name not in seen:
         seen.add(current.name)
+        dense = dense or current.kind == "dense"
         shape = current.output_shape
         if shape is None or len(shape) != 2:
             return None  # the output keeps spatial axes (a bug for the head rules), or is unknown
@@ -35,6 +36,8 @@ def boundary(layers: list[LayerRecord], outputs: tuple[str, ...]) -> str | None:
         if before is None:
             return None
         if before.output_shape is not None and len(before.output_shape) >= 3:
+            if not dense:
+                return None  # pooled with no classifier after it: a backbone built with pooling="avg"
             before = _before_head_pool(before, by_name)
             part = upstream(layers, before.name)
             return before.name if any(by_name[n].kind == "conv" for n in part if n in by_name) else None
