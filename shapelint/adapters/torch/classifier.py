@@ -109,7 +109,7 @@ class BackbonePart:
         ok = {r.size: r for r in probed.records if r.ok} if probed else {}
 
         def shapes(at):
-            record = ok.get(tuple(at))
+            record = ok.get(tuple(at)) if at else None
             return tuple((None, *s[1:]) for s in record.outputs.values())[:1] if record else None
 
         out = shapes(size)
