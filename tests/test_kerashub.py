@@ -171,3 +171,35 @@ def test_missing_extra_names_what_to_install(monkeypatch):
     real = importlib.util.find_spec
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "keras_hub" else real(name, *a))
     assert probe_source(SOURCE, OPTIONS).error == "keras_hub not installed: pip install 'shapelint[kerashub]'"
+
+
+@pytest.fixture(scope="session")
+def classifier_preset(tmp_path_factory) -> Path:
+    """A preset saved from a ResNetImageClassifier: config.json (its backbone) and task.json (the classifier)."""
+    from shapelint.adapters.tensorflow.kerashub import import_keras_hub
+
+    keras_hub = import_keras_hub()
+    folder = tmp_path_factory.mktemp("kerashub") / "tiny_resnet_classifier"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        backbone = keras_hub.models.ResNetBackbone(**ARGS)
+        keras_hub.models.ResNetImageClassifier(backbone=backbone, num_classes=4).save_to_preset(str(folder))
+    return folder
+
+
+def test_a_classifier_preset_is_a_classifier_not_a_bare_backbone(classifier_preset):
+    from shapelint.engine.check import check_source
+
+    assert (classifier_preset / "task.json").is_file()
+    result = probe_source(str(classifier_preset), OPTIONS).to_json()
+    assert shapes(result) == EXPECTED  # its backbone is what is probed
+    verdict = result["verdict"]
+    assert verdict["classifier"] == {"width": 4, "features": None, "attribute": None, "library": "keras_hub",
+                                     "pools": True}
+    assert verdict["text"].startswith("A classifier with 4 outputs: its classifier sits on a backbone, probed here")
+    assert verdict["suggested_head"] == "keras_hub.models.ImageClassifier.from_preset(preset, num_classes=num_classes)"
+    assert [f["code"] for f in result["findings"]] == ["SL106"]  # no SL101: its own head pools
+    checked = check_source(str(classifier_preset), Options(sizes=OPTIONS.sizes, num_classes=4))
+    assert (checked.error, checked.findings) == (None, ())
+    (mismatch,) = check_source(str(classifier_preset), Options(sizes=OPTIONS.sizes, num_classes=3)).findings
+    assert mismatch.code == "SL106" and "num_classes=3" in mismatch.fix

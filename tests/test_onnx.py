@@ -295,3 +295,22 @@ def test_an_onnx_source_runs_in_a_worker_without_tensorflow(models, tmp_path):
     assert run.returncode == 0, run.stderr
     (result,) = json.loads(run.stdout)["results"]
     assert result["records"][0]["outputs"] == {"features": [1, 8, 16, 16]}
+
+
+def test_an_export_ending_in_global_average_pool_is_already_pooled(tmp_path):
+    """nn.Sequential(*list(resnet.children())[:-1]) exported: the map keeps its axes, 1×1 at every size."""
+    weights = numpy_helper.from_array(np.full((8, 3, 3, 3), 0.01, np.float32), "W")
+    nodes = [helper.make_node("Conv", ["x", "W"], ["c"], strides=[2, 2], kernel_shape=[3, 3], pads=[1] * 4),
+             helper.make_node("Relu", ["c"], ["r"]), helper.make_node("GlobalAveragePool", ["r"], ["pooled"])]
+    graph = helper.make_graph(nodes, "net", [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["n", 3, "h", "w"])],
+                              [helper.make_tensor_value_info("pooled", TensorProto.FLOAT, ["n", 8, 1, 1])], [weights])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], producer_name="pytorch")
+    model.ir_version = 8
+    onnx.save(model, tmp_path / "pooled.onnx")
+    result = probe(tmp_path / "pooled.onnx")
+    verdict = result["verdict"]
+    assert (verdict["pooling"], verdict["output_stride"], verdict["pooling_makes_sizes_safe"]) == ("pooled", None, True)
+    assert verdict["text"].startswith("Already pooled to 1×1: the output (N, 8, 1, 1) at 64")
+    assert verdict["suggested_head"] == "Flatten(axis=1) → a Gemm with num_classes outputs"
+    assert not any("pooling this output is" in note for note in verdict["notes"])  # nothing left to pool
+    assert [f["code"] for f in result["findings"]] == ["SL102"]

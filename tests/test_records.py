@@ -71,3 +71,14 @@ def test_a_call_forward_made_round_trips_with_its_facts():
     model = ModelRecord("m", (call, dense), ("fc",), framework="torch", input_note="(N, 3, H, W) images",
                         batch_sizes=(4, 8))
     assert ModelRecord.from_json(json.loads(json.dumps(model.to_json()))) == model
+
+
+def test_an_inlined_backbone_layer_round_trips():
+    from shapelint.records.layers import LayerRecord, ModelRecord
+
+    part = LayerRecord("Conv1…out_relu", "Functional", ((None, 224, 224, 3),), ((None, 7, 7, 1280),), is_model=True,
+                       kind="model", inlined=True)
+    model = ModelRecord("m", (part,), ("Conv1…out_relu",), backbone_layer="Conv1…out_relu")
+    again = ModelRecord.from_json(json.loads(json.dumps(model.to_json())))
+    assert again == model and again.layers[0].inlined
+    assert LayerRecord.from_json({k: v for k, v in part.to_json().items() if k != "inlined"}).inlined is False

@@ -309,6 +309,20 @@ EXAMPLES = {
             Example(K3_MAP + "L.GlobalAveragePooling2D(), L.Dense(10)])"),
         ],
     },
+    "layer-after-class-scores": {
+        "bad": [
+            Example(VECTOR + """L.Dense(10, activation="softmax"), L.Dense(3)])"""),
+            Example("""
+                inputs = keras.Input((None, None, 3))
+                x = L.GlobalAveragePooling2D()(L.Conv2D(16, 3, strides=32, padding="same")(inputs))
+                top = keras.Model(inputs, L.Dense(10, activation="softmax", name="predictions")(x))  # include_top
+                model = keras.Sequential([top, L.Dense(3, activation="softmax")])"""),
+        ],
+        "good": [
+            Example(K3_MAP + "L.GlobalAveragePooling2D(), L.Dense(32, activation='relu'), L.Dense(5, activation='softmax')])"),
+            Example(VECTOR + """L.Dense(10), L.Activation("softmax")])"""),
+        ],
+    },
 }
 
 CASES = [

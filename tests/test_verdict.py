@@ -120,3 +120,39 @@ def test_the_verdict_speaks_the_backbones_framework():
     assert verdict(record).primary.suggested_head == "GlobalAveragePooling2D() → Dense(num_classes)"
     again = BackboneRecord.from_json(replace(record, framework="tf_keras").to_json())
     assert again.framework == "tf_keras" and verdict(again).primary.suggested_head == verdict(record).primary.suggested_head
+
+
+def test_a_map_one_by_one_at_every_size_is_already_pooled():
+    record = replace_framework(backbone({(224, 224): (1, 512, 1, 1), (160, 160): (1, 512, 1, 1)},
+                                        InputSpec(layout=Layout.NCHW)), "torch")
+    v = verdict(record)
+    main = v.primary
+    assert (main.pooling, main.output_stride, main.pooling_makes_sizes_safe) == ("pooled", None, True)
+    assert main.suggested_head == "torch.flatten(x, 1) → nn.Linear(512, num_classes)"
+    assert v.to_json()["text"].startswith("Already pooled to 1×1: the output (N, 512, 1, 1) at 224")
+    assert [f.code for f in run_rules("backbone", record)] == ["SL102"]  # not SL101 "the head must pool it"
+    one_size = verdict(backbone({(32, 32): (1, 1, 1, 64)}))  # a stride explains 1×1 at one size: still a map
+    assert one_size.primary.pooling == "required"
+
+
+def test_a_whole_classifier_is_re_headed_not_stacked():
+    from dataclasses import replace
+
+    from shapelint.records.facts import ClassifierRecord
+
+    scores = backbone({(224, 224): (1, 1000), (160, 160): (1, 1000)}, InputSpec(layout=Layout.NCHW))
+    record = replace(scores, framework="torch", classifier=ClassifierRecord(1000, 512, "fc", "torchvision"))
+    v = verdict(record)
+    assert v.scores and v.fine_tune == "model.fc = nn.Linear(512, num_classes)"
+    assert v.to_json()["suggested_head"] == v.fine_tune
+    assert "nn.Linear(1000" not in v.to_json()["text"]
+    assert [f.code for f in run_rules("backbone", record)] == ["SL106"]
+    assert [f.code for f in run_rules("backbone", record, num_classes=1000)] == []
+    (other,) = run_rules("backbone", record, num_classes=3)
+    assert other.fix.startswith("To fine-tune it for your classes, model.fc = nn.Linear(512, 3)")
+
+
+def replace_framework(record, framework):
+    from dataclasses import replace
+
+    return replace(record, framework=framework)

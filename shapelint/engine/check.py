@@ -12,6 +12,7 @@ from ..adapters import adapter, framework_of
 from ..records.layers import ModelRecord
 from ..report import Report, SourceReport
 from ..rules import run_rules
+from ..rules.verdict import verdict
 from ..sources import FactoryError, parse_source
 from .probe import probe
 from .run import Options, failed, judged
@@ -64,10 +65,15 @@ def check_record(model: ModelRecord, options: Options) -> tuple:
 def answered_by_head(model: ModelRecord, findings: tuple) -> tuple:
     """Quiet when correct: the backbone's advice is dropped where the head already follows it (SL101 when the
     head pools, SL102 when it does not pool again, SL103 when the model itself declares that one size)."""
+    if any(f.code in ("SL206", "SL230") for f in findings):  # the head's finding says how to re-head it
+        findings = tuple(f for f in findings if f.code != "SL106")
     if model.backbone_layer is None:  # a bare backbone: its advice is all there is
         return findings
     pools = model.head_pools()
     fixed = model.backbone.input.fixed_size if model.backbone else None
+    main = verdict(model.backbone).primary if model.backbone else None
+    if main is not None and main.pooled_map:  # flattening a map pooled to 1×1 is what SL102 advises
+        pools = any(layer.kind == "global_pool" for layer in model.head_layers() if layer.name != model.backbone_layer)
     answered = {"SL101": pools, "SL102": not pools, "SL103": bool(fixed) and tuple(model.size or ()) == fixed}
     return tuple(f for f in findings if not answered.get(f.code, False))
 

@@ -98,6 +98,10 @@ def _does(layer: LayerRecord, model: ModelRecord, is_backbone: bool, last: bool)
         if len(shape) == 2:
             return f"backbone (probed): already pooled, {shape[1]} features"
         channels = shape[1] if first and len(shape) == 4 else shape[-1]
+        if _pooled(shape, first):
+            return f"backbone (probed): already pooled to 1×1, {channels} channels"
+        if len(shape) == 3:
+            return f"backbone (probed): a {_map(shape)} sequence of {channels} channels"
         return f"backbone (probed): a {_map(shape, first)} map of {channels} channels"
     if layer.error:
         return f"cannot run here: {layer.error}"
@@ -105,6 +109,10 @@ def _does(layer: LayerRecord, model: ModelRecord, is_backbone: bool, last: bool)
         if inp is not None and len(inp) == 2:
             return "pools a vector that is already pooled"
         return f"{'takes the max of' if layer.pooling == 'max' else 'averages'} the {_map(inp, first)} map"
+    if layer.kind == "pool" and model.fixed_grid(layer):
+        return f"pools to a fixed {_map(shape, first)} grid at every input size"
+    if layer.kind == "flatten" and inp is not None and _pooled(inp, first):
+        return f"drops the 1×1 axes of a pooled map: {inp[1] if first else inp[-1]} features"
     if layer.kind == "flatten" and inp is not None and len(inp) > 2:
         size = prod(d for d in inp[1:] if d is not None)
         varies = layer.alt_output_shape is not None and layer.alt_output_shape != layer.output_shape
@@ -136,6 +144,11 @@ def _does(layer: LayerRecord, model: ModelRecord, is_backbone: bool, last: bool)
     return ""
 
 
+def _pooled(shape, first: bool) -> bool:
+    """A rank-4 map whose spatial axes are both 1."""
+    return bool(shape) and len(shape) == 4 and (shape[2:4] if first else shape[1:3]) == (1, 1)
+
+
 def _reduces(layer: LayerRecord) -> str:
     return f"reduces the {layer.reduces} axes" if layer.reduces != "batch" else "reduces over the batch axis"
 
@@ -155,7 +168,15 @@ def _bare_backbone(result: SourceReport) -> HeadRow:
     first = next((r for r in record.records if r.ok and (size is None or r.size == size)), None)
     shape = (None, *next(iter(first.outputs.values()))[1:]) if first and len(first.outputs) == 1 else None
     does = "the whole model is a backbone: no head after it"
-    if shape is not None:
+    whole = record.classifier
+    if whole is not None:
+        width = f"{whole.width} output{'s' if whole.width != 1 else ''}" if whole.width else "its own classes"
+        does = f"a classifier with {width}: its own head is inside"
+        if shape is not None and len(shape) == 2:
+            does += f" (class scores at {format_size(first.size)})"
+    elif shape is not None and _pooled(shape, _channels_first(model)):
+        does += f" (a map already pooled to 1×1 at {format_size(first.size)})"
+    elif shape is not None:
         what = "pooled vector" if len(shape) == 2 else _map(shape, _channels_first(model)) + " map"
         does += f" (a {what} at {format_size(first.size)})"
     return HeadRow(record.source, f"{record.kind} backbone", None, shape, None, does,

@@ -52,6 +52,9 @@ class LayerRecord:
     is_model: bool = False  # a nested Model used as a layer
     expanded: bool = False  # a nested model whose layers are recorded before it; inbound are its inner outputs
     opaque: bool = False  # a layer shapelint cannot look into (hub.KerasLayer)
+    # the backbone's own layers are the model's (a backbone inlined layer by layer, or a library classifier's
+    # body): recorded as this one layer, probed as a sub-model from the input to its output
+    inlined: bool = False
     error: str | None = None  # why the output shape could not be computed
     kind: str = "other"  # one of KINDS
     call: str = ""  # how the user wrote the call (Dense(5), nn.Linear(1280, 5)), spelled by the adapter
@@ -97,6 +100,7 @@ class LayerRecord:
             "is_model": self.is_model,
             "expanded": self.expanded,
             "opaque": self.opaque,
+            "inlined": self.inlined,
             "error": self.error,
             "kind": self.kind,
             "call": self.call,
@@ -124,6 +128,7 @@ class LayerRecord:
             is_model=data["is_model"],
             expanded=data.get("expanded", False),
             opaque=data["opaque"],
+            inlined=data.get("inlined", False),
             error=data["error"],
             kind=data.get("kind", "other"),
             call=data.get("call", ""),
@@ -209,9 +214,18 @@ class ModelRecord:
         return path[::-1]
 
     def head_pools(self) -> bool:
-        """A global pooling or Flatten layer follows the backbone on the way to the output."""
-        return any(layer.kind in ("global_pool", "flatten") for layer in self.head_layers()
-                   if layer.name != self.backbone_layer)
+        """A global pooling or Flatten layer (or a call that reduces the spatial axes) follows the backbone on the
+        way to the output; a whole classifier's own head pools by definition."""
+        if self.backbone is not None and self.backbone.classifier is not None and self.backbone.classifier.pools:
+            return True
+        return any(layer.kind in ("global_pool", "flatten") or layer.reduces == SPATIAL
+                   for layer in self.head_layers() if layer.name != self.backbone_layer)
+
+    def fixed_grid(self, layer: LayerRecord) -> bool:
+        """A local pool whose output map is the same at both sizes (VGG's AdaptiveAvgPool2d((7, 7))): what
+        follows it sees one size, so flattening it is size-safe."""
+        out, alt = layer.output_shape, layer.alt_output_shape
+        return layer.kind == "pool" and bool(out) and len(out) >= 3 and out == alt and None not in out[1:]
 
     def to_json(self) -> dict:
         return {

@@ -6,7 +6,7 @@ from ..records.backbone import BackboneRecord
 from ..records.words import words_for
 from ..sources import format_size
 from .registry import rule
-from .verdict import APPLIED, REQUIRED, shape_text, verdict
+from .verdict import APPLIED, POOLED, REQUIRED, shape_text, verdict
 
 
 @rule("SL101", "pooling-required", "info", "backbone")
@@ -34,6 +34,8 @@ def pooling_required(backbone: BackboneRecord, **_):
     ```
     """
     main = verdict(backbone).primary
+    if backbone.classifier is not None and backbone.classifier.pools:
+        return  # a whole classifier: its own head pools the map (whole-classifier says how to re-head it)
     if main and main.pooling == REQUIRED:
         pool = main.pooling_layer
         yield (
@@ -50,7 +52,9 @@ def pooling_applied(backbone: BackboneRecord, **_):
     ## What it does
     Reports a backbone whose output is rank 2, `(N, features)`: global pooling, flattening or a
     classifier already happened inside it. TF Hub `feature_vector` modules and
-    `keras.applications` models built with `pooling="avg"` are like this.
+    `keras.applications` models built with `pooling="avg"` are like this. A map that keeps its
+    spatial axes at 1×1 at every size (`nn.Sequential(*list(resnet.children())[:-1])`, an ONNX
+    export ending in `GlobalAveragePool`) is pooled too: flatten it, there is nothing to average.
 
     ## Why is this bad?
     Adding `GlobalAveragePooling2D()` after it fails while the model is built with
@@ -68,6 +72,14 @@ def pooling_applied(backbone: BackboneRecord, **_):
     ```
     """
     main, words = verdict(backbone).primary, words_for(backbone.framework)
+    if backbone.classifier is not None:
+        return  # class scores, not features: whole-classifier says how to re-head it
+    if main and main.pooling == POOLED:
+        yield (
+            f"{backbone.source} returns a map already pooled to 1×1, {shape_text(main.example_shape)} at every size",
+            f"Flatten it ({words.flatten_pooled}) and put {words.dense_call('num_classes', main.channels)} after it; "
+            f"do not add {words.pool_name}",
+        )
     if main and main.pooling == APPLIED:
         yield (
             f"{backbone.source} already returns a vector {shape_text(main.example_shape)}; pooling was applied inside it",
@@ -138,3 +150,44 @@ def input_too_small(backbone: BackboneRecord, **_):
             f"the smallest size that works is {format_size(v.min_size)}",
             f"Resize inputs to at least {format_size(v.min_size)}",
         )
+
+
+@rule("SL106", "whole-classifier", "info", "backbone")
+def whole_classifier(backbone: BackboneRecord, num_classes: int | None = None, **_):
+    """The source is a whole classifier: its output is class scores, re-head it the way its library says.
+
+    ## What it does
+    Reports a model that ends in its own classifier (torchvision's `fc`, timm's `get_classifier()`,
+    a Hugging Face `*ForImageClassification`, `keras.applications` with `include_top=True`, a KerasHub
+    `ImageClassifier` preset), with its class count and its library's way to change it. Quiet when
+    `--num-classes` matches that count.
+
+    ## Why is this bad?
+    It is not bad in itself, but a layer added after the class scores learns from 1000 ImageNet
+    logits (or softmax probabilities) instead of features: it trains, slowly and badly.
+
+    ## Example
+    ```python
+    model = torchvision.models.resnet18(weights="DEFAULT")
+    model = nn.Sequential(model, nn.Linear(1000, 3))
+    ```
+
+    ## Use instead
+    ```python
+    model = torchvision.models.resnet18(weights="DEFAULT")
+    model.fc = nn.Linear(model.fc.in_features, 3)
+    ```
+    """
+    v = verdict(backbone)
+    c = v.classifier
+    if c is None or (num_classes and (c.width in (num_classes, None) or (num_classes == 2 and c.width == 1))):
+        return
+    width = f"{c.width} output{'s' if c.width != 1 else ''}" if c.width else "its own classes"
+    where = f" from '{c.attribute}'" if c.attribute else ""
+    asked = f", but there are {num_classes} classes" if num_classes else ""
+    fine_tune = words_for(backbone.framework).fine_tune_for(c.library, features=c.features, attribute=c.attribute,
+                                                           num_classes=num_classes)
+    yield (
+        f"{backbone.source} is a classifier with {width}{where}{asked}: its output is class scores, not features",
+        f"To fine-tune it for your classes, {fine_tune}; do not add a layer after its outputs",
+    )

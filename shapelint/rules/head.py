@@ -115,7 +115,8 @@ def flatten_fixes_input_size(model: ModelRecord, **_):
     ## What it does
     Reports a `Flatten` layer on a feature map, sequence or volume whose number of features
     changes with the input size, when the model could otherwise take other sizes: a pretrained
-    backbone (nested model, Hub layer) sits before it, or the input is declared with a free size.
+    backbone (nested model, Hub layer, or its layers inlined in the model) sits before it, or the input is
+    declared with a free size.
     A model declared at one size with no backbone (a LeNet trained from scratch on 28×28 MNIST)
     loses nothing and is not reported; Flatten on an already pooled `(N, C)` vector is a no-op.
     When Keras cannot even build the model because a Flatten over a free length leaves the next
@@ -317,6 +318,10 @@ def classes_mismatch(model: ModelRecord, num_classes: int | None = None, **_):
     fix = f"Make the last layer {words.dense_call(num_classes, features)}"
     if num_classes == 2:
         fix += f" or {words.dense_call(1, features, 'sigmoid')}"
+    whole = model.backbone.classifier if model.backbone else None
+    if whole is not None:  # a library's whole classifier: re-headed the way its library says
+        fix = "Fine-tune it for your classes: " + words.fine_tune_for(
+            whole.library, features=whole.features, attribute=whole.attribute, num_classes=num_classes)
     yield (
         f"The model outputs {text(out)} from {last.call_text} '{last.name}' but there are {num_classes} classes",
         fix,

@@ -1,4 +1,9 @@
-"""From probe records to the three answers: is pooling required, already applied, and does it make sizes safe."""
+"""From probe records to the three answers: is pooling required, already applied, and does it make sizes safe.
+
+Two facts change the answer: a map whose spatial axes are 1×1 at every probed size is already pooled (flatten
+it, do not pool it again), and a source that is a whole classifier (BackboneRecord.classifier) is re-headed the
+way its library says, never given a layer after its logits.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +11,12 @@ from dataclasses import asdict, dataclass, field
 from math import prod
 
 from ..records.backbone import BackboneRecord, Layout, ProbeRecord, Shape
+from ..records.facts import ClassifierRecord
 from ..records.words import Words, words_for
 from ..sources import format_size
 
 REQUIRED, APPLIED, UNKNOWN = "required", "applied", "unknown"
+POOLED = "pooled"  # a map that keeps its spatial axes, 1×1 at every size: flatten it, nothing to average
 
 
 @dataclass(frozen=True)
@@ -33,19 +40,25 @@ class OutputVerdict:
         return words_for(self.framework)
 
     @property
+    def pooled_map(self) -> bool:
+        return self.pooling == POOLED
+
+    @property
     def pooling_layer(self) -> str:
         """The layer that pools this output, spelled as the user should write it in their framework."""
         return self.words.pooling_for(self.layout) if self.pooling == REQUIRED else ""
 
     @property
     def classifier(self) -> str:
-        channels = self.channels if self.pooling in (REQUIRED, APPLIED) and self.channels else "in_features"
+        channels = self.channels if self.pooling in (REQUIRED, APPLIED, POOLED) and self.channels else "in_features"
         return self.words.dense_call("num_classes", channels)
 
     @property
     def suggested_head(self) -> str:
         if self.pooling == APPLIED:
             return self.classifier
+        if self.pooling == POOLED:
+            return f"{self.words.flatten_pooled} → {self.classifier}"
         return f"{self.pooling_layer} → {self.classifier}" if self.pooling == REQUIRED else ""
 
 
@@ -57,6 +70,23 @@ class Verdict:
     too_small: tuple[tuple[int, int], ...]
     working: tuple[tuple[int, int], ...]
     failed: tuple[tuple[int, int], ...]
+    classifier: ClassifierRecord | None = None  # the source is a whole classifier
+    framework: str = "keras"
+
+    @property
+    def fine_tune(self) -> str:
+        """How to give the whole classifier the user's number of classes, in its library's words; "" otherwise."""
+        c = self.classifier
+        if c is None:
+            return ""
+        return words_for(self.framework).fine_tune_for(c.library, features=c.features, attribute=c.attribute)
+
+    @property
+    def scores(self) -> bool:
+        """The probed output is the classifier's class scores (not the feature map of its backbone)."""
+        main = self.primary
+        return bool(self.classifier and main and main.layout is Layout.NC
+                    and (self.classifier.width is None or main.channels == self.classifier.width))
 
     @property
     def primary(self) -> OutputVerdict | None:
@@ -71,7 +101,8 @@ class Verdict:
             "layout": main.layout.value if main else Layout.UNKNOWN.value,
             "output_stride": main.output_stride if main else None,
             "pooling_makes_sizes_safe": main.pooling_makes_sizes_safe if main else None,
-            "suggested_head": main.suggested_head if main else "",
+            "suggested_head": self.fine_tune or (main.suggested_head if main else ""),
+            "classifier": self.classifier.to_json() if self.classifier else None,
             "input_sizes": self.input_sizes,
             "min_size": list(self.min_size) if self.min_size else None,
             "working_sizes": [list(s) for s in self.working],
@@ -98,7 +129,8 @@ def verdict(backbone: BackboneRecord) -> Verdict:
     if "default" in names:  # what hub.KerasLayer returns from a dict of outputs (its output_key default)
         names = ["default"] + [n for n in names if n != "default"]
     declared = {names[0]: backbone.declared_layout} if names and backbone.declared_layout else {}
-    outputs = tuple(_output_verdict(name, ok, backbone.input.layout, backbone.framework, declared.get(name))
+    fixed = bool(backbone.input.fixed_size)
+    outputs = tuple(_output_verdict(name, ok, backbone.input.layout, backbone.framework, declared.get(name), fixed)
                     for name in names)
     working = tuple(r.size for r in ok)
     smallest = min(working, key=_area) if working else None
@@ -115,11 +147,12 @@ def verdict(backbone: BackboneRecord) -> Verdict:
         sizes = "fixed"
     else:
         sizes = "restricted"
-    return Verdict(outputs, sizes, smallest if too_small else None, too_small, working, tuple(r.size for r in bad))
+    return Verdict(outputs, sizes, smallest if too_small else None, too_small, working, tuple(r.size for r in bad),
+                   backbone.classifier, backbone.framework)
 
 
 def _output_verdict(name: str, ok: list[ProbeRecord], input_layout: Layout, framework: str,
-                    declared: Layout | None = None) -> OutputVerdict:
+                    declared: Layout | None = None, fixed: bool = False) -> OutputVerdict:
     shapes = {r.size: r.outputs[name] for r in ok if name in r.outputs}
     ranks = {len(s) for s in shapes.values()}
     if len(ranks) != 1:
@@ -132,19 +165,28 @@ def _output_verdict(name: str, ok: list[ProbeRecord], input_layout: Layout, fram
     safe = None  # pooled, is the feature size the same at every size seen? (needs two sizes to tell)
     if layout.spatial_axes and len(shapes) > 1:
         safe = len(channels) == 1 and None not in channels
+    pooled = _pooled(shapes, layout, fixed)
     return OutputVerdict(
         name=name,
-        pooling=REQUIRED if layout.spatial_axes else APPLIED if layout is Layout.NC else UNKNOWN,
+        pooling=POOLED if pooled else REQUIRED if layout.spatial_axes else APPLIED if layout is Layout.NC else UNKNOWN,
         rank=rank,
         channels=channels.pop() if len(channels) == 1 else None,
         layout=layout,
-        output_stride=_stride(shapes, layout),
+        output_stride=None if pooled else _stride(shapes, layout),
         pooling_makes_sizes_safe=safe,
         flatten_features={format_size(s): flat_features(shape) for s, shape in shapes.items()} if layout.spatial_axes else {},
         example_shape=example,
         example_size=size,
         framework=framework,
     )
+
+
+def _pooled(shapes: dict, layout: Layout, fixed: bool) -> bool:
+    """A map whose spatial axes are all 1 at every size seen: pooled inside, whatever the input size.
+    One size proves it only where the model takes only that size; else a stride could explain the 1×1."""
+    if len(layout.spatial_axes) != 2 or not shapes or (len(shapes) < 2 and not fixed):
+        return False
+    return all(shape[a] == 1 for shape in shapes.values() for a in layout.spatial_axes)
 
 
 def _layout(rank: int, shapes: dict, input_layout: Layout, declared: Layout | None = None) -> Layout:
@@ -215,7 +257,15 @@ def describe(v: Verdict) -> str:
         return "No input size worked; see the errors above."
     at = f" at {format_size(main.example_size)}" if main.example_size else ""
     parts = []
-    if main.pooling == REQUIRED:
+    if v.classifier is not None:
+        parts.append(_classifier_text(v, main, at))
+    elif main.pooling == POOLED:
+        parts.append(
+            f"Already pooled to 1×1: the output {shape_text(main.example_shape)}{at} keeps its spatial axes at 1 at "
+            f"every size. Flatten only ({main.words.flatten_pooled}), then {main.classifier}; do not add "
+            f"{main.words.pool_name}. {main.words.flatten_name} gives {main.channels} features at every size."
+        )
+    elif main.pooling == REQUIRED:
         what = "token sequence" if main.layout is Layout.NLC else f"{main.layout.value} feature map"
         stride = f" (output stride {main.output_stride})" if main.output_stride else ""
         parts.append(
@@ -257,8 +307,25 @@ def describe(v: Verdict) -> str:
     return " ".join(parts)
 
 
+def _classifier_text(v: Verdict, main: OutputVerdict, at: str) -> str:
+    """A whole classifier: its class count, and how its own library gives it the user's classes."""
+    c = v.classifier
+    width = f"{c.width} output{'s' if c.width != 1 else ''}" if c.width else "its own classes"
+    layer = f" ('{c.attribute}'" + (f", {c.features} features in)" if c.features else ")") if c.attribute else ""
+    if v.scores:
+        what = f"the output {shape_text(main.example_shape)}{at} is class scores from its own classifier{layer}"
+    else:
+        pooled = "and its own head pools it" if c.pools else "and its own head reads it"
+        what = (f"its classifier{layer} sits on a backbone, probed here, that returns "
+                f"{shape_text(main.example_shape)}{at}, {pooled}")
+    return (f"A classifier with {width}: {what}. To fine-tune it for your classes, {v.fine_tune}; "
+            "do not add a layer after its outputs.")
+
+
 def _other_output(out: OutputVerdict) -> str:
     shape = shape_text(out.example_shape)
+    if out.pooling == POOLED:
+        return f"'{out.name}' {shape} is already pooled to 1×1: flatten only ({out.suggested_head})."
     if out.pooling == REQUIRED:
         return f"'{out.name}' {shape} needs {out.pooling_layer} before {out.classifier}."
     if out.pooling == APPLIED:

@@ -24,6 +24,9 @@ CASES = [
     Case("keras_functional_api_tickets"), Case("kaushkay_multi_input_multi_output"), Case("keras_functional_api_mlp"),
     Case("tmajayi_reuters_mlp", num_classes=46), Case("brianspiering_reuters_mlp"), Case("kaggle_bilstm_pooled"),
     Case("oreilly_bidirectional_lstm"), Case("dlwp_reuters"),
+    Case("dsse_mobilenet_gap_inlined", num_classes=3), Case("hoang_ho_densenet_gmp_inlined", num_classes=7),
+    Case("packt_vgg16_pseudo_inlined", num_classes=5), Case("pyimagesearch_mask_detector_pooled_map", num_classes=2),
+    Case("keras_io_resnet50_imagenet", num_classes=1000),
     Case("dsse_sigmoid_categorical", "sigmoid-with-categorical-loss"),
     Case("techfeed_binary_cnn_softmax", "single-unit-softmax"),
     Case("stackoverflow_binary_vs_categorical", "softmax-with-binary-loss"),
@@ -37,4 +40,6 @@ CASES = [
     Case("tarikbilla_dense_without_flatten", "dense-on-feature-map"),
     Case("mmsankosho_return_sequences_dense", "dense-on-feature-map"),
     Case("openillumi_vgg16_flatten_fixed_size", "flatten-fixes-input-size"),
+    Case("dailyblog_conv_dense_four_dimensions", "dense-on-feature-map"),
+    Case("taourl_binary_head_for_ten_classes", "classes-mismatch", num_classes=10),
 ]

@@ -404,6 +404,73 @@ def dlwp_reuters():
     return model
 
 
+
+# backbones inlined layer by layer (x = base_model.output; ...; Model(base_model.input, out)), whole classifiers
+# and maps pooled to 1×1: the backbone is read from the graph, not from a nested model
+
+def dsse_mobilenet_gap_inlined():
+    # https://datascience.stackexchange.com/questions/80072/is-flatten-layer-in-keras-necessary (the first example)
+    base_model = tf_keras.applications.MobileNet(weights=None, include_top=False)
+    x = base_model.output
+    x = T.GlobalAveragePooling2D()(x)
+    x = T.Dense(1024, activation="relu")(x)
+    x = T.Dense(1024, activation="relu")(x)
+    x = T.Dense(512, activation="relu")(x)
+    preds = T.Dense(3, activation="softmax")(x)
+    model = tf_keras.Model(inputs=base_model.input, outputs=preds)
+    model.compile(optimizer="Adam", loss="categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+def hoang_ho_densenet_gmp_inlined():
+    # https://github.com/hoang-ho/Skin_Lesions_Classification_DCNNs/pull/1 (the input size is left open: 224x224)
+    pre_trained_model = tf_keras.applications.DenseNet121(input_shape=(224, 224, 3), include_top=False, weights=None)
+    last_output = pre_trained_model.get_layer("relu").output
+    x = T.GlobalMaxPooling2D()(last_output)
+    x = T.Dense(512, activation="relu")(x)
+    x = T.Dropout(0.5)(x)
+    x = T.Dense(7, activation="softmax")(x)
+    model = tf_keras.Model(pre_trained_model.input, x)
+    model.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["acc"])
+    return model
+
+
+def packt_vgg16_pseudo_inlined():
+    # https://m.novel.qq.com/read/1036698975/57 (VGG16_pseudo, "The VGG16 transfer learning network")
+    model = tf_keras.applications.VGG16(weights=None, include_top=False)
+    x = model.output
+    x = T.GlobalAveragePooling2D()(x)
+    x = T.Dense(512, activation="relu")(x)
+    x = T.Dropout(0.5)(x)
+    x = T.Dense(512, activation="relu")(x)
+    x = T.Dropout(0.5)(x)
+    out = T.Dense(5, activation="softmax")(x)
+    model_final = tf_keras.Model(inputs=model.input, outputs=out)
+    model_final.compile(optimizer="adam", loss="categorical_crossentropy")
+    return model_final
+
+
+def pyimagesearch_mask_detector_pooled_map():
+    # https://pyimagesearch.com/2020/05/04/covid-19-face-mask-detector-with-opencv-keras-tensorflow-and-deep-learning/
+    # AveragePooling2D(7, 7) on the 7x7 map leaves a (N, 1, 1, 1280) map: flattening it is right
+    baseModel = tf_keras.applications.MobileNetV2(weights=None, include_top=False,
+                                                  input_tensor=T.Input(shape=(224, 224, 3)))
+    headModel = baseModel.output
+    headModel = T.AveragePooling2D(pool_size=(7, 7))(headModel)
+    headModel = T.Flatten(name="flatten")(headModel)
+    headModel = T.Dense(128, activation="relu")(headModel)
+    headModel = T.Dropout(0.5)(headModel)
+    headModel = T.Dense(2, activation="softmax")(headModel)
+    model = tf_keras.Model(inputs=baseModel.input, outputs=headModel)
+    model.compile(loss="binary_crossentropy", optimizer="adam", metrics=["accuracy"])
+    return model
+
+
+def keras_io_resnet50_imagenet():
+    # https://keras.io/api/applications/ ("Classify ImageNet classes with ResNet50"): a whole classifier
+    return keras.applications.ResNet50(weights=None)
+
+
 # ---------------------------------------------------------------- buggy models, with the bug the source names
 
 def dsse_sigmoid_categorical():
@@ -568,3 +635,24 @@ def openillumi_vgg16_flatten_fixed_size():
     model = keras.Sequential([base_model, L.Flatten(), L.Dense(256, activation="relu"), L.Dense(10, activation="softmax")])
     model.compile(optimizer="adam", loss="categorical_crossentropy")
     return model
+
+
+def dailyblog_conv_dense_four_dimensions():
+    # https://daily-blog.netlify.app/questions/2419757/ ("expected dense_2 to have 4 dimensions, but got array with
+    # shape (100, 10)": Dense on the Conv2D map, no Flatten)
+    input_layer = T.Input(shape=(100, 100, 3))
+    x = T.Conv2D(32, (3, 3), activation="relu")(input_layer)
+    x = T.Dense(256, activation="relu")(x)
+    x = T.Dense(10, activation="softmax")(x)
+    model = tf_keras.Model(inputs=[input_layer], outputs=[x])
+    model.compile(loss="categorical_crossentropy", optimizer="sgd")
+    return model
+
+
+def taourl_binary_head_for_ten_classes():
+    # https://taourl.com/read-2372283.html ("fine-tuning a binary-classification CNN for a 10-class problem without
+    # adjusting the output layer"; its GlobalAveragePooling2D(base_model.output) typo written as meant)
+    base_model = tf_keras.applications.VGG16(weights=None, include_top=False, input_shape=(224, 224, 3))
+    x = T.GlobalAveragePooling2D()(base_model.output)
+    output = T.Dense(1, activation="sigmoid")(x)
+    return tf_keras.Model(inputs=base_model.input, outputs=output)

@@ -114,7 +114,8 @@ def backbone(model, path: Path | None, name: str) -> Backbone:
     result = Backbone(name, "onnx", spec, symbolic, execute, model=model, framework="onnx", execute_each=True)
     result.notes.append(_evidence(model, image, inputs))
     words = POOLING_WORDS.get(model.producer_name.lower())
-    if words and spec.layout.value == "channels_first" and len(dims(graph.output[0])) == 4:
+    out = dims(graph.output[0])
+    if words and spec.layout.value == "channels_first" and len(out) == 4 and tuple(out[2:]) != (1, 1):
         result.notes.append(f"in {model.producer_name}, pooling this output is {words}")
     if others:
         result.notes.append(f"other inputs fed zeros: {', '.join(others)}")

@@ -17,6 +17,7 @@ from ...records.backbone import InputSpec
 from ...records.layers import LayerRecord, ModelRecord
 from ...sources import SourceError
 from ..base import Backbone, dims
+from . import classifier
 from .origins import origin_of
 from .runtime import import_tensorflow
 
@@ -61,6 +62,9 @@ def object_record(model, name: str, sizes, probe, whole: Backbone | None = None,
         probed, notes = _probe(probe, whole or from_object(model, name), sizes)
         return ModelRecord(name, backbone=probed, notes=notes)
     words = "keras" if framework == "keras3" else framework
+    if whole is not None and whole.classifier is not None and whole.framework == "keras_hub":
+        probed, notes = _probe(probe, whole, sizes)  # a classifier preset: its head is not in the backbone's graph
+        return ModelRecord(name, backbone=probed, notes=notes, framework=whole.framework)
     error = _ensure_built(model, framework, name)
     if error:
         return ModelRecord(name, build_error=error, framework=words)
@@ -78,13 +82,39 @@ def object_record(model, name: str, sizes, probe, whole: Backbone | None = None,
                          probes, inner_layer))
     inner_name = inner_layer.name if inner_layer is not None else None
     one_image = len(declared) == 1 and len(declared[0]) == 4
+    outputs = tuple(dict.fromkeys(_producer(graph, t, framework) for t in graph.outputs))
+    if inner is None and one_image:  # the backbone's layers inlined in the model: probe them as one sub-model
+        layers, inner, inner_name, notes = _inlined(model, graph, framework, list(layers), outputs, name, whole,
+                                                     probe, (*sizes, size, alt))
     if inner is None and one_image and (whole_is_backbone or not any(layer.kind == "dense" for layer in layers)):
         inner, notes = _probe(probe, whole or from_object(model, name), sizes)  # no classifier on top: a backbone
     loss, from_logits = _loss(model)
-    outputs = tuple(dict.fromkeys(_producer(graph, t, framework) for t in graph.outputs))
     return ModelRecord(name, layers, outputs, size, alt, loss, from_logits, inner, inner_name, notes=notes,
                        framework=words, inputs=declared,
                        batch_changes=_batch_changes(_nodes(graph, framework), graph, framework, main))
+
+
+def _inlined(model, graph, framework: str, layers: list, outputs: tuple, name: str, whole, probe, sizes) -> tuple:
+    """(layers, BackboneRecord, backbone layer, notes) with the inlined backbone as one probed layer; the layers
+    unchanged and no backbone when the head reduces no map of a convolutional part, or the part cannot be cut."""
+    import keras
+    import tf_keras
+
+    from .load import from_object
+
+    free = any(None in shape[1:-1] for shape in (_declared(t) for t in graph.inputs))
+    found = classifier.inlined(layers, outputs, free)
+    node = next((n for n in _nodes(graph, framework) if found and n.layer.name == found.last), None)
+    if node is None or len(node.outputs) != 1:
+        return layers, None, None, ()
+    try:
+        part = (keras.Model if framework == "keras3" else tf_keras.Model)(graph.inputs, node.outputs[0])
+        backbone = from_object(part, f"{name} [{found.name}]")
+    except Exception:  # a graph Keras cannot cut there (shared layers, several inputs): left whole
+        return layers, None, None, ()
+    backbone.classifier = whole.classifier if whole is not None and whole.classifier else classifier.application(model)
+    inner, notes = _probe(probe, backbone, tuple(dict.fromkeys(sizes)))
+    return found.record(layers, type(model).__name__), inner, found.name, notes
 
 
 def _declared(tensor) -> tuple:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from ...contained import Outside, read_inside
 from ...errors import one_line
+from ...records.facts import ClassifierRecord
 from ...sources import PRESET_FILES, Source, SourceError
 from ...text import listed
 from ..base import Backbone
@@ -120,7 +121,22 @@ def from_preset(source: Source, unsafe: bool = False) -> Backbone:
                 model = keras_hub.models.Backbone.from_preset(private, load_weights=False)
         except Exception as exc:
             raise SourceError(f"{source.text}: cannot build from config.json: {one_line(exc)}") from None
-    return _backbone(model, source.text)
+    result = _backbone(model, source.text)
+    result.classifier = task_classifier(folder, source.text)
+    return result
+
+
+def task_classifier(folder: Path, text: str) -> ClassifierRecord | None:
+    """A preset saved from an ImageClassifier holds its task in task.json: its class count and pooling. Only
+    those two fields are read; nothing in it is deserialised (the backbone is built from config.json)."""
+    if not (folder / "task.json").exists():
+        return None
+    task = _json(_read(folder, "task.json", text), text, "task.json")
+    config = task.get("config") if isinstance(task.get("config"), dict) else {}
+    name, width = task.get("class_name"), config.get("num_classes")
+    if not (isinstance(name, str) and name.endswith("ImageClassifier") and isinstance(width, int)):
+        return None
+    return ClassifierRecord(width, None, None, "keras_hub", pools=config.get("pooling", "avg") in ("avg", "max"))
 
 
 def _check_backbone_class(config: dict, text: str) -> None:
@@ -139,13 +155,13 @@ def _read(folder: Path, name: str, text: str) -> bytes:
         raise SourceError(f"{text}: refused to load: {exc}") from None
 
 
-def _json(data: bytes, text: str) -> dict:
+def _json(data: bytes, text: str, file: str = "config.json") -> dict:
     try:
         config = json.loads(data)
     except (ValueError, UnicodeDecodeError) as exc:
-        raise SourceError(f"{text}: config.json is not JSON ({exc})") from None
+        raise SourceError(f"{text}: {file} is not JSON ({exc})") from None
     if not isinstance(config, dict):
-        raise SourceError(f"{text}: config.json is not a JSON object")
+        raise SourceError(f"{text}: {file} is not a JSON object")
     return config
 
 

@@ -10,7 +10,7 @@ from ...records.backbone import InputSpec
 from ...sources import FactoryError, Source, SourceError
 from ..base import Backbone
 from ..factory import call_factory as factory_call
-from . import keras3, kerasfile, kerashub, kerasscan, savedmodel, tfcall
+from . import classifier, keras3, kerasfile, kerashub, kerasscan, savedmodel, tfcall
 from .runtime import import_tensorflow
 
 
@@ -18,7 +18,9 @@ def load(source: Source, unsafe: bool = False, trust: bool = False) -> Backbone:
     """unsafe: skip the Keras file and config checks; trust: load and run SavedModels that hold ops off the allowlist."""
     import_tensorflow()
     if source.kind == "keras-app":
-        return keras3.application(lambda **shape: keras_application(source, **shape), source.text)
+        found = keras3.application(lambda **shape: keras_application(source, **shape), source.text)
+        found.classifier = classifier.application(found.model)  # include_top=True: a whole classifier
+        return found
     if source.kind == "keras-file":
         return from_object(load_keras_file(source, unsafe), source.text)
     if source.kind in ("savedmodel", "hub"):
@@ -41,12 +43,16 @@ def load_object(source: Source, unsafe: bool = False):
 def from_object(obj, name: str) -> Backbone:
     """A model object of any supported framework: Keras 3, tf_keras, hub.KerasLayer, a loaded SavedModel, tf.Module."""
     if keras3.is_keras3(obj):
-        return keras3.backbone(obj, name)
+        found = keras3.backbone(obj, name)
+        found.classifier = classifier.application(obj)
+        return found
     import tf_keras
 
     if isinstance(obj, tf_keras.Model):
         spec = keras3.input_spec(obj.inputs or [], name)
-        return tfcall.backbone(lambda x: obj(x, training=False), spec, name, "tf_keras", model=obj)
+        found = tfcall.backbone(lambda x: obj(x, training=False), spec, name, "tf_keras", model=obj)
+        found.classifier = classifier.application(obj)
+        return found
     if isinstance(obj, tf_keras.layers.Layer):  # e.g. hub.KerasLayer on its own
         spec = _layer_spec(obj) or InputSpec()
         return tfcall.backbone(lambda x: obj(x, training=False), spec, name, "tf_keras", model=obj)

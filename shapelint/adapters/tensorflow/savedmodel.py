@@ -9,7 +9,7 @@ from ...records.backbone import InputSpec
 from ...records.inspection import FUNCTIONS, Endpoint, TensorInfo, callable_endpoints, describe_suspicious, probe_endpoint
 from ...sources import SourceError
 from ..base import Backbone, dims
-from . import opscan, savedmodel_proto, tfcall
+from . import classifier, opscan, savedmodel_proto, tfcall
 from .runtime import import_tensorflow
 
 
@@ -32,6 +32,7 @@ def load(path: str, name: str, kind: str = "savedmodel", trust: bool = False) ->
                              declared=image.shape)
     result.notes.append(f"probed through the SavedModel endpoint {trace.endpoint.name}")
     result.suspicious = suspicious
+    result.classifier = classifier.saved_scores(trace.endpoint.outputs or _outputs(trace.fn))
     return result
 
 
@@ -61,6 +62,7 @@ def unloaded(proto, name: str, kind: str, suspicious) -> Backbone:
     result = Backbone(name, kind, InputSpec.from_shape(image.shape, image.dtype), symbolic, execute,
                       blocked=reason, notes=[f"endpoint: {chosen.name}", reason])
     result.suspicious = suspicious
+    result.classifier = classifier.saved_scores(chosen.outputs)
     return result
 
 
@@ -113,6 +115,18 @@ def _traces_of(name: str, kind: str, fn) -> list[Trace]:
         keyword = next((key for key, value in kwargs.items() if isinstance(value, TensorInfo)), None)
         found.append(Trace(Endpoint(name, kind, _name(cf), inputs, (), arguments), fn, keyword))
     return found
+
+
+def _outputs(fn) -> tuple[TensorInfo, ...]:
+    """The outputs a loaded endpoint was traced with (its first concrete function's)."""
+    tf = import_tensorflow()
+    functions = getattr(fn, "concrete_functions", None) or [fn]
+    try:
+        leaves = tf.nest.flatten(functions[0].structured_outputs)
+    except Exception:  # an endpoint that does not say: nothing is claimed about it
+        return ()
+    return tuple(TensorInfo("", t.dtype.name, dims(t.shape) if t.shape.rank is not None else None)
+                 for t in leaves if hasattr(t, "shape") and hasattr(t, "dtype"))
 
 
 def _parameter_names(cf) -> tuple[str, ...]:

@@ -24,8 +24,13 @@ WORDS = Words(
     flatten_pooled="Flatten()",
     class_token="x[:, 0]",
     patch_mean="GlobalAveragePooling1D()(x[:, {start}:])",
-    fine_tune=(("keras_hub", "keras_hub.models.ImageClassifier(backbone=..., num_classes={num_classes})"),
-               ("", "build it with include_top=False, pooling='avg' and add Dense({num_classes})")),
+    fine_tune=(("keras_hub", "keras_hub.models.ImageClassifier.from_preset(preset, num_classes={num_classes})"),
+               ("keras", "build it with include_top=False, pooling='avg' and add Dense({num_classes})"),
+               ("savedmodel", "rebuild the model it was saved from with its last Dense replaced by "
+                              "Dense({num_classes}) (or export it without its classifier); a SavedModel's outputs "
+                              "are fixed"),
+               ("", "rebuild it with its last layer '{attribute}' replaced by Dense({num_classes}); a saved "
+                    "model's output is class scores")),
     losses=(("categorical", "CategoricalCrossentropy()", "CategoricalCrossentropy(from_logits=True)"),
             ("binary", "BinaryCrossentropy()", "BinaryCrossentropy(from_logits=True)")),
 )

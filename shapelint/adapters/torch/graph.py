@@ -23,6 +23,7 @@ from ...errors import one_line
 from ...records.layers import LayerRecord, ModelRecord
 from ..base import Backbone, dims
 from ..origins import is_user_file, shown_path
+from . import classifier as whole_classifier
 from . import inputs, ops
 from . import module as torch_module
 from .origins import origin_of
@@ -56,20 +57,28 @@ def model_record(backbone: Backbone, sizes, probe, whole_is_backbone: bool = Fal
         alt = None  # checked at one size: the model is taken to work at that size only
     second = how.trace(model, taken, alt, keyword, alt=True) if alt else Trace()
     image = taken.image or (taken.kind == "given" and len(taken.given) == 3)
-    inner_name = None if whole_is_backbone or not image else _backbone_child(model, first)
+    part = whole_classifier.backbone_part(model, backbone, first.calls) if image else None  # a library classifier
+    inner_name = None if whole_is_backbone or part or not image else _backbone_child(model, first)
     if inner_name and first.failed is not None and first.failed.name.startswith(inner_name + "."):
         inner_name = None  # it fails inside: its own layers are the head's business (and say where)
-    if inner_name is not None:
+    if part is not None:
+        inner, notes = probe(part.backbone, tuple(dict.fromkeys(s for s in (*sizes, size, alt) if s))), tuple(
+            part.backbone.notes)
+        keep = part.keep
+    elif inner_name is not None:
         inner_module = model.get_submodule(inner_name)
         inner_backbone = torch_module.backbone(inner_module, f"{name} [{inner_name}]", "torch")
         inner_backbone.layout = torch_module.declared_layout(inner_module)
+        inner_backbone.classifier = whole_classifier.classifier_record(inner_module)
         inner, notes = probe(inner_backbone, tuple(dict.fromkeys(s for s in (*sizes, size, alt) if s))), tuple(
             inner_backbone.notes)
         keep = _outside(inner_name)
     else:
         keep = _classifier_filter(model) if whole_is_backbone else (lambda qualified: True)
         inner, notes = None, ()
-    layers, outputs = _records(first, second, keep, inner_name, whole_is_backbone)
+    layers, outputs = _records(first, second, keep, inner_name, whole_is_backbone or part is not None)
+    if part is not None:
+        layers, inner_name = part.attach(inner, layers, size, alt), part.name
     failed = next((layer.error for layer in layers if layer.error and layer.output_shapes is None), first.error)
     if inner is None and image and (whole_is_backbone or not any(layer.kind == "dense" for layer in layers)):
         inner, notes = probe(backbone, sizes), tuple(backbone.notes)  # no classifier on top: the model is a backbone

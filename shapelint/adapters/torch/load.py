@@ -20,7 +20,7 @@ from ...sources import Source, SourceError, shown, torch_file_kind
 from ..base import Backbone
 from ..factory import call_factory
 from ..private import config_refusals, option_refusals, private_homes
-from . import module
+from . import classifier, module
 from .origins import recording_modules
 from .pickles import refuse_unsafe_pickle, refuse_unsafe_pt2
 from .runtime import import_torch, import_vision
@@ -68,8 +68,9 @@ def from_object(obj, name: str, kind: str = "torch") -> Backbone:
         return exported(obj, name)
     if not isinstance(obj, torch.nn.Module):
         raise SourceError(f"{name}: expected a torch nn.Module or (model, loss), got {type(obj).__name__}")
-    found = module.backbone(obj, name, kind, loss=loss)
+    found = module.backbone(obj, name, kind, classifier.input_spec(obj, module.input_spec(obj)), loss=loss)
     found.layout = module.declared_layout(obj)
+    found.classifier = classifier.classifier_record(obj)
     found.example_input = example
     return found
 
@@ -127,7 +128,10 @@ def hf_backbone(source: Source) -> Backbone:
     for part in (config, getattr(config, "backbone_config", None)):
         if getattr(part, "use_pretrained_backbone", False):
             part.use_pretrained_backbone = False  # an architecture: no pretrained backbone is fetched
-    model = _build(source, lambda: transformers.AutoModel.from_config(config, trust_remote_code=False))
+    # a checkpoint saved from a *ForImageClassification is that classifier (its config says so), not its base model
+    whole = any(str(name).endswith("ForImageClassification") for name in getattr(config, "architectures", None) or ())
+    auto = transformers.AutoModelForImageClassification if whole else transformers.AutoModel
+    model = _build(source, lambda: auto.from_config(config, trust_remote_code=False))
     keyword = getattr(model, "main_input_name", "pixel_values")
     spec = InputSpec(layout=Layout.NCHW, channels=getattr(config, "num_channels", 3))
     notes = []
@@ -137,6 +141,7 @@ def hf_backbone(source: Source) -> Backbone:
         notes.append("transformers: call the model with interpolate_pos_encoding=True to accept input sizes "
                      f"other than {config.image_size}")
     found = module.backbone(model, source.text, "hf", spec, keyword=keyword)
+    found.classifier = classifier.classifier_record(model)
     found.notes.extend(notes)
     return found
 
