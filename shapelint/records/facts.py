@@ -20,7 +20,9 @@ CLASS_TOKEN = "class_token"  # token 0 (timm global_pool="token", BERT-style poo
 MEAN_PATCHES = "mean_patches"  # the mean of the patch tokens only, prefix tokens excluded (timm "avg")
 MEAN_ALL = "mean_all"  # the mean of every token, prefix tokens included
 ATTENTION = "attention"  # a learned attention pool (SigLIP's MAP head, timm "map")
-REFERENCES = (CLASS_TOKEN, MEAN_PATCHES, MEAN_ALL, ATTENTION)
+# the class token beside the mean of the patch tokens, concatenated (Dinov2ForImageClassification)
+CLASS_AND_MEAN = "class_and_mean_patches"
+REFERENCES = (CLASS_TOKEN, MEAN_PATCHES, MEAN_ALL, ATTENTION, CLASS_AND_MEAN)
 
 
 @dataclass(frozen=True)

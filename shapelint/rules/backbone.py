@@ -36,10 +36,13 @@ def pooling_required(backbone: BackboneRecord, **_):
     main = verdict(backbone).primary
     if main and main.pooling == REQUIRED:
         pool = main.pooling_layer
+        alternative = words_for(backbone.framework).backbone_pool
+        if main.tokens is not None and main.tokens.switch:
+            alternative = f"let the model pool: {main.tokens.switch}"
         yield (
             f"{backbone.source} returns a {main.layout.value} output {shape_text(main.example_shape)} "
             f"at {format_size(main.example_size)}; the head must pool it",
-            f"Add {pool} before the classifier (or {words_for(backbone.framework).backbone_pool})",
+            f"Add {pool} before the classifier (or {alternative})",
         )
 
 
