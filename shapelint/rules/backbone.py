@@ -101,11 +101,12 @@ def fixed_input_size(backbone: BackboneRecord, **_):
     backbone = keras.applications.ResNet50(include_top=False, weights=None, input_shape=(None, None, 3))
     ```
     """
-    v = verdict(backbone)
-    if v.input_sizes == "fixed":
+    v, size_rule = verdict(backbone), backbone.size_rule
+    if v.input_sizes == "fixed" and not (size_rule and size_rule.only and size_rule.declared_dynamic):  # SL111's
         others = ", ".join(format_size(s) for s in v.failed)
+        said = f" ({size_rule.evidence})" if size_rule and size_rule.only and size_rule.evidence else ""
         yield (
-            f"{backbone.source} works only at {format_size(v.working[0])}; {others} failed",
+            f"{backbone.source} works only at {format_size(v.working[0])}{said}; {others} failed",
             f"Resize inputs to {format_size(v.working[0])}, or rebuild the backbone with a variable input shape",
         )
 

@@ -142,3 +142,29 @@ def _side(patch) -> int:
 def _size_text(size) -> str:
     return str(size[0]) if size[0] == size[1] else f"{size[0]}x{size[1]}"
 
+
+
+def export_size_rule(program) -> SizeRule | None:
+    """What a torch.export program declares about its image input's height and width: free (a symbol) or not,
+    a multiple where the dimension is written as one (8*s1), and the smallest value its range constraints allow."""
+    user_inputs = set(program.graph_signature.user_inputs)
+    node = next((n for n in program.graph.nodes if n.op == "placeholder" and n.name in user_inputs
+                 and "val" in n.meta), None)
+    if node is None or len(node.meta["val"].shape) != 4:
+        return None
+    sides = node.meta["val"].shape[2:]
+    if all(isinstance(d, int) for d in sides):
+        return None
+    multiples, lows = [], []
+    for side in sides:
+        expr = getattr(getattr(side, "node", None), "expr", None)
+        coefficient = expr.as_coeff_Mul()[0] if expr is not None and hasattr(expr, "as_coeff_Mul") else 1
+        multiples.append(int(coefficient) if getattr(coefficient, "is_Integer", False) else 1)
+        ranges = program.range_constraints.get(expr) if expr is not None else None
+        lows.append(int(ranges.lower) * multiples[-1] if ranges is not None and ranges.lower.is_integer else None)
+    multiple = multiples[0] if multiples[0] == multiples[1] and multiples[0] > 1 else None
+    at_least = tuple(lows) if None not in lows and max(lows) > 1 else None
+    shown = ", ".join(str(s) for s in node.meta["val"].shape)
+    return SizeRule(multiple_of=multiple, at_least=at_least, declared_dynamic=True,
+                    evidence=f"torch.export declares the input ({shown})" +
+                             (f", height and width from {at_least[0]}" if at_least else ""))
