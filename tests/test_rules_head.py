@@ -377,9 +377,12 @@ def test_rule_examples(write_example, name, kind, example):
 
 
 def test_every_head_rule_has_examples_and_docs():
+    from test_rules_tokens import EXAMPLES as TOKEN_EXAMPLES  # token pooling: records of ViT heads
+
     head = {r.name for r in REGISTRY.values() if r.subject == "head"}
-    assert head == set(EXAMPLES)
-    assert all(EXAMPLES[name]["bad"] and EXAMPLES[name]["good"] for name in head)
+    examples = {**EXAMPLES, **TOKEN_EXAMPLES}
+    assert head == set(examples)
+    assert all(examples[name]["bad"] and examples[name]["good"] for name in head)
     for rule in REGISTRY.values():
         headings = [line for line in rule.doc.splitlines() if line.startswith("## ")]
         assert headings == ["## What it does", "## Why is this bad?", "## Example", "## Use instead"], rule.code
