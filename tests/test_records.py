@@ -59,3 +59,14 @@ def test_each_framework_says_how_to_re_head_a_classifier_in_its_own_words():
     assert "ignore_mismatched_sizes=True" in torch.fine_tune_for("hf", num_classes=3)
     assert "include_top=False" in words_for("keras").fine_tune_for("keras")
     assert "ImageClassifier" in words_for("keras_hub").fine_tune_for("keras_hub", num_classes=5)
+
+
+def test_a_call_forward_made_round_trips_with_its_facts():
+    from shapelint.records.layers import LayerRecord, ModelRecord
+
+    call = LayerRecord("mean", "Tensor.mean", ((None, 197, 384),), ((None, 384),), kind="global_pool",
+                       call="x[:, 1:].mean(dim=1)", origin=("models.py", 12), function=True, axes=(1,),
+                       reduces="tokens", tokens=(0, None), pooling="average", pool_dims=1, inbound=("getitem",))
+    dense = LayerRecord("fc", "Linear", ((None, 384),), None, kind="dense", units=3, features=2048, error="boom")
+    model = ModelRecord("m", (call, dense), ("fc",), framework="torch", input_note="(N, 3, H, W) images")
+    assert ModelRecord.from_json(json.loads(json.dumps(model.to_json()))) == model

@@ -378,9 +378,10 @@ def test_rule_examples(write_example, name, kind, example):
 
 def test_every_head_rule_has_examples_and_docs():
     from test_rules_tokens import EXAMPLES as TOKEN_EXAMPLES  # token pooling: records of ViT heads
+    from test_torch_rules import TORCH_EXAMPLES  # the PyTorch rules' examples are torch factories
 
+    examples = {**EXAMPLES, **TORCH_EXAMPLES, **TOKEN_EXAMPLES}
     head = {r.name for r in REGISTRY.values() if r.subject == "head"}
-    examples = {**EXAMPLES, **TOKEN_EXAMPLES}
     assert head == set(examples)
     assert all(examples[name]["bad"] and examples[name]["good"] for name in head)
     for rule in REGISTRY.values():

@@ -76,7 +76,9 @@ def _call(layer: LayerRecord, is_backbone: bool) -> str:
 def _channels_first(model: ModelRecord) -> bool:
     """Rank-4 maps in this model are NCHW when its backbone's are (PyTorch's normal map)."""
     main = verdict(model.backbone).primary if model.backbone else None
-    return bool(main and main.layout is Layout.NCHW)
+    if main is None or main.layout not in (Layout.NCHW, Layout.NHWC):
+        return model.framework == "torch"  # no backbone to say: PyTorch's maps are channels-first
+    return main.layout is Layout.NCHW
 
 
 def _map(shape, first: bool = False) -> str:
@@ -118,7 +120,24 @@ def _does(layer: LayerRecord, model: ModelRecord, is_backbone: bool, last: bool)
         return f"{layer.units} features"
     if layer.kind == "activation" and last:
         return _into_loss(layer, model)
+    if layer.kind == "reduce" and layer.reduces:
+        return _reduces(layer)
+    if layer.kind == "select" and layer.tokens is not None:
+        start, stop = layer.tokens
+        if stop == start + 1:
+            return f"takes token {start}"
+        return f"takes tokens {start}.." + (f"{stop - 1}" if stop is not None else "")
+    if layer.kind == "select" and layer.reduces:
+        return f"selects one position on the {layer.reduces} axis"
+    if layer.kind == "concat" and layer.axes:
+        return f"joins its inputs on axis {layer.axes[0]}"
+    if layer.kind == "activation" and layer.axes and layer.axes[0] == 0 and inp is not None and len(inp) > 1:
+        return f"{layer.activation} over the batch axis"
     return ""
+
+
+def _reduces(layer: LayerRecord) -> str:
+    return f"reduces the {layer.reduces} axes" if layer.reduces != "batch" else "reduces over the batch axis"
 
 
 def _into_loss(layer: LayerRecord, model: ModelRecord) -> str:

@@ -45,6 +45,7 @@ class LayerRecord:
     alt_output_shapes: tuple[Shape, ...] | None = None  # at ModelRecord.alt_size, where computable
     activation: str | None = None  # "linear", "softmax", ... for Dense/Conv/Activation layers
     units: int | None = None  # Dense units
+    features: int | None = None  # the input features a dense layer was built for (nn.Linear's in_features)
     pooling: str | None = None  # "average" or "max" for global pooling layers
     pool_dims: int | None = None  # 1, 2 or 3: the spatial axes a global pooling layer expects
     inbound: tuple[str, ...] = ()
@@ -89,6 +90,7 @@ class LayerRecord:
             "alt_output_shapes": _shapes_json(self.alt_output_shapes),
             "activation": self.activation,
             "units": self.units,
+            "features": self.features,
             "pooling": self.pooling,
             "pool_dims": self.pool_dims,
             "inbound": list(self.inbound),
@@ -115,6 +117,7 @@ class LayerRecord:
             alt_output_shapes=_shapes_from_json(data["alt_output_shapes"]),
             activation=data["activation"],
             units=data["units"],
+            features=data.get("features"),
             pooling=data["pooling"],
             pool_dims=data["pool_dims"],
             inbound=tuple(data["inbound"]),

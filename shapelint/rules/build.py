@@ -19,6 +19,13 @@ SHRINK = (
     # tf_keras: the layer from the node name, and the shapes it subtracted
     re.compile(r"Negative dimension size caused by subtracting (\d+) from (\d+) for '\{\{node ([^/}]+)/"),
 )
+TORCH_SHRINK = (
+    # pooling: "Given input size: (8x2x2). Calculated output size: (8x0x0). Output size is too small"
+    re.compile(r"Given input size: \(([^)]*)\)\. Calculated output size: \(([^)]*)\)\. Output size is too small"),
+    # convolution: "Calculated padded input size per channel: (2 x 2). Kernel size: (5 x 5). ..."
+    re.compile(r"Calculated padded input size per channel: \(([^)]*)\)\. Kernel size: \(([^)]*)\)\. "
+               r"Kernel size can't be greater than actual input size"),
+)
 RESHAPE = (
     re.compile(r"total size of the tensor must be unchanged\. Received: input_shape=(\([^)]*\)), target_shape=(\([^)]*\))"),
     re.compile(r"total size of new array must be unchanged, input_shape = (\[[^\]]*\]), output_shape = (\[[^\]]*\])"),
@@ -54,6 +61,10 @@ def shrinks_to_nothing(model: ModelRecord, **_):
         return
     words = words_for(model.framework)
     keras3, legacy = (pattern.search(model.build_error) for pattern in SHRINK)
+    torch_found = [pattern.search(model.build_error) for pattern in TORCH_SHRINK]
+    if any(torch_found) and not keras3 and not legacy:
+        yield _torch_shrink(model, *torch_found)
+        return
     if keras3:
         window = f" with {keras3.group(2)} {keras3.group(3)}" if keras3.group(2) else ""
         yield (
@@ -72,6 +83,22 @@ def shrinks_to_nothing(model: ModelRecord, **_):
             "declare a larger input",
             layer,
         )
+
+
+def _torch_shrink(model: ModelRecord, pool, conv) -> tuple:
+    from .crash import failing_layer
+
+    layer = failing_layer(model)
+    where = f"{layer.call_text} '{layer.name}'" if layer is not None else "a convolution or pooling"
+    if pool:
+        what = f"receives {pool.group(1)} and would return {pool.group(2)}"
+    else:
+        what = f"receives a {conv.group(1)} map but its kernel is {conv.group(2)}"
+    return (
+        f"{words_for(model.framework).name} could not run the model: {where} {what}, so its output would be empty",
+        f"Use padding in {where} and the layers before it, remove a downsampling layer, or check a larger input",
+        layer.name if layer is not None else None,
+    )
 
 
 @rule("SL215", "reshape-size-mismatch", "error", "head")

@@ -66,6 +66,10 @@ def dense_on_feature_map(model: ModelRecord, **_):
             tainted.add(layer.name)
             continue
         shape, out = layer.input_shape, layer.output_shape
+        if layer.kind == "dense" and shape and len(shape) >= 3 and out is None and layer.error:
+            tainted.add(layer.name)  # it cannot even run: the last axis is not the features it was built for
+            yield _dense_cannot_run(model, layer)
+            continue
         if layer.kind != "dense" or not shape or len(shape) < 3 or not out:
             continue
         kept = [o.output_shape for o in model.reachable_outputs(layer.name) if o.output_shape and len(o.output_shape) >= 3]
@@ -78,6 +82,19 @@ def dense_on_feature_map(model: ModelRecord, **_):
                 f"Add {pool_for(model, shape)} before {layer.call_text} '{layer.name}'",
                 layer.name,
             )
+
+
+def _dense_cannot_run(model: ModelRecord, layer) -> tuple:
+    shape, words = layer.input_shape, words_for(model.framework)
+    pooled = channels_first(model, shape) or len(shape) == 4 and shape[1] == layer.features
+    ones = all(d == 1 for d in (shape[2:] if pooled else shape[1:-1]))
+    fix = words.flatten_pooled if ones else pool_for(model, shape)
+    return (
+        f"{layer.call_text} '{layer.name}' receives a {text(shape)} {kind_of(shape)} and cannot run: it acts on "
+        f"the last axis, of size {shape[-1]}, not on the {layer.features or 'input'} features it was built for",
+        f"Add {fix} before {layer.call_text} '{layer.name}'" + (" (the map is already 1×1)" if ones else ""),
+        layer.name,
+    )
 
 
 @rule("SL202", "flatten-fixes-input-size", "warning", "head")
@@ -114,6 +131,7 @@ def flatten_fixes_input_size(model: ModelRecord, **_):
     """
     if model.build_error:
         yield from _flatten_from_error(model.build_error, words_for(model.framework))
+        yield from _flatten_sized_elsewhere(model)
         return
     for layer in model.layers:
         shape, out, alt = layer.input_shape, layer.output_shape, layer.alt_output_shape
@@ -124,12 +142,38 @@ def flatten_fixes_input_size(model: ModelRecord, **_):
             continue
         channels = shape[1] if channels_first(model, shape) else shape[-1]
         yield (
-            f"{layer.class_name} '{layer.name}' turns a {text(shape)} {kind_of(shape)} into {features} features at "
+            f"{_named(layer)} '{layer.name}' turns a {text(shape)} {kind_of(shape)} into {features} features at "
             f"{format_size(model.size)} but {alt_features} at {format_size(model.alt_size)}; "
             "the layers after it accept only one input size",
-            f"Replace {layer.class_name} '{layer.name}' with {pool_for(model, shape)} ({channels} features at every size)",
+            f"Replace {_named(layer)} '{layer.name}' with {pool_for(model, shape)} ({channels} features at every size)",
             layer.name,
         )
+
+
+def _named(layer) -> str:
+    """A layer by its class (Flatten), a call forward made as it was written (torch.flatten(x, 1))."""
+    return layer.call_text if layer.function else layer.class_name
+
+
+def _flatten_sized_elsewhere(model: ModelRecord):
+    """The model cannot run: a classifier was sized for the flatten of a map at another input size."""
+    from .crash import failing_layer, feeder, flattens_a_map, mismatched
+
+    layer = failing_layer(model)
+    received = mismatched(layer) if layer is not None else None
+    before = feeder(model, layer) if received is not None else None
+    if not flattens_a_map(before) or before.input_shape[1] == layer.features:
+        return
+    shape = before.input_shape
+    size = f" at {format_size(model.size)}" if model.size else ""
+    yield (
+        f"{_named(before)} '{before.name}' turns a {text(shape)} {kind_of(shape)} into {received} features{size}, "
+        f"but {layer.call_text} '{layer.name}' after it expects {layer.features}: it was sized for another "
+        "input size, and the model cannot run at this one",
+        f"Replace {_named(before)} '{before.name}' with {pool_for(model, shape)} and build '{layer.name}' "
+        f"for {shape[1]} features (the same at every size)",
+        before.name,
+    )
 
 
 def _size_free(model: ModelRecord, name: str) -> bool:

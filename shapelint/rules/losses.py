@@ -70,6 +70,8 @@ class Pairing:
 
 def pairing(model: ModelRecord) -> Pairing | None:
     known = LOSSES.get(model.loss or "")
+    if model.build_error:  # the graph stops where the model failed: its output is not the model's
+        return None
     found = single_output(model)
     if known is None or found is None:
         return None

@@ -10,13 +10,19 @@ registered in `try` and removed in `finally`; parameters are meta tensors for th
 
 from __future__ import annotations
 
+import functools
+import inspect
+import os
+import sys
 from dataclasses import dataclass, field
 from math import prod
 
 from ...errors import one_line
 from ...records.layers import LayerRecord, ModelRecord
 from ..base import Backbone, dims
+from ..origins import is_user_file, shown_path
 from . import module as torch_module
+from . import ops
 from .origins import origin_of
 from .runtime import import_torch
 
@@ -42,8 +48,9 @@ def model_record(backbone: Backbone, sizes, probe, whole_is_backbone: bool = Fal
         return ModelRecord(name, backbone=probed, notes=tuple(backbone.notes), loss=loss, from_logits=from_logits,
                            framework="torch")
     size, alt = _two_sizes(backbone.input.fixed_size, sizes)
-    first = _trace(model, backbone.input.shape(size), backbone)
-    second = _trace(model, backbone.input.shape(alt), backbone)
+    keyword = _keyword(model)
+    first = _trace(model, _meta_input(backbone.input.shape(size, 2)), keyword)
+    second = _trace(model, _meta_input(backbone.input.shape(alt, 2)), keyword)
     inner_name = None if whole_is_backbone else _backbone_child(model, first)
     if inner_name is not None:
         inner_module = model.get_submodule(inner_name)
@@ -54,25 +61,54 @@ def model_record(backbone: Backbone, sizes, probe, whole_is_backbone: bool = Fal
     else:
         keep = _classifier_filter(model) if whole_is_backbone else (lambda qualified: True)
         inner, notes = None, ()
-    layers = _records(first, second, keep, inner_name)
+    layers, outputs = _records(first, second, keep, inner_name, whole_is_backbone)
     failed = next((layer.error for layer in layers if layer.error and layer.output_shapes is None), first.error)
     if inner is None and (whole_is_backbone or not any(layer.kind == "dense" for layer in layers)):
         inner, notes = probe(backbone, sizes), tuple(backbone.notes)  # no classifier on top: the model is a backbone
-    outputs = (layers[-1].name,) if layers else ()
+    changes = () if failed else _batch_changes(first, _trace(model, _meta_input(backbone.input.shape(size, 1)),
+                                                             keyword), {layer.name for layer in layers}, outputs)
     return ModelRecord(name, tuple(layers), outputs, size, alt, loss, from_logits, inner, inner_name, notes=notes,
-                       framework="torch", build_error=failed)
+                       framework="torch", build_error=failed, batch_changes=changes)
+
+
+def _keyword(model) -> str | None:
+    return getattr(model, "main_input_name", None) if type(model).__module__.startswith("transformers") else None
+
+
+def _meta_input(shape):
+    return import_torch().zeros(shape, device="meta")
+
+
+def _batch_changes(two: Trace, one: Trace, names: set, outputs: tuple) -> tuple:
+    """(call, output at batch 1, output at batch 2) for every recorded call whose output batch does not follow
+    the input's, where the model's output does not follow it either (a transpose for nn.MultiheadAttention
+    that is undone later is no change). A batch axis squeezed away at batch 1 is not counted."""
+    at_one = {call.name: call.full_outputs for call in one.calls if call.full_outputs}
+    changes = []
+    for call in two.calls:
+        a, b = (at_one.get(call.name) or ((),))[0], (call.full_outputs or ((),))[0]
+        if call.name in names and len(a) == len(b) >= 1 and (a[0], b[0]) != (1, 2):
+            changes.append((call.name, a, b))
+    return tuple(changes) if any(name in outputs for name, _, _ in changes) else ()
 
 
 @dataclass
 class Call:
-    """One leaf (or backbone) module call: shapes in and out, and the calls whose outputs it received."""
+    """One leaf (or backbone) module call, or one call forward made (a function): shapes in and out, and
+    for each input tensor the calls that produced it, first to last (an outer module after its inner ones)."""
 
     name: str
-    module: object
+    module: object = None  # None for a function call
     inputs: tuple = ()
     outputs: tuple | None = None
-    sources: tuple = ()  # names of the calls that produced its input tensors
+    sources: tuple = ()  # one tuple of producer names per input tensor
     error: str | None = None
+    full_outputs: tuple = ()  # the output shapes with their batch
+    function: ops.Facts | None = None  # a call forward made: what it does
+    class_name: str = ""
+    call: str = ""
+    origin: tuple | None = None
+    within: str = ""  # the innermost module running when the function was called; "" at the model's top level
 
 
 @dataclass
@@ -80,29 +116,90 @@ class Trace:
     calls: list[Call] = field(default_factory=list)
     error: str | None = None
     model_input: object = None
+    outputs: list[tuple] = field(default_factory=list)  # the producers of each tensor forward returned
+    failed: Call | None = None  # the call that raised
 
 
-def _trace(model, shape, backbone: Backbone) -> Trace:
-    """Run the model once on a meta input with hooks on every module; the calls in order."""
+def _trace(model, x, keyword: str | None = None) -> Trace:
+    """Run the model once on the meta input `x` with hooks on every module and a function mode for the calls
+    forward makes between them; the calls in order. Everything is restored in `finally`."""
     torch = import_torch()
     trace, producers, hooks, running, alive = Trace(), {}, [], [], []
     names = {id(m): n for n, m in model.named_modules() if n}
+    module_names = set(names.values())
+    sequences = set()  # ids of (N, C, L) tensors: outputs of a Conv1d, and what keeps their layout
+    counts: dict[str, int] = {}
 
     def before(mod, args, kwargs=None):
         call = Call(names[id(mod)], mod, tuple(_shapes(args)))
-        call.sources = tuple(dict.fromkeys(producers[id(t)] for t in _tensors(args) if id(t) in producers))
+        call.sources = _sources(args, producers)
         running.append(call)
         trace.calls.append(call)
 
     def after(mod, args, output):
         call = running.pop() if running else None
         if call is not None:
-            call.outputs = tuple(_shapes(output))
+            call.outputs, call.full_outputs = tuple(_shapes(output)), tuple(_full(output))
+            ncl = isinstance(mod, torch.nn.Conv1d) or (_first_in(args, sequences) and call.full_outputs
+                                                       and len(call.full_outputs[0]) == 3
+                                                       and _kind(mod, False)[0] in SAME_LAYOUT)
             for tensor in _tensors(output):
-                producers[id(tensor)] = call.name
+                producers.setdefault(id(tensor), []).append(call.name)
                 alive.append(tensor)  # an id is only unique while its tensor lives
+                if ncl:
+                    sequences.add(id(tensor))
 
-    keyword = getattr(model, "main_input_name", None) if type(model).__module__.startswith("transformers") else None
+    def on_call(func, args, kwargs, run):
+        owner = running[-1].module if running else model
+        if not _user_class(type(owner)) and running:
+            return run()  # inside a library module: its calls are the module's own business
+        tensors = _tensors((args, kwargs))
+        if not any(id(t) in producers for t in tensors):
+            return run()  # not on the path from the model's input: sizes, parameters, new constants
+        name = ops.short_name(func)
+        if ops.is_transparent(func):
+            out = _device_free(torch, name, args, kwargs, run)
+            for tensor in _tensors(out):
+                producers[id(tensor)] = list(producers.get(id(tensors[0]), []))
+                alive.append(tensor)
+            return out
+        origin = None
+        if _user_class(type(owner)):
+            origin = _caller(sys._getframe(1))
+            if origin is None:
+                return run()  # a library helper's own calls (timm's forward_features called as a method)
+        base = name.strip("_") or "call"
+        count = counts.get(base, 0)
+        counts[base] = count + 1
+        record = Call(f"{base}_{count}" if count else base, inputs=tuple(_shapes(tensors)),
+                      sources=_sources((args, kwargs), producers), class_name=ops.qualified(func),
+                      call=ops.written(func, args, kwargs, _namer(tensors)), origin=origin,
+                      within=running[-1].name if running else "")
+        while record.name in module_names:
+            record.name += "_"
+        try:
+            out = run()
+        except Exception as exc:
+            record.error = one_line(exc)
+            trace.failed = trace.failed or record
+            trace.calls.append(record)
+            raise
+        outputs = _tensors(out)[:1] if name in ("max", "min", "sort", "topk", "median") else _tensors(out)
+        if not outputs:
+            counts[base] -= 1
+            return out  # a size, a flag, a number: not data flowing through the head
+        trace.calls.append(record)
+        record.outputs, record.full_outputs = tuple(_shapes(outputs)), tuple(_full(outputs))
+        ncl = _first_in(tensors, sequences)
+        record.function = ops.facts(func, args, kwargs, [tuple(t.shape) for t in tensors],
+                                    [tuple(t.shape) for t in outputs], ncl)
+        for tensor in outputs:
+            producers.setdefault(id(tensor), []).append(record.name)
+            alive.append(tensor)
+            if (ncl or name in ("conv1d",)) and tensor.dim() == 3 and record.function.kind in SAME_LAYOUT:
+                sequences.add(id(tensor))
+        return out
+
     try:
         for mod in model.modules():
             if mod is not model:
@@ -110,19 +207,89 @@ def _trace(model, shape, backbone: Backbone) -> Trace:
                 hooks.append(mod.register_forward_hook(after))
         with torch_module.inference(model):
             state = {k: v.to("meta") for k, v in [*model.named_parameters(), *model.named_buffers()]}
-            x = torch.zeros(shape, device="meta")
             trace.model_input = x
-            producers[id(x)] = "input"
+            producers[id(x)] = ["input"]
             args, kwargs = torch_module.arguments(x, keyword)
-            torch.func.functional_call(model, state, args, kwargs, strict=False)
+            with ops.recorder(on_call):
+                result = torch.func.functional_call(model, state, args, kwargs, strict=False)
+            trace.outputs = [tuple(producers.get(id(t), ())) for t in _tensors(_plain(result))]
     except Exception as exc:  # the failing call is the innermost one still running
         trace.error = one_line(exc)
-        if running:
+        if trace.failed is None and running:
             running[-1].error = trace.error
+            trace.failed = running[-1]
     finally:
         for hook in hooks:
             hook.remove()
     return trace
+
+
+# modules and calls whose output keeps an (N, C, L) input's layout
+SAME_LAYOUT = ("activation", "dropout", "norm", "pool", "conv", "math")
+
+
+def _sources(value, producers) -> tuple:
+    return tuple(tuple(producers[id(t)]) for t in _tensors(value) if id(t) in producers)
+
+
+def _first_in(value, ids) -> bool:
+    tensors = _tensors(value)
+    return bool(tensors) and id(tensors[0]) in ids
+
+
+def _namer(tensors):
+    """x for the first tensor a call receives, then y, z, ..."""
+    letters = {id(t): "xyzuvw"[i] if i < 6 else f"t{i}" for i, t in enumerate(tensors)}
+    return lambda tensor: letters.get(id(tensor), "t")
+
+
+def _device_free(torch, name: str, args, kwargs, run):
+    """x.to("cpu"), x.cpu(), x.cuda() on the meta device: the move is dropped, a dtype is kept."""
+    x = args[0] if args else None
+    if not isinstance(x, torch.Tensor) or x.device.type != "meta":
+        return run()
+    if name in ("cpu", "cuda"):
+        return x
+    if name == "to":
+        dtype = kwargs.get("dtype") or next((a for a in args[1:] if isinstance(a, torch.dtype)), None)
+        other = next((a for a in args[1:] if isinstance(a, torch.Tensor)), None)
+        dtype = dtype or (other.dtype if other is not None else None)
+        return x.to(dtype) if dtype is not None else x
+    return run()
+
+
+@functools.lru_cache(maxsize=512)
+def _user_class(cls) -> bool:
+    """A module class defined in the user's own files (not torch, timm, torchvision, transformers...)."""
+    try:
+        return is_user_file(inspect.getfile(cls))
+    except (TypeError, OSError):
+        return False
+
+
+def _caller(frame) -> tuple[str, int] | None:
+    """(file, line) of the code that made a call, where that is the user's: the first frame outside torch and
+    shapelint. None when it is a library's (timm's forward_features called as a method, einops)."""
+    skipped = _skipped()
+    while frame is not None:
+        filename = frame.f_code.co_filename
+        if not filename.startswith(skipped):
+            return (shown_path(filename), frame.f_lineno) if is_user_file(filename) else None
+        frame = frame.f_back
+    return None
+
+
+@functools.lru_cache(maxsize=1)
+def _skipped() -> tuple[str, ...]:
+    shapelint = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    return os.path.dirname(os.path.abspath(import_torch().__file__)) + os.sep, shapelint + os.sep
+
+
+def _plain(value):
+    """A Hugging Face ModelOutput as the dict it is; anything else as it is."""
+    if hasattr(value, "to_tuple") and not isinstance(value, dict):
+        return dict(value.items())
+    return value
 
 
 def _tensors(value) -> list:
@@ -140,13 +307,23 @@ def _shapes(value) -> list:
     return [(None, *dims(t.shape)[1:]) for t in _tensors(value)]
 
 
+def _full(value) -> list:
+    return [dims(t.shape) for t in _tensors(value)]
+
+
 def _backbone_child(model, trace: Trace) -> str | None:
-    """The outermost module that receives the model's own input and holds at least half its convolution
-    weights (a parent's pre-hook runs before its children's: the first such call is the outermost).
-    Convolutions, not all parameters: a Flatten head's nn.Linear can outweigh a small backbone."""
+    """The outermost module that receives the model's own input (or what calls forward made on it alone:
+    a normalisation, a dtype) and holds at least half its convolution weights (a parent's pre-hook runs
+    before its children's: the first such call is the outermost). Convolutions, not all parameters: a
+    Flatten head's nn.Linear can outweigh a small backbone."""
     total = _conv_weight(model)
+    from_input = {"input"}
     for call in trace.calls:
-        if total and call.sources == ("input",) and _conv_weight(call.module) >= BACKBONE_SHARE * total:
+        fed = bool(call.sources) and all(source[-1] in from_input for source in call.sources if source)
+        if call.module is None:
+            if fed:
+                from_input.add(call.name)
+        elif total and fed and _conv_weight(call.module) >= BACKBONE_SHARE * total:
             return call.name
     return None
 
@@ -172,62 +349,105 @@ def _classifier_filter(model):
     return lambda qualified: any(qualified == h or qualified.startswith(h + ".") for h in heads)
 
 
-def _records(first: Trace, second: Trace, keep, inner: str | None) -> list[LayerRecord]:
+def _records(first: Trace, second: Trace, keep, inner: str | None, whole: bool) -> tuple[list[LayerRecord], tuple]:
+    """The calls worth a record, with their inbound resolved to recorded calls, and the model's outputs.
+
+    Leaf modules and the backbone outside the parts `keep` rejects; the calls forward made in the user's
+    code (a user's own leaf module whose calls were recorded is represented by them); for a library's
+    whole model, its top-level calls after the last module it keeps out (torchvision's torch.flatten)."""
     alt = {}
     for call in second.calls:
         alt.setdefault(call.name, call)
-    records, renamed, previous = [], {}, None
-    for call in first.calls:
-        is_inner = call.name == inner
-        leaf = not any(True for _ in call.module.children())
-        if not keep(call.name) or not (leaf or is_inner) or call.name in renamed:
+    opened = {call.within for call in first.calls if call.module is None and call.within}
+    dropped = [i for i, call in enumerate(first.calls) if call.module is not None and not keep(call.name)
+               and not any(True for _ in call.module.children())]
+    last_dropped = dropped[-1] if whole and dropped else -1
+    records, kept, previous = [], set(), None
+
+    def resolve(producers: tuple) -> str | None:
+        return next((name for name in reversed(producers) if name in kept or name == "input"), None)
+
+    for i, call in enumerate(first.calls):
+        if call.module is None:
+            wanted = (i > last_dropped) if not call.within else (call.within != inner and keep(call.within)
+                                                                 and not whole)
+        else:
+            leaf = not any(True for _ in call.module.children())
+            wanted = keep(call.name) and (call.name == inner or (leaf and call.name not in opened))
+        if not wanted or call.name in kept:
             continue
-        sources = [s for s in call.sources if s in renamed or s == "input"]
-        inbound = tuple(renamed.get(s, s) for s in sources if s != "input") or ((previous,) if previous else ())
-        other = alt.get(call.name)
-        records.append(_record(call, other, inbound, is_inner))
-        renamed[call.name] = call.name
+        resolved = [resolve(source) for source in call.sources]
+        inbound = tuple(dict.fromkeys(r for r in resolved if r and r != "input"))
+        if not inbound and not any(resolved):
+            inbound = (previous,) if previous else ()
+        records.append(_record(call, alt.get(call.name), inbound, call.name == inner))
+        kept.add(call.name)
         previous = call.name
-    return records
+    outputs = tuple(dict.fromkeys(r for r in map(resolve, first.outputs) if r and r != "input"))
+    return records, outputs or ((records[-1].name,) if records else ())
 
 
 def _record(call: Call, other: Call | None, inbound: tuple, is_inner: bool) -> LayerRecord:
+    alt_outputs = other.outputs if other else None
+    if call.module is None:
+        facts = call.function or ops.Facts()
+        return LayerRecord(
+            name=call.name, class_name=call.class_name, input_shapes=call.inputs, output_shapes=call.outputs,
+            alt_output_shapes=alt_outputs, activation=facts.activation, units=facts.units, features=facts.features,
+            pooling=facts.pooling, pool_dims=facts.pool_dims, inbound=inbound,
+            error=_explained(facts.kind, facts.features, facts.units, call.call, call)
+            or (_explained(facts.kind, facts.features, facts.units, call.call, other) if other else None),
+            kind=facts.kind, call=call.call, origin=call.origin, function=True, axes=facts.axes,
+            reduces=facts.reduces, tokens=facts.tokens)
     mod = call.module
     cls = type(mod).__name__
     kind, units, pooling, pool_dims, activation = _kind(mod, is_inner)
+    features = getattr(mod, "in_features", None) if kind == "dense" else None
+    text = call_text(mod, cls)
     return LayerRecord(
         name=call.name,
         class_name=cls,
         input_shapes=call.inputs,
         output_shapes=call.outputs,
-        alt_output_shapes=other.outputs if other else None,
+        alt_output_shapes=alt_outputs,
         activation=activation,
         units=units,
+        features=features,
         pooling=pooling,
         pool_dims=pool_dims,
         inbound=inbound,
         is_model=is_inner,
-        error=_explained(kind, mod, call) or (_explained(kind, mod, other) if other else None),
+        error=_explained(kind, features, units, text, call) or (
+            _explained(kind, features, units, text, other) if other else None),
         kind=kind,
-        call=call_text(mod, cls),
+        call=text,
         origin=origin_of(mod),
+        axes=_softmax_axes(mod, call.inputs),
     )
 
 
-def _explained(kind: str, mod, call: Call) -> str | None:
+def _softmax_axes(mod, inputs) -> tuple | None:
+    """nn.Softmax(dim=...) / nn.LogSoftmax: the axis it normalises, as F.softmax picks it when dim is None."""
+    nn = import_torch().nn
+    if not isinstance(mod, (nn.Softmax, nn.LogSoftmax)) or len(inputs) != 1 or not inputs[0]:
+        return None
+    rank = len(inputs[0])
+    return ((ops.softmax_dim(rank) if mod.dim is None else mod.dim) % rank,)
+
+
+def _explained(kind: str, features, units, linear: str, call: Call) -> str | None:
     """A call's error; for an nn.Linear whose input does not fit, in the words PyTorch uses on real tensors
     ("mat1 and mat2 shapes cannot be multiplied"; the meta device words it apart), and for a map or
     tokens, which axis it met and why."""
-    shape = call.inputs[0] if len(call.inputs) == 1 else None
+    shape = call.inputs[0] if call.inputs else None
     mismatch = call.error and ("mat1 and mat2" in call.error or "same reduction dim" in call.error)
-    if kind != "dense" or not mismatch or not shape or len(shape) < 2 or None in shape[1:]:
+    if kind != "dense" or not mismatch or not shape or len(shape) < 2 or None in shape[1:] or not features:
         return call.error
     torch_words = (f"RuntimeError: mat1 and mat2 shapes cannot be multiplied "
-                   f"({prod(shape[1:-1])}x{shape[-1]} and {mod.in_features}x{mod.out_features})")  # batch 1
-    linear = call_text(mod, type(mod).__name__)
+                   f"({prod(shape[1:-1])}x{shape[-1]} and {features}x{units})")  # batch 1
     if len(shape) == 2:
-        return f"{linear} expects {mod.in_features} features and receives {shape[-1]} ({torch_words})"
-    where = "the channels are on axis 1 (NCHW)" if len(shape) == 4 and shape[1] == mod.in_features else \
+        return f"{linear} expects {features} features and receives {shape[-1]} ({torch_words})"
+    where = "the channels are on axis 1 (NCHW)" if len(shape) == 4 and shape[1] == features else \
         "the other axes stay"
     return (f"{linear} met the last axis of a {_text(shape)} input, of size {shape[-1]}: "
             f"nn.Linear acts on the last axis only, and here {where} ({torch_words})")
