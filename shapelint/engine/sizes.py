@@ -82,13 +82,13 @@ def _separate(found: Discovery, rule: SizeRule, side: Size) -> SizeRule:
     h, w = side
     double, plus_one = (2 * h, 2 * w), (h + 1, w + 1)
     if not found.works(double, "twice the smallest working size: does a larger size work?"):
-        return _only(found, rule, f"{format_size(double)} fails")
+        return _only(found, rule)
     multiple = rule.multiple_of
     if not multiple and not found.works(plus_one, "one pixel more: must sizes be even, or multiples of something?"):
         multiple = next((d for d in _divisors(gcd(h, w)) if d < h and
                          found.works((h + d, w + d), f"{format_size(side)} plus {d}: are sizes multiples of {d}?")), None)
         if not multiple:
-            return _only(found, rule, f"{format_size(plus_one)} fails and no nearby size works")
+            return _only(found, rule)
         works = f"{format_size(plus_one)} fails, {format_size((h + multiple, w + multiple))} works"
         rule = replace(rule, evidence=_joined(rule.evidence, works))
         rule = replace(rule, even=True) if multiple == 2 else replace(rule, multiple_of=multiple)
@@ -99,9 +99,10 @@ def _separate(found: Discovery, rule: SizeRule, side: Size) -> SizeRule:
     return rule
 
 
-def _only(found: Discovery, rule: SizeRule, why: str) -> SizeRule:
+def _only(found: Discovery, rule: SizeRule) -> SizeRule:
+    """Only the sizes seen to work (the rows that fail say why; the evidence stays what the model declared)."""
     working = tuple(sorted((s for s, r in found.records.items() if r.ok), key=lambda s: s[0] * s[1]))
-    return replace(rule, only=working, evidence=_joined(rule.evidence, why))
+    return replace(rule, only=working)
 
 
 def _confirm_multiple(found: Discovery, multiple: int, off: list) -> None:

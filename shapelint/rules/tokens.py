@@ -77,14 +77,15 @@ def _on_backbone(model: ModelRecord, layer: LayerRecord, span) -> tuple[int, int
     if not shape or len(shape) != 3 or shape[1] is None:
         return None
     start, stop = _absolute(span, shape[1])
+    length = shape[1]  # the tokens at this point; the backbone's own count once the walk reaches it
     current, seen = producer(model, layer.inbound[0]) if layer.inbound else None, set()
     while current is not None and current.name not in seen:
         seen.add(current.name)
         if current.name == model.backbone_layer:
-            out = current.output_shape
-            return (start, stop, out[1]) if out and len(out) == 3 and out[1] else None
+            return start, stop, length
         if current.kind == "select" and current.tokens is not None and current.input_shape:
-            first, _ = _absolute(current.tokens, current.input_shape[1])
+            length = current.input_shape[1]
+            first, _ = _absolute(current.tokens, length)
             start, stop = start + first, stop + first
         elif current.kind not in PASS_THROUGH or current.output_shape != current.input_shape:
             return None

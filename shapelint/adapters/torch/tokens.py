@@ -112,22 +112,21 @@ def _hf(config) -> TokenRecord | None:
         prefix = (CLASS, DISTILLATION) if kind == "deit" else (CLASS,)
         head = "DeiTForImageClassification" if kind == "deit" else "ViTForImageClassification"
         return TokenRecord(prefix, grid, patch, CLASS_TOKEN, "last_hidden_state[:, 0]",
-                           f"transformers {head} classifies the class token")
+                           f"transformers {head}")
     if kind in ("dinov2", "dinov2_with_registers"):
         head = "Dinov2WithRegistersForImageClassification" if registers else "Dinov2ForImageClassification"
         return TokenRecord((CLASS,) + (REGISTER,) * registers, grid, patch, CLASS_AND_MEAN, "",
-                           f"transformers {head} concatenates the class token and the mean of the patch tokens")
+                           f"transformers {head}")
     if kind in ("dinov3_vit",):
         return TokenRecord((CLASS,) + (REGISTER,) * registers, grid, patch, CLASS_TOKEN, "pooler_output",
-                           "transformers DINOv3ViTModel pools the class token")
+                           "transformers DINOv3ViTModel pooler_output")
     if kind in ("clip_vision_model", "clip"):
         return TokenRecord((CLASS,), grid, patch, CLASS_TOKEN, "pooler_output",
-                           "transformers CLIPVisionModel pools the class token (post_layernorm)")
+                           "transformers CLIPVisionModel pooler_output, the class token after post_layernorm")
     if kind in ("siglip_vision_model", "siglip2_vision_model"):
         head = getattr(config, "vision_use_head", True)
         return TokenRecord((), grid, patch, ATTENTION if head else None, "pooler_output" if head else "",
-                           "transformers SiglipVisionModel: no class token; "
-                           + ("an attention-pool head (vision_use_head=True)" if head else "no head"))
+                           f"transformers SiglipVisionModel, vision_use_head={head}")
     if kind in ("beit", "data2vec-vision"):
         mean = getattr(config, "use_mean_pooling", True)
         return TokenRecord((CLASS,), grid, patch, MEAN_PATCHES if mean else CLASS_TOKEN, "pooler_output",
