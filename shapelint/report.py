@@ -65,6 +65,9 @@ class SourceReport:
             "suspicious": probed.get("suspicious", []),
             "framework": probed.get("framework"),
             "declared_layout": probed.get("declared_layout"),  # the layout the model states, where it does
+            "tokens": probed.get("tokens"),  # records.facts: what the model declares about its tokens and sizes
+            "classifier": probed.get("classifier"),
+            "size_rule": probed.get("size_rule"),
             "path": self.path,
             "model": self.model.to_json() if self.model else None,
         }

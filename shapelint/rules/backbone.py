@@ -105,8 +105,9 @@ def fixed_input_size(backbone: BackboneRecord, **_):
     if v.input_sizes == "fixed" and not (size_rule and size_rule.only and size_rule.declared_dynamic):  # SL111's
         others = ", ".join(format_size(s) for s in v.failed)
         said = f" ({size_rule.evidence})" if size_rule and size_rule.only and size_rule.evidence else ""
+        failed = f"; {others} failed" if others else ""
         yield (
-            f"{backbone.source} works only at {format_size(v.working[0])}{said}; {others} failed",
+            f"{backbone.source} works only at {format_size(v.working[0])}{said}{failed}",
             f"Resize inputs to {format_size(v.working[0])}, or rebuild the backbone with a variable input shape",
         )
 
