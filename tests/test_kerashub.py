@@ -154,3 +154,26 @@ def test_missing_extra_names_what_to_install(monkeypatch):
     real = importlib.util.find_spec
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "keras_hub" else real(name, *a))
     assert probe_source(SOURCE, OPTIONS).error == "keras_hub not installed: pip install 'shapelint[kerashub]'"
+
+
+KH_TINY = "num_layers=1&num_heads=2&hidden_dim=16"
+
+
+@pytest.mark.parametrize("source, prefix, reference, pooling", [
+    (f"keras_hub:ViTBackbone?image_shape=[32,32,3]&patch_size=8&mlp_dim=32&{KH_TINY}", ["class"], "class_token",
+     "x[:, 0]"),
+    (f"keras_hub:ViTBackbone?image_shape=[32,32,3]&patch_size=8&mlp_dim=32&use_class_token=false&{KH_TINY}", [], None,
+     "GlobalAveragePooling1D()"),
+    (f"keras_hub:DeiTBackbone?image_shape=[32,32,3]&patch_size=8&intermediate_dim=32&{KH_TINY}",
+     ["class", "distillation"], "class_token", "x[:, 0]"),
+    (f"keras_hub:DINOV2Backbone?image_shape=[28,28,3]&patch_size=14&intermediate_dim=32&num_register_tokens=4"
+     f"&layer_scale_init_value=1.0&position_embedding_shape=[28,28]&{KH_TINY}", ["class"] + ["register"] * 4, None,
+     "GlobalAveragePooling1D()(x[:, 5:])"),
+])
+def test_kerashub_vit_tokens(source, prefix, reference, pooling):
+    """The prefix tokens a KerasHub ViT declares, and the pooling its ImageClassifier uses (pooling='token')."""
+    result = probe_source(source, Options(sizes=((32, 32),))).to_json()
+    assert result["error"] is None, result["error"]
+    tokens = result["tokens"]
+    assert (tokens["prefix"], tokens["reference"]) == (prefix, reference)
+    assert result["verdict"]["suggested_head"].startswith(pooling)

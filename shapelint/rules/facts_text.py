@@ -83,9 +83,8 @@ def pooled_width(tokens: TokenRecord | None, channels):
 def token_advice(tokens: TokenRecord, words: Words) -> str:
     """What the checkpoint expects and the alternatives that keep prefix tokens out of a mean."""
     reference = reference_text(tokens)
-    if not reference:
-        return (f"To average, take the patch tokens only: {words.patch_mean.format(start=tokens.num_prefix)}."
-                if tokens.prefix else "")
+    if not reference:  # the suggested pooling already leaves the prefix tokens out
+        return ""
     parts = [f"The checkpoint's reference pooling is {reference}."]
     if tokens.switch:
         parts.append(f"The model pools that way itself with {tokens.switch}.")
