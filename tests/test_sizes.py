@@ -79,3 +79,10 @@ def test_a_declared_dynamic_file_that_runs_at_one_size():
     rule, rows = probe(lambda h, w: (h, w) == (224, 224), DEFAULT, declared)
     assert rule.only == ((224, 224),) and rule.declared_dynamic
     assert [r.size for r in rows] == [(448, 448)]
+
+
+def test_a_bisected_minimum_that_larger_sizes_break_is_one_size_only():
+    """A position embedding for 14×14 patches of 16: 224..239 floor to it, 223 and 240 do not."""
+    rule, rows = probe(lambda h, w: h // 16 == 14 and w // 16 == 14, [(224, 224), (144, 144)])
+    assert rule.only == ((224, 224), (225, 225)) and rule.at_least is None, rule
+    assert ((448, 448), "twice the smallest working size") in [(r.size, r.why) for r in rows]

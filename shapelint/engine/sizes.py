@@ -6,7 +6,8 @@ probed here separate the explanations: twice the smallest working square (larger
 it is a multiple of: if it fails, only the sizes seen work), one pixel more (odd: if it fails, sizes must be
 multiples of something), the working side plus each of its divisors (the first that works is that multiple),
 a non-square of working sides (square only). Only what is left, failing below the smallest working size, is
-bisected for a minimum: bisection is sound only where failing is monotonic in size.
+bisected for a minimum: bisection is sound only where failing is monotonic in size, so the minimum it finds
+stands only if one pixel more and twice as much work too.
 """
 
 from __future__ import annotations
@@ -29,19 +30,21 @@ class Discovery:
     run: Callable[[Size], ProbeRecord]
     records: dict  # size -> ProbeRecord: everything probed so far
     rows: dict = field(default_factory=dict)  # size -> ProbeRecord probed here and shown, `why` set
+    whys: dict = field(default_factory=dict)  # size -> why it was probed, shown or not
 
-    def works(self, size: Size, why: str = "") -> bool:
-        """Whether `size` works; probed unless it already was, and shown when `why` is given."""
+    def works(self, size: Size, why: str = "bisected", show: bool = True) -> bool:
+        """Whether `size` works; probed unless it already was, and shown unless show=False."""
         size = (int(size[0]), int(size[1]))
         if size not in self.records:
             self.records[size] = self.run(size)
-        if why:
+            self.whys[size] = why
+        if show:
             self.show(size, why)
         return self.records[size].ok
 
-    def show(self, size: Size, why: str) -> None:
+    def show(self, size: Size, why: str | None = None) -> None:
         if size not in self.rows and self.records[size].why is None:
-            self.rows[size] = replace(self.records[size], why=why)
+            self.rows[size] = replace(self.records[size], why=why or self.whys.get(size, "probed"))
 
 
 def discover(declared: SizeRule | None, records: dict, run: Callable[[Size], ProbeRecord], asked=()) -> tuple:
@@ -86,9 +89,11 @@ def _separate(found: Discovery, rule: SizeRule, side: Size) -> SizeRule:
     multiple = rule.multiple_of
     if not multiple and not found.works(plus_one, "one pixel more: must sizes be even, or multiples of something?"):
         multiple = next((d for d in _divisors(gcd(h, w)) if d < h and
-                         found.works((h + d, w + d), f"{format_size(side)} plus {d}: are sizes multiples of {d}?")), None)
+                         found.works((h + d, w + d), f"{format_size(side)} plus {d}: the first step up that works",
+                                     show=False)), None)
         if not multiple:
             return _only(found, rule)
+        found.show((h + multiple, w + multiple))
         works = f"{format_size(plus_one)} fails, {format_size((h + multiple, w + multiple))} works"
         rule = replace(rule, evidence=_joined(rule.evidence, works))
         rule = replace(rule, even=True) if multiple == 2 else replace(rule, multiple_of=multiple)
@@ -102,6 +107,8 @@ def _separate(found: Discovery, rule: SizeRule, side: Size) -> SizeRule:
 def _only(found: Discovery, rule: SizeRule) -> SizeRule:
     """Only the sizes seen to work (the rows that fail say why; the evidence stays what the model declared)."""
     working = tuple(sorted((s for s, r in found.records.items() if r.ok), key=lambda s: s[0] * s[1]))
+    for size in working:  # every size the rule names is a row of the table
+        found.show(size)
     return replace(rule, only=working)
 
 
@@ -123,11 +130,13 @@ def _bisect(found: Discovery, rule: SizeRule, failing: list, side: Size):
     lo, hi = max(squares) // step, side[0] // step  # in steps: lo * step fails, hi * step works
     while hi - lo > 1:
         mid = (lo + hi) // 2
-        lo, hi = (lo, mid) if found.works((mid * step,) * 2) else (mid, hi)
+        lo, hi = (lo, mid) if found.works((mid * step,) * 2, show=False) else (mid, hi)
     smallest = (hi * step,) * 2
-    if step == 1 and not found.works((smallest[0] + 1,) * 2):  # not monotonic after all: show why
-        found.show((smallest[0] + 1,) * 2, "one pixel above the smallest working size")
-        return None
+    above = [((smallest[0] + 1,) * 2, "one pixel above the smallest working size")] if step == 1 else []
+    for size, why in above + [((2 * smallest[0],) * 2, "twice the smallest working size")]:
+        if not found.works(size, why, show=False):  # not monotonic after all (a multiple, or one size): show why
+            found.show(size)
+            return None
     if (lo * step,) * 2 in found.records:
         found.show((lo * step,) * 2, "bisected: the largest size that fails")
     found.show(smallest, "bisected: the smallest size that works")

@@ -42,7 +42,7 @@ def pooling_required(backbone: BackboneRecord, **_):
         yield (
             f"{backbone.source} returns a {main.layout.value} output {shape_text(main.example_shape)} "
             f"at {format_size(main.example_size)}; the head must pool it",
-            f"Add {pool} before the classifier (or {alternative})",
+            f"{'Pool with' if main.tokens is not None else 'Add'} {pool} before the classifier (or {alternative})",
         )
 
 
