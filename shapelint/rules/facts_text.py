@@ -117,7 +117,7 @@ def rule_text(rule: SizeRule) -> str:
     parts = []
     if rule.only:
         sizes = ", ".join(format_size(s) for s in rule.only)
-        held = " (the declared dynamic axes do not hold)" if rule.declared_dynamic else ""
+        held = ", although the input declares a dynamic height and width" if rule.declared_dynamic else ""
         parts.append(f"only {sizes}{held}")
     if rule.multiple_of:
         parts.append(f"height and width must be multiples of {rule.multiple_of}")
@@ -139,4 +139,4 @@ def sizes_sentence(rule: SizeRule, working, failed) -> str:
     if failed:
         seen.append(f"{', '.join(format_size(s) for s in failed)} {'fails' if len(failed) == 1 else 'fail'}")
     evidence = f" ({rule.evidence})" if rule.evidence else ""
-    return f"Input sizes: {rule_text(rule)}{evidence}" + (f"; {', '.join(seen)}." if seen else ".")
+    return f"Input sizes: {rule_text(rule)}{evidence}." + (f" Probed: {'; '.join(seen)}." if seen else "")
