@@ -70,3 +70,10 @@ def test_a_call_forward_made_round_trips_with_its_facts():
     dense = LayerRecord("fc", "Linear", ((None, 384),), None, kind="dense", units=3, features=2048, error="boom")
     model = ModelRecord("m", (call, dense), ("fc",), framework="torch", input_note="(N, 3, H, W) images")
     assert ModelRecord.from_json(json.loads(json.dumps(model.to_json()))) == model
+
+
+def test_a_size_rule_forbids_only_what_is_not_a_minimum():
+    rule = SizeRule(multiple_of=14, at_least=(28, 28))
+    assert rule.forbids((160, 160)) and not rule.forbids((14, 14)) and not rule.allows((14, 14))
+    assert not SizeRule(at_least=(29, 29)).forbids((16, 16)) and not SizeRule(at_least=(29, 29)).restricts
+    assert SizeRule(square_only=True).forbids((192, 256)) and SizeRule(even=True).forbids((225, 224))

@@ -149,7 +149,7 @@ def _below(sizes: list, side: Size) -> bool:
 
 def _forbidden(rule: SizeRule | None, size: Size) -> bool:
     """The size breaks a constraint of the rule other than its minimum."""
-    return rule is not None and not replace(rule, at_least=None).allows(tuple(size))
+    return rule is not None and rule.forbids(tuple(size))
 
 
 def _smallest_square(ok: list) -> Size:

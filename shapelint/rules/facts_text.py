@@ -7,8 +7,6 @@ constraint is never called a minimum.
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from ..records.facts import (
     ATTENTION,
     CLASS,
@@ -101,15 +99,11 @@ def token_advice(tokens: TokenRecord, words: Words) -> str:
 # --- sizes ---
 
 def restricts(rule: SizeRule | None) -> bool:
-    """The rule says more than a minimum: multiples, parity, squareness or a list of sizes."""
-    return bool(rule and (rule.multiple_of or rule.even or rule.square_only or rule.only))
+    return bool(rule and rule.restricts)
 
 
 def forbids(rule: SizeRule | None, size) -> bool:
-    """The size breaks a constraint other than the minimum (so failing there is not 'too small')."""
-    if not restricts(rule):
-        return False
-    return not replace(rule, at_least=None).allows(tuple(size))
+    return bool(rule and rule.forbids(tuple(size)))
 
 
 def rule_text(rule: SizeRule) -> str:

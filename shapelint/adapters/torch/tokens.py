@@ -111,8 +111,7 @@ def _hf(config) -> TokenRecord | None:
     if kind in ("vit", "vit_msn", "deit"):
         prefix = (CLASS, DISTILLATION) if kind == "deit" else (CLASS,)
         head = "DeiTForImageClassification" if kind == "deit" else "ViTForImageClassification"
-        return TokenRecord(prefix, grid, patch, CLASS_TOKEN, "last_hidden_state[:, 0]",
-                           f"transformers {head}")
+        return TokenRecord(prefix, grid, patch, CLASS_TOKEN, "", f"transformers {head}")
     if kind in ("dinov2", "dinov2_with_registers"):
         head = "Dinov2WithRegistersForImageClassification" if registers else "Dinov2ForImageClassification"
         return TokenRecord((CLASS,) + (REGISTER,) * registers, grid, patch, CLASS_AND_MEAN, "",
