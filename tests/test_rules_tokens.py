@@ -129,3 +129,18 @@ def test_token_advice_in_each_framework():
     assert layout_text(REG4, 261, (224, 224)) == ("1 class token and 4 register tokens, then 256 patch tokens "
                                                   "(16×16 patches of 14 pixels)")
     assert layout_text(SIGLIP, 256, (224, 224)).startswith("no class token: all 256 tokens are patch tokens")
+
+
+def test_a_head_on_the_pooled_output_of_a_model_output_pools():
+    """pooler_output beside last_hidden_state: the head reads the pooled one, so SL101's advice is answered."""
+    record = head(SIGLIP, select(256, 0, 1))
+    assert record.head_pools()  # token 0 taken: one vector per image
+    backbone = LayerRecord("backbone", "SiglipVisionModel", ((None, 3, 224, 224),), ((None, 256, C), (None, C)),
+                           kind="model", is_model=True)
+    fc = LayerRecord("fc", "Linear", ((None, C),), ((None, 5),), kind="dense", units=5, inbound=("backbone",))
+    pooled = ModelRecord("m", (backbone, fc), ("fc",), backbone=record.backbone, backbone_layer="backbone",
+                         framework="torch")
+    assert pooled.head_pools()
+    single = ModelRecord("m", (LayerRecord(**{**backbone.__dict__, "output_shapes": ((None, C),)}), fc), ("fc",),
+                         backbone=record.backbone, backbone_layer="backbone", framework="torch")
+    assert not single.head_pools()  # an already pooled backbone: the head does not pool

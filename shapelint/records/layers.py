@@ -195,7 +195,9 @@ class ModelRecord:
         """A global pooling or Flatten layer follows the backbone on the way to the output, or a call that reduces
         the tokens to one vector (x[:, 0]), or the head reads an output the backbone pooled (pooler_output)."""
         path = [layer for layer in self.head_layers() if layer.name != self.backbone_layer]
-        if path and path[0].input_shape is not None and len(path[0].input_shape) == 2 and self.backbone_layer:
+        inner = self.layer(self.backbone_layer) if self.backbone_layer else None
+        several = inner is not None and inner.output_shape is None  # a ModelOutput: tokens and a pooled output
+        if several and path and path[0].input_shape is not None and len(path[0].input_shape) == 2:
             return True
         return any(layer.kind in ("global_pool", "flatten") or (layer.reduces == TOKENS and layer.output_shape
                                                                 and len(layer.output_shape) == 2) for layer in path)
