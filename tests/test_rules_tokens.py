@@ -65,12 +65,12 @@ def concat() -> LayerRecord:
 
 
 EXAMPLES = {
-    "token-mean-includes-prefix": {
+    "mean-includes-prefix-tokens": {
         "bad": [head(REG4, mean(261)), head(REG4, norm(261), mean(261)), head(REG4, select(261, 1, None), mean(260)),
                 head(EVA, mean(257, pooling="max")), head(DINOV2_HF, mean(261))],
         "good": [head(REG4, select(261, 0, 1)), head(REG4, select(261, 0, 1, call="x[:, :1].squeeze(1)"))],
     },
-    "no-class-token": {
+    "token-zero-without-class-token": {
         "bad": [head(SIGLIP, select(256, 0, 1)), head(SIGLIP, norm(256), select(256, 0, 1))],
         "good": [head(REG4, select(261, 0, 1)), head(EVA, select(257, 1, None), mean(256))],
     },

@@ -108,7 +108,7 @@ def _backbone_text(model: ModelRecord, pool: TokenPool) -> str:
     return f"{model.backbone.source} ({prefix_text(pool.tokens)}, then {pool.length - pool.tokens.num_prefix} patch tokens)"
 
 
-@rule("SL240", "token-mean-includes-prefix", "warning", "head")
+@rule("SL240", "mean-includes-prefix-tokens", "warning", "head")
 def token_mean_includes_prefix(model: ModelRecord, **_):
     """A mean or max over the tokens also takes in the class, distillation or register tokens.
 
@@ -149,7 +149,7 @@ def token_mean_includes_prefix(model: ModelRecord, **_):
             )
 
 
-@rule("SL241", "no-class-token", "error", "head")
+@rule("SL241", "token-zero-without-class-token", "error", "head")
 def no_class_token(model: ModelRecord, **_):
     """Token 0 is taken as a class token from a model that has none.
 
