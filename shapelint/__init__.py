@@ -20,12 +20,15 @@ def probe(model_or_source, sizes=None):
     return ShapeLint(sizes=as_sizes(sizes)).probe(model_or_source)
 
 
-def check(model_or_source, num_classes=None, sizes=None, select=None, ignore=None, fail_on="warning", loss=None):
+def check(model_or_source, num_classes=None, sizes=None, select=None, ignore=None, fail_on="warning", loss=None,
+          input_shape=None):
     """Lint a whole model's head (and the backbone inside it) as `shapelint check` does, in this process.
 
     loss: the loss module a PyTorch model trains with (nn.CrossEntropyLoss(), ...), for the loss rules.
+    input_shape: the input a PyTorch model takes, without the batch, where its first layer does not say.
     """
     from .testing import ShapeLint, as_sizes
 
     lint = ShapeLint(sizes=as_sizes(sizes), fail_on=fail_on)
-    return lint.check(model_or_source, num_classes=num_classes, select=select, ignore=ignore, loss=loss)
+    return lint.check(model_or_source, num_classes=num_classes, select=select, ignore=ignore, loss=loss,
+                      input_shape=input_shape)

@@ -8,6 +8,7 @@ into click's default_map (black's way), so flags given on the command line overr
     select = ["SL1", "SL2"]
     ignore = ["SL103"]
     fail-on = "warning"
+    input_shape = [1, 28, 28]   # a PyTorch model's input without the batch, where its first layer does not say
 
     [[tool.shapelint.overrides]]
     sources = ["keras:NASNetMobile*"]   # fnmatch patterns over source strings
@@ -29,7 +30,7 @@ import tomllib
 from .sources import SourceError, format_size, parse_sizes
 
 FAIL_ON = ("error", "warning", "info")
-OVERRIDE_KEYS = ("sources", "sizes", "num_classes", "select", "ignore")
+OVERRIDE_KEYS = ("sources", "sizes", "num_classes", "select", "ignore", "input_shape")
 KEYS = (*OVERRIDE_KEYS, "fail-on", "overrides")
 
 
@@ -167,6 +168,19 @@ def _num_classes(value, where: str) -> int:
     return value
 
 
+def _input_shape(value, where: str) -> list[int]:
+    if isinstance(value, str):
+        try:
+            value = [int(part) for part in value.split(",") if part.strip()]
+        except ValueError:
+            pass
+    if not isinstance(value, list) or not value or not all(
+            isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in value):
+        raise ConfigError(f"{where}: expected an input shape without the batch like [1, 28, 28] or \"784\", "
+                          f"got {value!r}")
+    return value
+
+
 def _rules(value, where: str) -> list[str]:
     from .rules.registry import validate_patterns
 
@@ -190,6 +204,7 @@ def _overrides(value, where: str) -> list:
 
 
 CHECKS = {"sources": _strings, "sizes": _sizes, "num_classes": _num_classes, "select": _rules,
+          "input_shape": _input_shape,
           "ignore": _rules, "fail_on": _fail_on, "overrides": _overrides}
 
 
@@ -202,6 +217,8 @@ def default_map(config: Config, params, skip: tuple[str, ...] = ()) -> dict:
         value = config.values[param.name]
         if param.name == "sizes":
             value = ",".join(format_size(s) for s in value)
+        elif param.name == "input_shape":
+            value = ",".join(map(str, value))
         elif isinstance(value, list) and not (param.multiple or param.nargs == -1):
             value = ",".join(value)
         result[param.name] = value

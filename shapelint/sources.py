@@ -199,22 +199,66 @@ def factory_file(module: str) -> Path | None:
 def factory_framework(module: str) -> str:
     """The framework a factory's module imports ("torch" or "tensorflow"), read from its source, not run.
 
-    A module that imports torch, torchvision, timm or transformers and no TensorFlow/Keras is a torch
-    factory; anything else (TensorFlow, neither, both, or a file that cannot be read) keeps the
-    TensorFlow path it always had.
+    Every import counts, at the top or inside a function, and so do the imports of the project's own modules
+    it imports (a models.py beside it that imports torch). A module that imports torch, torchvision, timm or
+    transformers and no TensorFlow/Keras is a torch factory; anything else (TensorFlow, neither, both, or a
+    file that cannot be read) keeps the TensorFlow path it always had.
     """
     try:
         file = factory_file(module)
-        tree = ast.parse(file.read_bytes()) if file else None
-    except (OSError, SyntaxError, ValueError, ImportError):
+    except (OSError, ValueError, ImportError):
         return "tensorflow"
-    roots = set()
-    for node in ast.walk(tree) if tree else ():
-        if isinstance(node, ast.Import):
-            roots.update(alias.name.split(".")[0] for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-            roots.add(node.module.split(".")[0])
+    if file is None:
+        return "tensorflow"
+    roots = _imported_roots(file.resolve(), [str(file.resolve().parent), os.getcwd()], set())
+    if roots is None:
+        return "tensorflow"
     return "torch" if roots & set(TORCH_MODULES) and not roots & set(TF_MODULES) else "tensorflow"
+
+
+def _imported_roots(file: Path, search: list[str], seen: set, depth: int = 0) -> set[str] | None:
+    """The top-level names of every module `file` imports, and those its project-local imports import (up to
+    three files deep); None when `file` cannot be read."""
+    seen.add(file)
+    try:
+        tree = ast.parse(file.read_bytes())
+    except (OSError, SyntaxError, ValueError):
+        return None
+    roots, names = set(), []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names += [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = [] if not node.level else list(file.parent.parts[: len(file.parent.parts) - node.level + 1])
+            module = ".".join(part for part in (node.module or "",) if part)
+            found = [module] + [f"{module}.{alias.name}" if module else alias.name for alias in node.names]
+            if node.level:  # relative: resolved against the file's own package, never a library
+                for name in found:
+                    local = _local_file(name, [str(Path(*base))]) if base else None
+                    if local is not None and local not in seen and depth < 3:
+                        roots |= _imported_roots(local, search, seen, depth + 1) or set()
+                continue
+            names += [module] if module else []
+            names += found[1:]
+    for name in names:
+        roots.add(name.split(".")[0])
+        local = _local_file(name, search)
+        if local is not None and local not in seen and depth < 3:
+            roots |= _imported_roots(local, search, seen, depth + 1) or set()
+    return roots
+
+
+def _local_file(name: str, search: list[str]) -> Path | None:
+    """The project's own file for a dotted module name (a package's __init__.py), searched only in `search`."""
+    parts = [part for part in name.split(".") if part]
+    for folder in search:
+        if not parts:
+            break
+        path = Path(folder, *parts)
+        for candidate in (path.with_suffix(".py"), path / "__init__.py"):
+            if candidate.is_file():
+                return candidate.resolve()
+    return None
 
 
 def _parse_options(text: str, query: str) -> dict:

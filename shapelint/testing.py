@@ -102,10 +102,13 @@ class ShapeLint:
 
         return self._lint(probe_source, probe_object, model_or_source, self._options(sizes))
 
-    def check(self, model_or_source, num_classes=None, select=None, ignore=None, sizes=None, loss=None) -> LintResult:
+    def check(self, model_or_source, num_classes=None, select=None, ignore=None, sizes=None, loss=None,
+              input_shape=None) -> LintResult:
         """Lint a whole model's head (backbone rules included) the way `shapelint check` does.
 
         loss: the loss module a PyTorch model is trained with (nn.CrossEntropyLoss(), ...), for the loss rules.
+        input_shape: the input a PyTorch model takes, without the batch ((1, 28, 28), (784,)), where the layer
+        it meets first does not say.
         """
         from .engine.check import check_object, check_source
 
@@ -114,7 +117,8 @@ class ShapeLint:
 
         options = self._options(sizes, num_classes=num_classes or self.num_classes,
                                 select=patterns(select if select is not None else self.select),
-                                ignore=patterns(ignore if ignore is not None else self.ignore))
+                                ignore=patterns(ignore if ignore is not None else self.ignore),
+                                input_shape=tuple(input_shape) if input_shape else None)
         return self._lint(check_source, check_object, model_or_source, options)
 
     def _lint(self, by_source, by_object, model_or_source, options) -> LintResult:

@@ -612,7 +612,7 @@ def torch_head(activation: str | None, units: int, loss: str) -> ModelRecord:
     ("log_softmax", 5, "NLLLoss", []),
     ("softmax", 5, "BCELoss", ["SL208"]),
     ("sigmoid", 5, "BCELoss", []),  # multi-label
-    ("relu", 5, "CrossEntropyLoss", ["SL210"]),
+    ("relu", 5, "CrossEntropyLoss", ["SL220"]),  # logits that cannot go negative
     ("softmax", 5, "MSELoss", ["SL211"]),
 ])
 def test_torch_losses_slot_into_the_loss_table_by_name(activation, units, loss, expected):

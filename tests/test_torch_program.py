@@ -38,6 +38,12 @@ def record(model, loss=None):
     return model_record(from_object((model, loss) if loss is not None else model, "m"), SIZES, probe)
 
 
+def test_the_record_of_a_model_given_with_its_loss_and_input_is_a_plain_tuple():
+    found = record({"model": nn.Sequential(nn.Linear(6, 2)), "loss": nn.BCEWithLogitsLoss(),
+                    "example_input": torch.zeros(1, 6)})
+    assert (found.loss, found.input_note) == ("BCEWithLogitsLoss", "input (N, 6) float32, as the factory's example input")
+
+
 def codes(model, loss=None, **kwargs) -> list[str]:
     result = shapelint.check((model, loss) if loss is not None else model, sizes="32,48", **kwargs)
     assert result.error is None, result.error
@@ -98,7 +104,7 @@ def test_a_functional_softmax_trained_with_cross_entropy_is_applied_twice():
 
 
 def test_log_softmax_into_cross_entropy_is_not_logits_and_relu_outputs_are_reported():
-    assert codes(Head(lambda m, x: torch.relu(m.fc(x.mean((2, 3))))), nn.CrossEntropyLoss()) == ["SL210"]
+    assert codes(Head(lambda m, x: torch.relu(m.fc(x.mean((2, 3))))), nn.CrossEntropyLoss()) == ["SL220"]
 
 
 def test_the_outputs_are_what_forward_returns():
@@ -147,3 +153,101 @@ def test_a_device_move_in_forward_is_checked_and_the_mode_is_gone_afterwards():
     assert [r.name for r in found.layers] == ["body", "mean", "fc"] and found.build_error is None
     assert torch._C._len_torch_function_stack() == 0
     assert all(not m._forward_hooks and not m._forward_pre_hooks for m in model.modules())
+
+
+class Tokens(nn.Module):
+    """A token-id classifier: embeddings averaged over the sequence."""
+
+    def __init__(self):
+        super().__init__()
+        self.embed, self.fc = nn.Embedding(100, 8), nn.Linear(8, 3)
+
+    def forward(self, ids):
+        return self.fc(self.embed(ids).mean(dim=1))
+
+
+class Audio(nn.Module):
+    """A Conv1d sequence model: (N, 1, L) waveforms, pooled over time."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv, self.fc = nn.Conv1d(1, 8, 80, stride=16), nn.Linear(8, 4)
+
+    def forward(self, x):
+        return self.fc(F.adaptive_avg_pool1d(F.relu(self.conv(x)), 1).squeeze(-1))
+
+
+@pytest.mark.parametrize("model, note", [
+    (nn.Sequential(nn.Linear(784, 64), nn.ReLU(), nn.Linear(64, 10)), "input (N, 784) vectors: the features of Linear '0'"),
+    (Tokens(), "input (N, 32) integer token ids: Embedding 'embed' takes them"),
+    (Audio(), "input (N, 1, L) sequences: the channels of Conv1d 'conv'"),
+    (nn.Sequential(nn.Conv2d(1, 4, 3), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(4, 10)),
+     "input (N, 1, H, W) images: the channels of Conv2d '0'"),
+])
+def test_the_input_is_what_the_first_layer_takes(model, note):
+    found = record(model, nn.CrossEntropyLoss())
+    assert (found.input_note, found.build_error) == (note, None)
+    assert codes(model, nn.CrossEntropyLoss()) == []
+
+
+def test_a_given_input_is_taken_as_it_is():
+    mlp = nn.Sequential(nn.Flatten(), nn.Linear(784, 10))
+    result = shapelint.check(mlp, sizes="32", input_shape=(1, 28, 28))
+    assert result.report.model.input_note == "input (N, 1, 28, 28) float32, as given"
+    assert result.report.model.build_error is None
+    found = record((mlp, nn.CrossEntropyLoss(), torch.zeros(4, 784)))
+    assert found.input_note == "input (N, 784) float32, as the factory's example input" and found.loss == "CrossEntropyLoss"
+
+
+def test_a_model_that_cannot_run_on_any_input_fails_where_it_got_furthest():
+    model = Head(lambda m, x: m.fc(x.mean((2, 3))), features=32)  # built for 32 features, the body gives 16
+    found = record(model)
+    assert found.input_note == "" and found.layers[-1].name == "fc" and "expects 32 features" in found.build_error
+
+
+class Picky(nn.Module):
+    """A forward the meta device cannot run: it reads a value and makes a CPU tensor of its own."""
+
+    def __init__(self, classes: int = 5):
+        super().__init__()
+        self.body, self.fc = backbone(), nn.Linear(16 + 1, classes)
+
+    def forward(self, x):
+        x = x / 255 if x.max() > 1 else x
+        pooled = self.body(x).mean((2, 3))
+        return self.fc(torch.cat([pooled, torch.ones(pooled.shape[0], 1)], dim=1))
+
+
+class FixedBatch(nn.Module):
+    """An LSTM whose hidden state is built for the batch size it trains with."""
+
+    def __init__(self):
+        super().__init__()
+        self.batch_size, self.lstm, self.fc = 4, nn.LSTM(6, 8, batch_first=True), nn.Linear(8, 3)
+
+    def forward(self, x):
+        h = torch.zeros(1, self.batch_size, 8), torch.zeros(1, self.batch_size, 8)
+        return self.fc(self.lstm(x, h)[0][:, -1])
+
+
+def test_a_forward_that_needs_real_values_or_its_own_batch_is_still_checked():
+    found = record(Picky(), nn.CrossEntropyLoss())
+    assert found.build_error is None and found.layer("fc").output_shapes == ((None, 5),)
+    assert codes(Picky(classes=1), nn.CrossEntropyLoss()) == ["SL209"]
+    found = record(FixedBatch(), nn.CrossEntropyLoss())
+    assert found.build_error is None and found.layer("getitem").tokens == (31, 32)
+
+
+def test_the_cli_takes_the_input_shape_and_refuses_a_bad_one(tmp_path):
+    from click.testing import CliRunner
+
+    from shapelint.cli import main
+
+    factory = tmp_path / "mlp.py"
+    factory.write_text("from torch import nn\n\ndef build():\n    return nn.Sequential(nn.Flatten(), nn.Linear(784, 10))\n")
+    run = CliRunner().invoke(main, ["check", f"{factory}:build", "--input-shape", "1,28,28", "--sizes", "28",
+                                    "--jobs", "0", "--no-cache"])
+    assert run.exit_code == 0, run.output
+    assert "note: input (N, 1, 28, 28) float32, as given" in run.output
+    bad = CliRunner().invoke(main, ["check", f"{factory}:build", "--input-shape", "1,x", "--jobs", "0"])
+    assert bad.exit_code == 2 and "--input-shape: expected positive sizes" in bad.output

@@ -49,7 +49,7 @@ class Example:
 
 
 TORCH_EXAMPLES = {
-    "classifier-features-mismatch": {
+    "linear-features-mismatch": {
         "bad": [Example("model = Net(nn.Linear(2048, 3))"),
                 Example("model = Net(nn.Linear(16, 3), pool=lambda x: torch.flatten(x, 1))")],
         "good": [Example("model = Net(nn.Linear(16, 3))")],
@@ -63,6 +63,13 @@ TORCH_EXAMPLES = {
                 Example("model = Net(nn.Linear(16, 3), end=nn.LogSoftmax(dim=0)), nn.NLLLoss()")],
         "good": [Example("model = Net(nn.Linear(16, 3), end=lambda x: F.softmax(x, dim=1))"),
                  Example("model = Net(nn.Linear(16, 3), end=nn.LogSoftmax(dim=1)), nn.NLLLoss()")],
+    },
+    "non-negative-logits": {
+        "bad": [Example("model = Net(nn.Linear(16, 3), end=nn.ReLU()), nn.CrossEntropyLoss()"),
+                Example("model = Net(nn.Linear(16, 1), end=F.softplus), nn.BCEWithLogitsLoss()"),
+                Example("model = Net(nn.Linear(16, 3), end=lambda x: F.log_softmax(F.relu(x), dim=1)), nn.NLLLoss()")],
+        "good": [Example("model = Net(nn.Linear(16, 3)), nn.CrossEntropyLoss()"),
+                 Example("model = Net(nn.Linear(16, 3), end=nn.ReLU()), nn.MSELoss()")],
     },
 }
 
@@ -105,7 +112,7 @@ def test_torch_rule_examples(write_example, name, kind, example):
 
 
 def test_a_replaced_classifier_sized_for_another_backbone_is_a_finding_at_its_line(write_example):
-    result = check(write_example, TORCH_EXAMPLES["classifier-features-mismatch"]["bad"][0])
+    result = check(write_example, TORCH_EXAMPLES["linear-features-mismatch"]["bad"][0])
     (finding,) = result.findings
     assert finding.message == "nn.Linear(2048, 3) 'fc' expects 2048 features; torch.flatten(x, 1) 'flatten' gives 16"
     assert finding.fix == "Build nn.Linear(2048, 3) 'fc' as nn.Linear(16, 3)"

@@ -82,6 +82,22 @@ def test_a_factory_framework_is_read_from_its_imports(tmp_path, code, framework)
     assert parse_source(f"{path}:build").framework == framework
 
 
+def test_a_factory_that_imports_torch_inside_a_function_or_through_its_own_module_is_a_torch_factory(tmp_path):
+    (tmp_path / "inside.py").write_text("def build():\n    import torch\n    return torch.nn.Linear(2, 2)\n")
+    (tmp_path / "nets.py").write_text("from torch import nn\n\ndef net():\n    return nn.Linear(2, 2)\n")
+    (tmp_path / "factory.py").write_text("from nets import net\n\ndef build():\n    return net()\n")
+    package = tmp_path / "project"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "heads.py").write_text("import timm\n")
+    (package / "train.py").write_text("from .heads import *\n")
+    assert [factory_framework(str(tmp_path / name)) for name in ("inside.py", "factory.py")] == ["torch", "torch"]
+    assert factory_framework(str(package / "train.py")) == "torch"
+    (tmp_path / "keras_nets.py").write_text("import keras\n")
+    (tmp_path / "both.py").write_text("import torch\nimport keras_nets\n")
+    assert factory_framework(str(tmp_path / "both.py")) == "tensorflow"
+
+
 def test_a_missing_library_is_named_with_the_extra_that_installs_it(monkeypatch):
     import shapelint.adapters as adapters
 

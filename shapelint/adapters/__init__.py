@@ -44,7 +44,9 @@ def framework_of(obj) -> str:
     torch = sys.modules.get("torch")
     if torch is not None and isinstance(obj, torch.nn.Module):
         return "torch"
-    if isinstance(obj, tuple) and len(obj) == 2 and torch is not None and isinstance(obj[0], torch.nn.Module):
+    if isinstance(obj, (tuple, dict)) and torch is not None and isinstance(
+            obj[0] if isinstance(obj, tuple) and obj else obj.get("model") if isinstance(obj, dict) else None,
+            torch.nn.Module):
         return "torch"
     onnx = sys.modules.get("onnx")
     if onnx is not None and isinstance(obj, onnx.ModelProto):

@@ -35,6 +35,8 @@ class Backbone:
     tokens: Any = None  # TokenRecord: prefix tokens, patch grid, reference pooling of a token output
     classifier: Any = None  # ClassifierRecord: the model is a whole classifier
     size_rule: Any = None  # SizeRule: which input sizes the model takes, where it says so
+    example_input: Any = None  # an input the caller gave with the model (a torch factory's third item)
+    input_shape: tuple | None = None  # the input shape the user gave, without the batch (--input-shape)
 
 
 def flatten_outputs(outputs, is_leaf: Callable[[Any], bool], prefix: str = "") -> dict[str, Any]:

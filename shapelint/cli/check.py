@@ -29,6 +29,17 @@ def read_patterns(ctx, param, value) -> tuple[str, ...]:
     return patterns
 
 
+def read_input_shape(text: str | None) -> tuple[int, ...] | None:
+    """'1,28,28' -> (1, 28, 28): an input shape without the batch."""
+    if not text:
+        return None
+    parts = [part.strip() for part in text.split(",")]
+    shape = tuple(int(part) for part in parts) if all(part.isdigit() for part in parts) else ()
+    if not shape or min(shape) < 1:
+        raise CommandError(f"--input-shape: expected positive sizes without the batch, such as 1,28,28; got {text!r}")
+    return shape
+
+
 @main.command(short_help="Is my head right? The head table, and findings with their lines.")
 @click.argument("sources", nargs=-1)
 @click.option("--num-classes", type=click.IntRange(1), default=None,
@@ -37,6 +48,9 @@ def read_patterns(ctx, param, value) -> tuple[str, ...]:
               help="Only these rules: codes, code prefixes or names, comma-separated (e.g. SL2,SL104).")
 @click.option("--ignore", default="", callback=read_patterns, metavar="CODES",
               help="Skip these rules; the longer of a matching --select and --ignore wins.")
+@click.option("--input-shape", default=None, metavar="SHAPE",
+              help="The input a PyTorch model takes, without the batch (e.g. 1,28,28 or 784), where the "
+                   "layer it meets first does not say.")
 @sizes_option
 @load_options
 @run_options
@@ -44,7 +58,7 @@ def read_patterns(ctx, param, value) -> tuple[str, ...]:
               help="Also show the backbone's probe table (shown anyway when the backbone itself is the problem).")
 @output_options
 @format_option
-def check(sources, num_classes, select, ignore, sizes, max_size, show_probe, fmt, **options):
+def check(sources, num_classes, select, ignore, input_shape, sizes, max_size, show_probe, fmt, **options):
     """Lint whole models: the head on top (SL2xx) and the backbone inside them (SL1xx).
 
     Prints a status line per model and its head: the backbone (probed) and each layer after it, with
@@ -72,6 +86,6 @@ def check(sources, num_classes, select, ignore, sizes, max_size, show_probe, fmt
                            "give one (e.g. shapelint check models/classifier.py:build) or list them under "
                            "[tool.shapelint] sources = [...]")
     settings = Options(sizes=read_sizes(sizes, max_size), select=select, ignore=ignore, num_classes=num_classes,
-                       **load_settings(options))
+                       input_shape=read_input_shape(input_shape), **load_settings(options))
     report = run_configured(check_all, sources, settings)
     finish(report, fmt, None, show_probe=show_probe, **options)

@@ -29,6 +29,7 @@ def check_source(text: str, options: Options) -> SourceReport:
                 model = load.load_object(source, unsafe=options.unsafe_load)
                 return graph.object_record(model, text, options.sizes, probe), source.path, None
             backbone = load.load(source, unsafe=options.unsafe_load, trust=options.trust)
+            backbone.input_shape = options.input_shape
         except FactoryError as exc:  # a head that cannot even be built may be a rule's finding
             return ModelRecord(text, build_error=exc.cause), source.path, str(exc)
         whole = source.kind in ("keras-app", "timm", "torchvision", "hf")  # a library's backbone, no head of the user's
@@ -46,6 +47,7 @@ def check_object(model, name: str, options: Options) -> SourceReport:
         if hasattr(graph, "object_record"):  # any model graph, whatever its inputs
             return graph.object_record(model, name, options.sizes, probe), None, None
         backbone = adapter(framework, "load").from_object(model, name)
+        backbone.input_shape = options.input_shape
         return graph.model_record(backbone, options.sizes, probe), None, None
 
     return _guarded(name, record, options)

@@ -22,6 +22,7 @@ class Options:
     num_classes: int | None = None
     unsafe_load: bool = False
     trust: bool = False
+    input_shape: tuple | None = None  # the input a PyTorch model takes, without the batch, where it was given
 
 
 def probe_source(text: str, options: Options) -> SourceReport:

@@ -11,6 +11,7 @@ import re
 from ..records.layers import ModelRecord
 from ..records.words import words_for
 from .registry import rule
+from .walk import text
 
 SHRINK = (
     # Keras 3: the input that was too small, as the layer received it
@@ -25,6 +26,8 @@ TORCH_SHRINK = (
     # convolution: "Calculated padded input size per channel: (2 x 2). Kernel size: (5 x 5). ..."
     re.compile(r"Calculated padded input size per channel: \(([^)]*)\)\. Kernel size: \(([^)]*)\)\. "
                r"Kernel size can't be greater than actual input size"),
+    # 1-d pooling: "max_pool1d() Invalid computed output size: 0"
+    re.compile(r"(\w+)\(\) Invalid computed output size: (-?\d+)"),
 )
 RESHAPE = (
     re.compile(r"total size of the tensor must be unchanged\. Received: input_shape=(\([^)]*\)), target_shape=(\([^)]*\))"),
@@ -63,7 +66,7 @@ def shrinks_to_nothing(model: ModelRecord, **_):
     keras3, legacy = (pattern.search(model.build_error) for pattern in SHRINK)
     torch_found = [pattern.search(model.build_error) for pattern in TORCH_SHRINK]
     if any(torch_found) and not keras3 and not legacy:
-        yield _torch_shrink(model, *torch_found)
+        yield _torch_shrink(model, *torch_found[:2])
         return
     if keras3:
         window = f" with {keras3.group(2)} {keras3.group(3)}" if keras3.group(2) else ""
@@ -90,10 +93,13 @@ def _torch_shrink(model: ModelRecord, pool, conv) -> tuple:
 
     layer = failing_layer(model)
     where = f"{layer.call_text} '{layer.name}'" if layer is not None else "a convolution or pooling"
+    shape = f"a {text(layer.input_shape)} input" if layer is not None and layer.input_shape else "its input"
     if pool:
         what = f"receives {pool.group(1)} and would return {pool.group(2)}"
-    else:
+    elif conv:
         what = f"receives a {conv.group(1)} map but its kernel is {conv.group(2)}"
+    else:
+        what = f"receives {shape}, smaller than its window"
     return (
         f"{words_for(model.framework).name} could not run the model: {where} {what}, so its output would be empty",
         f"Use padding in {where} and the layers before it, remove a downsampling layer, or check a larger input",

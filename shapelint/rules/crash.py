@@ -53,7 +53,7 @@ def mismatched(layer: LayerRecord) -> int | None:
     return shape[-1] if shape[-1] != layer.features else None
 
 
-@rule("SL217", "classifier-features-mismatch", "error", "head")
+@rule("SL217", "linear-features-mismatch", "error", "head")
 def classifier_features_mismatch(model: ModelRecord, **_):
     """A classifier is built for a different number of features than its input has.
 
@@ -85,9 +85,20 @@ def classifier_features_mismatch(model: ModelRecord, **_):
     for layer in model.layers:
         received = mismatched(layer)
         before = feeder(model, layer)
-        if received is None or (flattens_a_map(before) and before.input_shape[1] != layer.features):
-            continue  # a flatten of a map sized for another input size: SL202's finding
+        if received is None:
+            continue
         fix = f"Build {layer.call_text} '{layer.name}' as {words.dense_call(layer.units, received)}"
+        if flattens_a_map(before) and before.input_shape[1] != layer.features:
+            shape = before.input_shape
+            pool = words.global_pool(len(spatial(shape)), channels_first=True)
+            yield (
+                f"{layer.call_text} '{layer.name}' expects {layer.features} features but {before.call_text} "
+                f"'{before.name}' turns the {text(shape)} map into {received}",
+                f"{fix}, or add {pool} before {before.call_text} '{before.name}' and build it for "
+                f"{shape[1]} features, which do not change with the input size",
+                layer.name,
+            )
+            continue
         if flattens_a_map(before):
             shape = before.input_shape
             yield (
@@ -115,7 +126,7 @@ def model_cannot_run(model: ModelRecord, **_):
     ## What it does
     Reports the call where the model's forward pass failed at the checked input size, with the
     framework's own error, when no more specific rule (`dense-on-feature-map`,
-    `flatten-fixes-input-size`, `shrinks-to-nothing`, `classifier-features-mismatch`, ...) already
+    `flatten-fixes-input-size`, `shrinks-to-nothing`, `linear-features-mismatch`, ...) already
     explains the failure. A model that cannot run is never reported as passing.
 
     ## Why is this bad?

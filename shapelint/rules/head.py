@@ -70,7 +70,7 @@ def dense_on_feature_map(model: ModelRecord, **_):
             tainted.add(layer.name)  # it cannot even run: the last axis is not the features it was built for
             yield _dense_cannot_run(model, layer)
             continue
-        if layer.kind != "dense" or not shape or len(shape) < 3 or not out:
+        if layer.kind != "dense" or not shape or len(shape) < 3 or not out or _pooled_to_one(model, layer):
             continue
         kept = [o.output_shape for o in model.reachable_outputs(layer.name) if o.output_shape and len(o.output_shape) >= 3]
         if kept:
@@ -82,6 +82,17 @@ def dense_on_feature_map(model: ModelRecord, **_):
                 f"Add {pool_for(model, shape)} before {layer.call_text} '{layer.name}'",
                 layer.name,
             )
+
+
+def _pooled_to_one(model: ModelRecord, layer) -> bool:
+    """Every position axis of the layer's input is 1 (N, 1, C), at each size checked, or after a global pooling
+    that keeps its axes: the layer runs once per sample, as a classifier should."""
+    shape, alt = layer.input_shape, layer.alt_output_shape
+    if not all(d == 1 for d in shape[1:-1]):
+        return False
+    if alt is None or all(d == 1 for d in alt[1:-1]):  # one position wherever the size was checked
+        return True
+    return any(getattr(model.layer(name), "kind", None) == "global_pool" for name in upstream(model, layer.name))
 
 
 def _dense_cannot_run(model: ModelRecord, layer) -> tuple:
@@ -131,7 +142,6 @@ def flatten_fixes_input_size(model: ModelRecord, **_):
     """
     if model.build_error:
         yield from _flatten_from_error(model.build_error, words_for(model.framework))
-        yield from _flatten_sized_elsewhere(model)
         return
     for layer in model.layers:
         shape, out, alt = layer.input_shape, layer.output_shape, layer.alt_output_shape
@@ -153,27 +163,6 @@ def flatten_fixes_input_size(model: ModelRecord, **_):
 def _named(layer) -> str:
     """A layer by its class (Flatten), a call forward made as it was written (torch.flatten(x, 1))."""
     return layer.call_text if layer.function else layer.class_name
-
-
-def _flatten_sized_elsewhere(model: ModelRecord):
-    """The model cannot run: a classifier was sized for the flatten of a map at another input size."""
-    from .crash import failing_layer, feeder, flattens_a_map, mismatched
-
-    layer = failing_layer(model)
-    received = mismatched(layer) if layer is not None else None
-    before = feeder(model, layer) if received is not None else None
-    if not flattens_a_map(before) or before.input_shape[1] == layer.features:
-        return
-    shape = before.input_shape
-    size = f" at {format_size(model.size)}" if model.size else ""
-    yield (
-        f"{_named(before)} '{before.name}' turns a {text(shape)} {kind_of(shape)} into {received} features{size}, "
-        f"but {layer.call_text} '{layer.name}' after it expects {layer.features}: it was sized for another "
-        "input size, and the model cannot run at this one",
-        f"Replace {_named(before)} '{before.name}' with {pool_for(model, shape)} and build '{layer.name}' "
-        f"for {shape[1]} features (the same at every size)",
-        before.name,
-    )
 
 
 def _size_free(model: ModelRecord, name: str) -> bool:
@@ -282,7 +271,9 @@ def single_unit_softmax(model: ModelRecord, **_):
     """
     for layer in model.layers:
         out = layer.output_shape
-        if layer.activation == "softmax" and out and len(out) >= 2 and out[-1] == 1:
+        axis = layer.axes[0] if layer.axes and layer.kind == "activation" else -1  # the axis it normalises
+        if layer.activation == "softmax" and out and len(out) >= 2 and -len(out) <= axis < len(out) \
+                and out[axis] == 1:
             yield (
                 f"{layer.call_text} '{layer.name}' returns {text(out)}: softmax over one unit is always 1.0",
                 words_for(model.framework).binary_fix.format(layer=layer.name),
@@ -398,11 +389,16 @@ def batch_axis_changed(model: ModelRecord, **_):
         layer = model.layer(name)
         if layer is None or any(parent in changed for parent in layer.inbound):
             continue  # report where it starts, not every layer after
+        squeezed = len(one) < len(two)
+        fix = (f"Keep the batch axis in '{name}': use {words_for(model.framework).flatten_pooled} instead of "
+               "removing every axis of size 1" if squeezed else
+               f"Keep the batch axis in '{name}': pool or flatten the other axes "
+               f"({pool_for(model, layer.input_shape or one)}) instead of folding them into the batch")
         yield (
-            f"{layer.call_text} '{name}' returns {text(one)} for a batch of 1 and {text(two)} for a batch of 2: "
+            f"{layer.call_text} '{name}' returns {text(one)} for a batch of {model.batch_sizes[0]} and {text(two)} "
+            f"for a batch of {model.batch_sizes[1]}: "
             "its output batch no longer follows the input batch",
-            f"Keep the batch axis in '{name}': pool or flatten the other axes ({pool_for(model, layer.input_shape or one)}) "
-            "instead of folding them into the batch",
+            fix,
             name,
         )
 

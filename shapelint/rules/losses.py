@@ -7,16 +7,17 @@ activation and size. Each wrong pairing is one finding, under the code whose fix
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ..records.layers import ModelRecord
 from ..records.words import words_for
 from .registry import rule
-from .walk import single_output
+from .walk import last_activation, single_output
 
 PROBABILITIES = ("softmax", "sigmoid")
 LOGITS = ("linear", None)  # no activation: raw scores
 LOG_PROBABILITIES = ("log_softmax",)
+NON_NEGATIVE = ("relu", "relu6", "softplus")  # activations whose outputs cannot go below zero
 
 
 @dataclass(frozen=True)
@@ -72,7 +73,7 @@ def pairing(model: ModelRecord) -> Pairing | None:
     known = LOSSES.get(model.loss or "")
     if model.build_error:  # the graph stops where the model failed: its output is not the model's
         return None
-    found = single_output(model)
+    found = single_output(model) if len(model.outputs) == 1 else _scored_output(model, known)
     if known is None or found is None:
         return None
     out, last, units = found
@@ -116,11 +117,27 @@ def logits_loss_mismatch(model: ModelRecord, **_):
     if p is None or p.family == "regression":
         return
     words = words_for(model.framework)
-    if p.expects == "logits" and p.activation in PROBABILITIES:
+    if p.expects == "logits" and p.activation in PROBABILITIES and not _sigmoids_for_one_label(p):
         use = words.use_loss.format(loss=_flipped(model, words))
         yield (
             f"The model ends in {p.call} '{p.layer}' but the loss is {p.text}: {p.activation} is applied twice",
             f"{use}, or {words.remove_activation.format(activation=p.activation, layer=p.layer)}",
+            p.layer,
+        )
+    elif p.expects == "logits" and p.activation in LOG_PROBABILITIES:
+        yield (
+            f"The model ends in {p.call} '{p.layer}' but the loss is {p.text}, which applies log_softmax itself: "
+            "log_softmax is applied twice",
+            f"{words.use_loss.format(loss=words.loss_for(p.family))}, or "
+            f"{words.remove_activation.format(activation=p.activation, layer=p.layer)}",
+            p.layer,
+        )
+    elif p.expects == "probabilities" and p.activation in LOG_PROBABILITIES:
+        yield (
+            f"The model ends in {p.call} '{p.layer}', log-probabilities (never above 0), but the loss is "
+            f"{p.text}, which expects probabilities",
+            f"{words.activation_fix.format(activation='sigmoid' if p.family == 'binary' else 'softmax', layer=p.layer)}"
+            f" instead, or {_then(words.use_loss.format(loss=words.loss_for(p.family, logits=True)))} on the logits",
             p.layer,
         )
     elif p.expects == "probabilities" and p.activation in LOGITS:
@@ -139,6 +156,34 @@ def logits_loss_mismatch(model: ModelRecord, **_):
                 if p.activation in PROBABILITIES else ""),
             p.layer,
         )
+
+
+def _before_softmax(model: ModelRecord, p: Pairing | None):
+    """The non-negative activation (ReLU) a final softmax or log-softmax normalises, where there is one."""
+    if p is None or p.activation not in ("softmax", "log_softmax"):
+        return None
+    layer = model.layer(p.layer)
+    before = last_activation(model, layer.inbound[0]) if layer is not None and len(layer.inbound) == 1 else None
+    return before if before is not None and before.activation in NON_NEGATIVE else None
+
+
+def _scored_output(model: ModelRecord, known: Loss | None):
+    """Of several outputs (a GAN discriminator's (real/fake, classes)), the one a categorical loss scores:
+    the only one with more than one class. None when that is not one output."""
+    if known is None or known.family != "categorical":
+        return None
+    scored = [name for name in model.outputs if (model.layer(name) and model.layer(name).output_shape
+              and len(model.layer(name).output_shape) == 2 and (model.layer(name).output_shape[-1] or 0) > 1)]
+    if len(scored) != 1:
+        return None
+    return single_output(replace(model, outputs=(scored[0],)))
+
+
+def _sigmoids_for_one_label(p: Pairing) -> bool:
+    """k > 1 sigmoid outputs scored by a categorical loss (on probabilities, or on logits: then the sigmoid
+    squashes them first)."""
+    return p.activation == "sigmoid" and (p.units or 0) > 1 and p.family == "categorical" and \
+        p.expects in ("probabilities", "logits")
 
 
 def _flipped(model: ModelRecord, words) -> str:
@@ -160,7 +205,7 @@ def sigmoid_with_categorical_loss(model: ModelRecord, **_):
 
     ## What it does
     Reports a model whose last layer has k > 1 sigmoid units and whose loss is categorical or
-    sparse categorical crossentropy on probabilities.
+    sparse categorical crossentropy (torch `CrossEntropyLoss`, which then takes the sigmoids as logits).
 
     ## Why is this bad?
     Sigmoids do not sum to one; categorical crossentropy rescales them into a distribution, so
@@ -180,8 +225,7 @@ def sigmoid_with_categorical_loss(model: ModelRecord, **_):
     ```
     """
     p = pairing(model)
-    if p and p.activation == "sigmoid" and (p.units or 0) > 1 and p.family == "categorical" \
-            and p.expects == "probabilities":
+    if p and _sigmoids_for_one_label(p):
         words = words_for(model.framework)
         yield (
             f"The model ends in {p.call} '{p.layer}', {p.units} independent sigmoids, but the loss is {p.text}, "
@@ -293,7 +337,8 @@ def unnormalised_output(model: ModelRecord, **_):
     ```
     """
     p = pairing(model)
-    if p and p.family != "regression" and p.activation not in (*PROBABILITIES, *LOGITS, *LOG_PROBABILITIES):
+    if p and p.family != "regression" and p.activation not in (*PROBABILITIES, *LOGITS, *LOG_PROBABILITIES) \
+            and not (p.expects == "logits" and p.activation in NON_NEGATIVE):  # non-negative-logits says it
         words = words_for(model.framework)
         wanted = "sigmoid" if p.family == "binary" or p.units == 1 else "softmax"
         yield (
@@ -340,3 +385,49 @@ def regression_loss_on_classifier(model: ModelRecord, **_):
         )
 
 
+
+
+@rule("SL220", "non-negative-logits", "error", "head")
+def non_negative_logits(model: ModelRecord, **_):
+    """A ReLU (or another activation that cannot go negative) ends a model whose loss takes logits.
+
+    ## What it does
+    Reports a model whose output goes through ReLU, ReLU6 or softplus and whose loss takes raw logits:
+    torch `CrossEntropyLoss` and `BCEWithLogitsLoss`, or a Keras crossentropy with `from_logits=True`;
+    or whose final softmax (or log-softmax) normalises ReLU outputs.
+
+    ## Why is this bad?
+    Logits must be free to go negative: after a ReLU every class scores at least zero, so the loss can
+    only push the right class up, never the wrong ones down, and a unit stuck at zero has no gradient
+    at all. Training runs, slowly and to a worse model, with no error.
+
+    ## Example
+    ```python
+    def forward(self, x):
+        return F.relu(self.fc2(F.relu(self.fc1(x))))  # trained with nn.CrossEntropyLoss()
+    ```
+
+    ## Use instead
+    ```python
+    def forward(self, x):
+        return self.fc2(F.relu(self.fc1(x)))  # logits
+    ```
+    """
+    p = pairing(model)
+    before = _before_softmax(model, p)
+    if p and p.family != "regression" and before is not None:
+        yield (
+            f"{before.call_text} '{before.name}' comes right before {p.call} '{p.layer}': the scores it normalises "
+            f"are {before.activation} outputs, which cannot go below zero, so no class can be scored down",
+            f"Remove the {before.activation} after the last classifier layer ('{before.name}'): softmax takes "
+            "the raw scores, negative ones included",
+            before.name,
+        )
+    elif p and p.family != "regression" and p.expects == "logits" and p.activation in NON_NEGATIVE:
+        yield (
+            f"The model ends in {p.call} '{p.layer}' but the loss is {p.text}, which takes logits: "
+            f"{p.activation} outputs cannot go below zero, so no class can be scored down",
+            f"Remove the {p.activation} at the end of the model ('{p.layer}'): the loss takes the raw scores, "
+            "negative ones included",
+            p.layer,
+        )

@@ -19,19 +19,14 @@ import torchvision
 # ================================================================ correct programs
 
 
-def pytorch_quickstart_mlp():
-    # https://pytorch.org/tutorials/beginner/basics/quickstart_tutorial.html
+def _pytorch_quickstart(final_relu: bool):
+    # https://pytorch.org/tutorials/beginner/basics/quickstart_tutorial.html (NeuralNetwork, nn.CrossEntropyLoss)
     class NeuralNetwork(nn.Module):
         def __init__(self):
             super().__init__()
             self.flatten = nn.Flatten()
-            self.linear_relu_stack = nn.Sequential(
-                nn.Linear(28 * 28, 512),
-                nn.ReLU(),
-                nn.Linear(512, 512),
-                nn.ReLU(),
-                nn.Linear(512, 10),
-            )
+            layers = [nn.Linear(28 * 28, 512), nn.ReLU(), nn.Linear(512, 512), nn.ReLU(), nn.Linear(512, 10)]
+            self.linear_relu_stack = nn.Sequential(*layers, *([nn.ReLU()] if final_relu else []))
 
         def forward(self, x):
             x = self.flatten(x)
@@ -39,6 +34,17 @@ def pytorch_quickstart_mlp():
             return logits
 
     return NeuralNetwork(), nn.CrossEntropyLoss()
+
+
+def pytorch_quickstart_final_relu():
+    # https://github.com/pytorch/tutorials/issues/1526 ("There's ReLU activation after the logit"; the
+    # buildmodel and optimization tutorials ended linear_relu_stack with nn.ReLU())
+    return _pytorch_quickstart(final_relu=True)
+
+
+def pytorch_quickstart_final_relu_fix():
+    # https://github.com/pytorch/tutorials/pull/1654 (Remove final ReLU layer): the tutorial today
+    return _pytorch_quickstart(final_relu=False)
 
 
 def pytorch_examples_mnist():
@@ -1471,3 +1477,831 @@ def acgan_softmax_nll_loss():
 def acgan_softmax_nll_loss_fix():
     # https://github.com/clvrai/ACGAN-PyTorch/pull/4 (LogSoftmax for NLLLoss)
     return _acgan_discriminator(log_softmax=True)
+
+
+def _yongjincho_text_cnn(return_logits: bool):
+    # https://github.com/yongjincho/cnn-text-classification-pytorch/blob/master/model.py (CnnTextClassifier;
+    # config: vocabulary 5000, 128-d embeddings, 100 filters, 2 classes chosen; text_classifier.py trains
+    # nn.CrossEntropyLoss() on the first output)
+    emb_size, num_filters, num_classes = 128, 100, 2
+
+    class CnnTextClassifier(nn.Module):
+        def __init__(self, vocab_size, window_sizes=(3, 4, 5)):
+            super().__init__()
+            self.embedding = nn.Embedding(vocab_size, emb_size)
+            self.convs = nn.ModuleList([
+                nn.Conv2d(1, num_filters, [window_size, emb_size], padding=(window_size - 1, 0))
+                for window_size in window_sizes
+            ])
+            self.fc = nn.Linear(num_filters * len(window_sizes), num_classes)
+
+        def forward(self, x):
+            x = self.embedding(x)  # [B, T, E]
+            x = torch.unsqueeze(x, 1)  # [B, C, T, E] Add a channel dim.
+            xs = []
+            for conv in self.convs:
+                x2 = F.relu(conv(x))  # [B, F, T, 1]
+                x2 = torch.squeeze(x2, -1)  # [B, F, T]
+                x2 = F.max_pool1d(x2, x2.size(2))  # [B, F, 1]
+                xs.append(x2)
+            x = torch.cat(xs, 2)  # [B, F, window]
+            x = x.view(x.size(0), -1)  # [B, F * window]
+            logits = self.fc(x)  # [B, class]
+            probs = F.softmax(logits)  # [B, class]
+            classes = torch.max(probs, 1)  # [B]
+            if return_logits:
+                return logits, classes
+            return probs, classes
+
+    return CnnTextClassifier(5000), nn.CrossEntropyLoss()
+
+
+def yongjincho_text_cnn_softmax_cross_entropy():
+    # https://github.com/yongjincho/cnn-text-classification-pytorch/issues/1 ("F.softmax(logits) and
+    # CrossEntropyLoss() used together is wrong?")
+    return _yongjincho_text_cnn(return_logits=False)
+
+
+def yongjincho_text_cnn_softmax_cross_entropy_fix():
+    # the logits go to the loss; the probabilities stay for prediction
+    return _yongjincho_text_cnn(return_logits=True)
+
+
+def _euclidesdb_resnet18(dim: int):
+    # https://github.com/perone/euclidesdb/blob/master/models/resnet18/resnet_trace.py (ResnetFeature: class
+    # probabilities and the pooled features, for similarity search; no training loss)
+    from torchvision.models import resnet
+
+    class ResnetFeature(resnet.ResNet):
+        def forward(self, x):
+            x = self.conv1(x)
+            x = self.bn1(x)
+            x = self.relu(x)
+            x = self.maxpool(x)
+            x = self.layer1(x)
+            x = self.layer2(x)
+            x = self.layer3(x)
+            x = self.layer4(x)
+            x = self.avgpool(x)
+            x_feat = x.view(x.size(0), -1)
+            x = self.fc(x_feat)
+            x = F.softmax(x, dim=dim)
+            return x, x_feat
+
+    return ResnetFeature(resnet.BasicBlock, [2, 2, 2, 2])
+
+
+def euclidesdb_resnet18_softmax_dim0():
+    # https://github.com/perone/euclidesdb/issues/2 ("The models are softmax'ing using dim=0, however, the
+    # correct one is dim=1")
+    return _euclidesdb_resnet18(dim=0)
+
+
+def euclidesdb_resnet18_softmax_dim0_fix():
+    # the fix (commit 321e93e): dim=1
+    return _euclidesdb_resnet18(dim=1)
+
+
+def _dinov2_registers_classifier(skip_registers: bool):
+    # https://github.com/huggingface/transformers/issues/37817 (Dinov2WithRegistersForImageClassification as of
+    # transformers 4.48: the class token concatenated with the mean of sequence_output[:, 1:], which still holds
+    # the register tokens); a tiny Dinov2WithRegistersConfig, 3 labels
+    from transformers import Dinov2WithRegistersConfig, Dinov2WithRegistersModel
+
+    class Classifier(nn.Module):
+        def __init__(self, config):
+            super().__init__()
+            self.config = config
+            self.dinov2_with_registers = Dinov2WithRegistersModel(config)
+            self.classifier = nn.Linear(config.hidden_size * 2, config.num_labels)
+
+        def forward(self, pixel_values):
+            outputs = self.dinov2_with_registers(pixel_values)
+            sequence_output = outputs[0]  # batch_size, sequence_length, hidden_size
+            cls_token = sequence_output[:, 0]
+            if skip_registers:
+                patch_tokens = sequence_output[:, 1 + self.config.num_register_tokens:]
+            else:
+                patch_tokens = sequence_output[:, 1:]
+            linear_input = torch.cat([cls_token, patch_tokens.mean(dim=1)], dim=1)
+            logits = self.classifier(linear_input)
+            return logits
+
+    config = Dinov2WithRegistersConfig(image_size=64, patch_size=16, hidden_size=32, num_hidden_layers=2,
+                                       num_attention_heads=2, mlp_ratio=2, num_register_tokens=4, num_labels=3)
+    return Classifier(config), nn.CrossEntropyLoss()
+
+
+def dinov2_registers_mean_includes_registers():
+    return _dinov2_registers_classifier(skip_registers=False)
+
+
+def dinov2_registers_mean_includes_registers_fix():
+    # the fix the issue proposes (and transformers adopted): skip 1 + num_register_tokens
+    return _dinov2_registers_classifier(skip_registers=True)
+
+
+def hf_dinov2_registers_for_image_classification():
+    # https://huggingface.co/docs/transformers/model_doc/dinov2_with_registers (the library's classifier today)
+    from transformers import Dinov2WithRegistersConfig, Dinov2WithRegistersForImageClassification
+
+    config = Dinov2WithRegistersConfig(image_size=64, patch_size=16, hidden_size=32, num_hidden_layers=2,
+                                       num_attention_heads=2, mlp_ratio=2, num_register_tokens=4, num_labels=3)
+    return Dinov2WithRegistersForImageClassification(config), nn.CrossEntropyLoss()
+
+
+def hf_siglip_for_image_classification():
+    # https://huggingface.co/docs/transformers/model_doc/siglip (SiglipForImageClassification: mean over all
+    # patch tokens, SigLIP has no class token); a tiny SiglipConfig
+    from transformers import SiglipConfig, SiglipForImageClassification
+
+    config = SiglipConfig(vision_config=dict(image_size=64, patch_size=16, hidden_size=32, num_hidden_layers=2,
+                                             num_attention_heads=2, intermediate_size=64),
+                          text_config=dict(hidden_size=32, num_hidden_layers=1, num_attention_heads=2,
+                                           intermediate_size=64, bos_token_id=1, eos_token_id=2, pad_token_id=1),
+                          num_labels=3)
+    return SiglipForImageClassification(config), nn.CrossEntropyLoss()
+
+
+def _siglip_linear_probe(use_pooler: bool):
+    # https://github.com/google-research/big_vision/issues/145 ("I want to get the token of siglip like the cls
+    # token in CLIP" - "SigLIP has a MAP head (attention pooling head) instead of a CLS token"): a linear probe on
+    # SiglipVisionModel, written as CLIP probes are; a tiny SiglipVisionConfig, 3 classes
+    from transformers import SiglipVisionConfig, SiglipVisionModel
+
+    class Probe(nn.Module):
+        def __init__(self):
+            super().__init__()
+            config = SiglipVisionConfig(image_size=64, patch_size=16, hidden_size=32, num_hidden_layers=2,
+                                        num_attention_heads=2, intermediate_size=64)
+            self.vision = SiglipVisionModel(config)
+            self.head = nn.Linear(config.hidden_size, 3)
+
+        def forward(self, pixel_values):
+            outputs = self.vision(pixel_values=pixel_values)
+            if use_pooler:
+                features = outputs.pooler_output
+            else:
+                features = outputs.last_hidden_state[:, 0]
+            return self.head(features)
+
+    return Probe(), nn.CrossEntropyLoss()
+
+
+def siglip_probe_token_zero():
+    return _siglip_linear_probe(use_pooler=False)
+
+
+def siglip_probe_token_zero_fix():
+    # the answer: the MAP head output (pooler_output)
+    return _siglip_linear_probe(use_pooler=True)
+
+
+def _chongwar_vgg16_224(adaptive: bool):
+    # https://github.com/chongwar/vgg16-pytorch/issues/1 (the program resizes to 32x32; at 224x224 "the fc input
+    # should be 7*7*512"); logits returned, as the program's commented "# return logits" line has it
+    model, loss = _chongwar_vgg16(softmax=False)
+    if adaptive:
+        # the program's own commented-out lines: self.avgpool = nn.AdaptiveAvgPool2d((7, 7)) before the flatten
+        model.block_5.append(nn.AdaptiveAvgPool2d((7, 7)))
+        model.classifier[0] = nn.Linear(512 * 7 * 7, 4096)
+    return model, loss
+
+
+def chongwar_vgg16_flatten_fixes_size():
+    return _chongwar_vgg16_224(adaptive=False)
+
+
+def chongwar_vgg16_flatten_fixes_size_fix():
+    return _chongwar_vgg16_224(adaptive=True)
+
+
+def _pytorch_examples_mnist_2017(relu_on_fc2: bool):
+    # https://github.com/pytorch/examples/blob/main/mnist/main.py as of early 2017 (Net; F.nll_loss)
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv1 = nn.Conv2d(1, 10, kernel_size=5)
+            self.conv2 = nn.Conv2d(10, 20, kernel_size=5)
+            self.conv2_drop = nn.Dropout2d()
+            self.fc1 = nn.Linear(320, 50)
+            self.fc2 = nn.Linear(50, 10)
+
+        def forward(self, x):
+            x = F.relu(F.max_pool2d(self.conv1(x), 2))
+            x = F.relu(F.max_pool2d(self.conv2_drop(self.conv2(x)), 2))
+            x = x.view(-1, 320)
+            x = F.relu(self.fc1(x))
+            x = F.dropout(x, training=self.training)
+            x = self.fc2(x)
+            if relu_on_fc2:
+                x = F.relu(x)
+            return F.log_softmax(x, dim=1)
+
+    return Net(), nn.NLLLoss()
+
+
+def pytorch_examples_mnist_relu_before_log_softmax():
+    # https://github.com/pytorch/examples/pull/117 ("softmax(relu(h_last)) is a very unusual thing to do")
+    return _pytorch_examples_mnist_2017(relu_on_fc2=True)
+
+
+def pytorch_examples_mnist_relu_before_log_softmax_fix():
+    return _pytorch_examples_mnist_2017(relu_on_fc2=False)
+
+
+def _lightning_transfer_learning(flatten: bool):
+    # https://lightning.ai/docs/pytorch/stable/advanced/transfer_learning.html (ImagenetTransferLearning: CIFAR-10,
+    # 10 classes; resnet18 instead of resnet50, the head reads num_filters from the backbone either way)
+    class ImagenetTransferLearning(nn.Module):
+        def __init__(self):
+            super().__init__()
+            backbone = torchvision.models.resnet18(weights=None)
+            num_filters = backbone.fc.in_features
+            layers = list(backbone.children())[:-1]
+            self.feature_extractor = nn.Sequential(*layers)
+            num_target_classes = 10
+            self.classifier = nn.Linear(num_filters, num_target_classes)
+
+        def forward(self, x):
+            self.feature_extractor.eval()
+            with torch.no_grad():
+                representations = self.feature_extractor(x)
+                if flatten:
+                    representations = representations.flatten(1)
+            x = self.classifier(representations)
+            return x
+
+    return ImagenetTransferLearning(), nn.CrossEntropyLoss()
+
+
+def lightning_transfer_learning_no_flatten():
+    # https://github.com/Lightning-AI/pytorch-lightning/issues/5231 ("RuntimeError: mat1 dim 1 must match mat2
+    # dim 0": the children()[:-1] features keep their 1x1 map and the classifier meets it unflattened)
+    return _lightning_transfer_learning(flatten=False)
+
+
+def lightning_transfer_learning_no_flatten_fix():
+    # the documentation today: self.feature_extractor(x).flatten(1)
+    return _lightning_transfer_learning(flatten=True)
+
+
+def _chexpert_densenet121(replace_inner: bool):
+    # https://github.com/gaetandi/cheXpert (DenseNet121 wrapper: torchvision densenet121 with a
+    # Linear(num_ftrs, 14) + Sigmoid classifier, nn.BCELoss)
+    class DenseNet121(nn.Module):
+        def __init__(self, out_size):
+            super().__init__()
+            self.densenet121 = torchvision.models.densenet121(weights=None)
+            num_ftrs = self.densenet121.classifier.in_features
+            self.densenet121.classifier = nn.Sequential(nn.Linear(num_ftrs, out_size), nn.Sigmoid())
+
+        def forward(self, x):
+            x = self.densenet121(x)
+            return x
+
+    model = DenseNet121(14)
+    num_classes = 2
+    if replace_inner:
+        model.densenet121.classifier = nn.Sequential(nn.Linear(1024, num_classes), nn.Sigmoid())
+    else:
+        model.classifier = nn.Sequential(nn.Linear(1024, num_classes), nn.Sigmoid())
+    return model, nn.BCELoss()
+
+
+def chexpert_classifier_set_on_wrapper():
+    # https://github.com/gaetandi/cheXpert/issues/3 ("I end up with just a 2nd classifier layer": the new
+    # classifier is set on the wrapper, which never calls it; the model still gives 14 outputs for 2 classes)
+    return _chexpert_densenet121(replace_inner=False)
+
+
+def chexpert_classifier_set_on_wrapper_fix():
+    # replace the classifier of the inner densenet121
+    return _chexpert_densenet121(replace_inner=True)
+
+
+def _adnet_vggm(in_features: int):
+    # https://github.com/aseuteurideu/ADNet_pytorch/blob/master/models/vggm.py (VGG-M, made for 221x221;
+    # ADNet feeds 112x112 patches)
+    class SpatialCrossMapLRN(nn.Module):
+        def __init__(self, local_size=1, alpha=1.0, beta=0.75, k=1):
+            super().__init__()
+            self.average = nn.AvgPool3d(kernel_size=(local_size, 1, 1), stride=1,
+                                        padding=(int((local_size - 1.0) / 2), 0, 0))
+            self.alpha, self.beta, self.k = alpha, beta, k
+
+        def forward(self, x):
+            div = x.pow(2).unsqueeze(1)
+            div = self.average(div).squeeze(1)
+            div = div.mul(self.alpha).add(self.k).pow(self.beta)
+            x = x.div(div)
+            return x
+
+    class VGGM(nn.Module):
+        def __init__(self, num_classes=1000):
+            super().__init__()
+            self.num_classes = num_classes
+            self.features = nn.Sequential(
+                nn.Conv2d(3, 96, (7, 7), (2, 2)),  # conv1
+                nn.ReLU(),
+                SpatialCrossMapLRN(5, 0.0005, 0.75, 2),
+                nn.MaxPool2d((3, 3), (2, 2), (0, 0), ceil_mode=True),
+                nn.Conv2d(96, 256, (5, 5), (2, 2), (1, 1)),  # conv2
+                nn.ReLU(),
+                SpatialCrossMapLRN(5, 0.0005, 0.75, 2),
+                nn.MaxPool2d((3, 3), (2, 2), (0, 0), ceil_mode=True),
+                nn.Conv2d(256, 512, (3, 3), (1, 1), (1, 1)),  # conv3
+                nn.ReLU(),
+                nn.Conv2d(512, 512, (3, 3), (1, 1), (1, 1)),  # conv4
+                nn.ReLU(),
+                nn.Conv2d(512, 512, (3, 3), (1, 1), (1, 1)),  # conv5
+                nn.ReLU(),
+                nn.MaxPool2d((3, 3), (2, 2), (0, 0), ceil_mode=True),
+            )
+            self.classifier = nn.Sequential(
+                nn.Linear(in_features, 4096),
+                nn.ReLU(),
+                nn.Dropout(0.5),
+                nn.Linear(4096, 4096),
+                nn.ReLU(),
+                nn.Dropout(0.5),
+                nn.Linear(4096, num_classes),
+            )
+
+        def forward(self, x):
+            x = self.features(x)
+            x = x.view(x.size(0), -1)
+            x = self.classifier(x)
+            return x
+
+    return VGGM(), nn.CrossEntropyLoss()
+
+
+def adnet_vggm_linear_18432_at_112():
+    # https://github.com/aseuteurideu/ADNet_pytorch/issues/3 ("the first layer should be nn.Linear(4608, 4096),
+    # instead of nn.Linear(18432, 4096)" for 112x112 input)
+    return _adnet_vggm(18432)
+
+
+def adnet_vggm_linear_18432_at_112_fix():
+    return _adnet_vggm(4608)
+
+
+def _pytorch_examples_finetune(in_features):
+    # https://github.com/pytorch/examples/pull/58 (FineTuneModel, resnet branch: "Everything except the last
+    # linear layer" + nn.Linear(512, num_classes); resnet50 as --arch, 10 classes)
+    class FineTuneModel(nn.Module):
+        def __init__(self, original_model, num_classes):
+            super().__init__()
+            self.features = nn.Sequential(*list(original_model.children())[:-1])
+            self.classifier = nn.Sequential(nn.Linear(in_features or original_model.fc.in_features, num_classes))
+
+        def forward(self, x):
+            f = self.features(x)
+            f = f.view(f.size(0), -1)
+            y = self.classifier(f)
+            return y
+
+    return FineTuneModel(torchvision.models.resnet50(weights=None), 10), nn.CrossEntropyLoss()
+
+
+def pytorch_examples_finetune_resnet50_linear_512():
+    # the review: "nn.Linear(512, num_classes) should be replaced by original_model.fc.in_features to be generic
+    # to all resnets"
+    return _pytorch_examples_finetune(512)
+
+
+def pytorch_examples_finetune_resnet50_linear_512_fix():
+    return _pytorch_examples_finetune(None)
+
+
+def _giotto_ffnet(softmax: bool):
+    # https://github.com/giotto-ai/giotto-deep/blob/master/gdeep/models/simple_nn.py (FFNet(arch=[2, 3, 3, 2]);
+    # the layers its exec() strings build, written out; trained with nn.CrossEntropyLoss())
+    class FFNet(nn.Module):
+        def __init__(self, verbose=0, arch=(2, 3, 3, 2)):
+            super().__init__()
+            self.verbose, self.arch = verbose, arch
+            self.layer0 = nn.Linear(arch[0], arch[1])
+            self.layer1 = nn.Linear(arch[1], arch[2])
+            self.layer2 = nn.Linear(arch[2], arch[3])
+
+        def forward(self, x_cont):
+            x0 = F.relu(self.layer0(x_cont))
+            x1 = F.relu(self.layer1(x0))
+            # put softmax in last layer
+            x2 = F.softmax(self.layer2(x1), dim=-1) if softmax else self.layer2(x1)
+            return x2
+
+    return FFNet(), nn.CrossEntropyLoss()
+
+
+def giotto_ffnet_softmax_cross_entropy():
+    # https://github.com/giotto-ai/giotto-deep/issues/34 ("we should not have any activation here since the
+    # cross-entropy loss uses the logits")
+    return _giotto_ffnet(softmax=True)
+
+
+def giotto_ffnet_softmax_cross_entropy_fix():
+    return _giotto_ffnet(softmax=False)
+
+
+def stackoverflow_log_softmax_bce_loss():
+    # https://stackoverflow.com/questions/53628622 (binary classification: nn.Linear(NETWORK_WIDTH, 2),
+    # F.log_softmax(x), criterion = nn.BCELoss(); 16 input features and one hidden layer stand in for the
+    # "other layers omitted", NETWORK_WIDTH 64 chosen)
+    NETWORK_WIDTH = 64
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.hidden = nn.Linear(16, NETWORK_WIDTH)
+            self.outputs = nn.Linear(NETWORK_WIDTH, 2)
+
+        def forward(self, x):
+            x = F.relu(self.hidden(x))  # other layers omitted
+            x = self.outputs(x)
+            return F.log_softmax(x)
+
+    return Net(), nn.BCELoss()
+
+
+def stackoverflow_log_softmax_bce_loss_fix():
+    # the answer: one output unit, torch.sigmoid, nn.BCELoss()
+    NETWORK_WIDTH = 64
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.hidden = nn.Linear(16, NETWORK_WIDTH)
+            self.outputs = nn.Linear(NETWORK_WIDTH, 1)
+
+        def forward(self, x):
+            x = F.relu(self.hidden(x))
+            x = self.outputs(x)
+            return torch.sigmoid(x)
+
+    return Net(), nn.BCELoss()
+
+
+def _pytorch_forums_two_outputs(softmax: bool):
+    # https://discuss.pytorch.org/t/two-output-nodes-for-binary-classification/58703 (no Linear: conv_4 gives
+    # 2x1x1; the layer sizes are read from the shape comments of forward, 48x48 RGB input; the answer trains two
+    # outputs with nn.CrossEntropyLoss)
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv_1, self.bn_conv_1 = nn.Conv2d(3, 20, 5), nn.BatchNorm2d(20)
+            self.pooling_1, self.bn_pooling_1 = nn.MaxPool2d(2), nn.BatchNorm2d(20)
+            self.conv_2, self.bn_conv_2 = nn.Conv2d(20, 50, 7), nn.BatchNorm2d(50)
+            self.pooling_2, self.bn_pooling_2 = nn.MaxPool2d(2), nn.BatchNorm2d(50)
+            self.conv_3, self.bn_conv_3 = nn.Conv2d(50, 500, 7), nn.BatchNorm2d(500)
+            self.pooling_3, self.bn_pooling_3 = nn.MaxPool2d(2), nn.BatchNorm2d(500)
+            self.conv_4 = nn.Conv2d(500, 2, 1)
+
+        def forward(self, input_image):
+            out = self.conv_1(input_image)  # 20 * 44 * 44
+            out = self.bn_conv_1(out)
+            out = self.pooling_1(out)  # 20 * 22 * 22
+            out = self.bn_pooling_1(out)
+            out = self.conv_2(out)  # 50 * 16 * 16
+            out = self.bn_conv_2(out)
+            out = self.pooling_2(out)  # 50 * 8 * 8
+            out = self.bn_pooling_2(out)
+            out = self.conv_3(out)  # 500 * 2 * 2
+            out = self.bn_conv_3(out)
+            out = self.pooling_3(out)  # 500 * 1 * 1
+            out = self.bn_pooling_3(out)
+            out = F.relu(out)
+            out = self.conv_4(out)  # 2 * 1 * 1
+            if softmax:
+                out = F.softmax(out)
+            return out
+
+    return Net(), nn.CrossEntropyLoss()
+
+
+def pytorch_forums_two_outputs_softmax():
+    # "Both approaches expect logits, so you should remove your softmax layer"
+    return _pytorch_forums_two_outputs(softmax=True)
+
+
+def pytorch_forums_two_outputs_softmax_fix():
+    return _pytorch_forums_two_outputs(softmax=False)
+
+
+def _packt_multilabel(sigmoid: bool):
+    # https://github.com/PacktPublishing/PyTorch-Ultimate-2023---From-Basics-to-Cutting-Edge/pull/3 (the
+    # thread's second finding: "The multilabel classification is using nn.BCEWithLogitsLoss() But the output of
+    # the network is already the sigmoid"; 10 features, 20 hidden, 3 labels as in make_multilabel_classification)
+    class MultilabelNetwork(nn.Module):
+        def __init__(self, input_size, hidden_size, output_size):
+            super().__init__()
+            self.linear1 = nn.Linear(input_size, hidden_size)
+            self.relu = nn.ReLU()
+            self.linear2 = nn.Linear(hidden_size, output_size)
+            self.sigmoid = nn.Sigmoid()
+
+        def forward(self, x):
+            x = self.linear1(x)
+            x = self.relu(x)
+            x = self.linear2(x)
+            if sigmoid:
+                x = self.sigmoid(x)
+            return x
+
+    return MultilabelNetwork(10, 20, 3), nn.BCEWithLogitsLoss()
+
+
+def packt_multilabel_sigmoid_bce_with_logits():
+    return _packt_multilabel(sigmoid=True)
+
+
+def packt_multilabel_sigmoid_bce_with_logits_fix():
+    # "or you adapt the network by not including the sigmoid activation function as output"
+    return _packt_multilabel(sigmoid=False)
+
+
+def _dsksd_window_classifier(log_softmax: bool):
+    # https://github.com/DSKSD/DeepNLP-models-Pytorch (03.Window-Classifier-for-NER: window 2, 50-d embeddings,
+    # 300 hidden, 5 entity classes, vocabulary 5000 chosen; loss_function = nn.CrossEntropyLoss())
+    class WindowClassifier(nn.Module):
+        def __init__(self, vocab_size, embedding_size, window_size, hidden_size, output_size):
+            super().__init__()
+            self.embed = nn.Embedding(vocab_size, embedding_size)
+            self.h_layer1 = nn.Linear(embedding_size * (window_size * 2 + 1), hidden_size)
+            self.h_layer2 = nn.Linear(hidden_size, hidden_size)
+            self.o_layer = nn.Linear(hidden_size, output_size)
+            self.relu = nn.ReLU()
+            self.softmax = nn.LogSoftmax(dim=1)
+            self.dropout = nn.Dropout(0.3)
+
+        def forward(self, inputs, is_training=False):
+            embeds = self.embed(inputs)  # BxWxD
+            concated = embeds.view(-1, embeds.size(1) * embeds.size(2))  # Bx(W*D)
+            h0 = self.relu(self.h_layer1(concated))
+            if is_training:
+                h0 = self.dropout(h0)
+            h1 = self.relu(self.h_layer2(h0))
+            if is_training:
+                h1 = self.dropout(h1)
+            out = self.o_layer(h1)
+            return self.softmax(out) if log_softmax else out
+
+    return WindowClassifier(5000, 50, 2, 300, 5), nn.CrossEntropyLoss()
+
+
+def dsksd_window_classifier_log_softmax():
+    # https://github.com/DSKSD/DeepNLP-models-Pytorch/issues/2 ("there should be only return out instead of
+    # return F.log_softmax(out) in the forward() function of some classification models")
+    return _dsksd_window_classifier(log_softmax=True)
+
+
+def dsksd_window_classifier_log_softmax_fix():
+    return _dsksd_window_classifier(log_softmax=False)
+
+
+def _stackoverflow_convnet_256(flatten_batch: bool):
+    # http://www.wenzhangge.com/post/28944.html (a mirrored Q&A: ConvNet(num_classes=4) on 256x256 images,
+    # three conv + 2x2 pool stages, "Expected input batch_size to match target batch_size"; conv2's width is
+    # not shown there: 8 chosen)
+    class ConvNet(nn.Module):
+        def __init__(self, num_classes=4):
+            super().__init__()
+            self.conv1 = nn.Conv2d(3, 4, kernel_size=3, stride=1, padding=1)
+            self.conv2 = nn.Conv2d(4, 8, kernel_size=3, stride=1, padding=1)
+            self.conv3 = nn.Conv2d(8, 16, kernel_size=3, stride=1, padding=1)
+            self.pool = nn.MaxPool2d(kernel_size=2, stride=2)
+            self.relu = nn.ReLU()
+            self.fc = nn.Linear(16 * 64 * 64 if flatten_batch else 16 * 32 * 32, num_classes)
+
+        def forward(self, X):
+            X = self.pool(self.relu(self.conv1(X)))
+            X = self.pool(self.relu(self.conv2(X)))
+            X = self.pool(self.relu(self.conv3(X)))
+            if flatten_batch:
+                X = X.view(-1, 16 * 64 * 64)
+            else:
+                X = X.view(X.size(0), -1)
+            X = self.fc(X)
+            return X
+
+    return ConvNet(), nn.CrossEntropyLoss()
+
+
+def stackoverflow_convnet_view_folds_batch():
+    # X.view(-1, 16 * 64 * 64) on a 16x32x32 map: four images become one row
+    return _stackoverflow_convnet_256(flatten_batch=True)
+
+
+def stackoverflow_convnet_view_folds_batch_fix():
+    # the answer: nn.Linear(16 * 32 * 32, num_classes) and X.view(X.size(0), -1)
+    return _stackoverflow_convnet_256(flatten_batch=False)
+
+
+def kuangliu_cifar_resnet18():
+    # https://github.com/kuangliu/pytorch-cifar/blob/master/models/resnet.py (ResNet18 for 32x32 CIFAR-10:
+    # F.avg_pool2d(out, 4) over the 4x4 map, out.view(out.size(0), -1), nn.Linear(512, 10))
+    class BasicBlock(nn.Module):
+        expansion = 1
+
+        def __init__(self, in_planes, planes, stride=1):
+            super().__init__()
+            self.conv1 = nn.Conv2d(in_planes, planes, kernel_size=3, stride=stride, padding=1, bias=False)
+            self.bn1 = nn.BatchNorm2d(planes)
+            self.conv2 = nn.Conv2d(planes, planes, kernel_size=3, stride=1, padding=1, bias=False)
+            self.bn2 = nn.BatchNorm2d(planes)
+            self.shortcut = nn.Sequential()
+            if stride != 1 or in_planes != self.expansion * planes:
+                self.shortcut = nn.Sequential(
+                    nn.Conv2d(in_planes, self.expansion * planes, kernel_size=1, stride=stride, bias=False),
+                    nn.BatchNorm2d(self.expansion * planes))
+
+        def forward(self, x):
+            out = F.relu(self.bn1(self.conv1(x)))
+            out = self.bn2(self.conv2(out))
+            out += self.shortcut(x)
+            out = F.relu(out)
+            return out
+
+    class ResNet(nn.Module):
+        def __init__(self, block, num_blocks, num_classes=10):
+            super().__init__()
+            self.in_planes = 64
+            self.conv1 = nn.Conv2d(3, 64, kernel_size=3, stride=1, padding=1, bias=False)
+            self.bn1 = nn.BatchNorm2d(64)
+            self.layer1 = self._make_layer(block, 64, num_blocks[0], stride=1)
+            self.layer2 = self._make_layer(block, 128, num_blocks[1], stride=2)
+            self.layer3 = self._make_layer(block, 256, num_blocks[2], stride=2)
+            self.layer4 = self._make_layer(block, 512, num_blocks[3], stride=2)
+            self.linear = nn.Linear(512 * block.expansion, num_classes)
+
+        def _make_layer(self, block, planes, num_blocks, stride):
+            layers = []
+            for stride in [stride] + [1] * (num_blocks - 1):
+                layers.append(block(self.in_planes, planes, stride))
+                self.in_planes = planes * block.expansion
+            return nn.Sequential(*layers)
+
+        def forward(self, x):
+            out = F.relu(self.bn1(self.conv1(x)))
+            out = self.layer1(out)
+            out = self.layer2(out)
+            out = self.layer3(out)
+            out = self.layer4(out)
+            out = F.avg_pool2d(out, 4)
+            out = out.view(out.size(0), -1)
+            out = self.linear(out)
+            return out
+
+    return ResNet(BasicBlock, [2, 2, 2, 2]), nn.CrossEntropyLoss()
+
+
+def _repset(log_softmax: bool):
+    # https://github.com/giannisnik/repset/blob/master/approxrepset/models.py (ApproxRepSet on sets of 300-d word
+    # vectors; 20 hidden sets of 10 elements and 2 classes chosen; main.py trains F.cross_entropy)
+    class ApproxRepSet(torch.nn.Module):
+        def __init__(self, n_hidden_sets, n_elements, d, n_classes):
+            super().__init__()
+            self.n_hidden_sets = n_hidden_sets
+            self.n_elements = n_elements
+            self.Wc = nn.Parameter(torch.FloatTensor(d, n_hidden_sets * n_elements))
+            self.fc1 = nn.Linear(n_hidden_sets, 32)
+            self.fc2 = nn.Linear(32, n_classes)
+            self.relu = nn.ReLU()
+            self.Wc.data.uniform_(-1, 1)
+
+        def forward(self, X):
+            t = self.relu(torch.matmul(X, self.Wc))
+            t = t.view(t.size()[0], t.size()[1], self.n_elements, self.n_hidden_sets)
+            t, _ = torch.max(t, dim=2)
+            t = torch.sum(t, dim=1)
+            t = self.relu(self.fc1(t))
+            out = self.fc2(t)
+            if log_softmax:
+                return F.log_softmax(out, dim=1)
+            return out
+
+    return ApproxRepSet(20, 10, 300, 2), nn.CrossEntropyLoss()
+
+
+def repset_log_softmax_cross_entropy():
+    # https://github.com/giannisnik/repset/issues/1 ("Double use of log_softmax was actually not intentional")
+    return _repset(log_softmax=True)
+
+
+def repset_log_softmax_cross_entropy_fix():
+    # the maintainer: "you can safely replace return F.log_softmax(out, dim=1) with return out"
+    return _repset(log_softmax=False)
+
+
+def _mrdbourke_tinyvgg(in_features_of):
+    # https://github.com/mrdbourke/pytorch-deep-learning (03_pytorch_computer_vision: FashionMNISTModelV2, the
+    # TinyVGG; 1x28x28 images, hidden_units=10, 10 classes)
+    class FashionMNISTModelV2(nn.Module):
+        def __init__(self, input_shape: int, hidden_units: int, output_shape: int):
+            super().__init__()
+            self.block_1 = nn.Sequential(
+                nn.Conv2d(in_channels=input_shape, out_channels=hidden_units, kernel_size=3, stride=1, padding=1),
+                nn.ReLU(),
+                nn.Conv2d(in_channels=hidden_units, out_channels=hidden_units, kernel_size=3, stride=1, padding=1),
+                nn.ReLU(),
+                nn.MaxPool2d(kernel_size=2, stride=2),
+            )
+            self.block_2 = nn.Sequential(
+                nn.Conv2d(hidden_units, hidden_units, 3, padding=1),
+                nn.ReLU(),
+                nn.Conv2d(hidden_units, hidden_units, 3, padding=1),
+                nn.ReLU(),
+                nn.MaxPool2d(2),
+            )
+            self.classifier = nn.Sequential(
+                nn.Flatten(),
+                nn.Linear(in_features=in_features_of(hidden_units), out_features=output_shape),
+            )
+
+        def forward(self, x: torch.Tensor):
+            x = self.block_1(x)
+            x = self.block_2(x)
+            x = self.classifier(x)
+            return x
+
+    return FashionMNISTModelV2(input_shape=1, hidden_units=10, output_shape=10), nn.CrossEntropyLoss()
+
+
+def mrdbourke_tinyvgg_linear_hidden_units():
+    # https://github.com/mrdbourke/pytorch-deep-learning/issues/763 (nn.Linear(in_features=hidden_units, ...)
+    # after nn.Flatten(): "it should be hidden_units*7*7")
+    return _mrdbourke_tinyvgg(lambda hidden_units: hidden_units)
+
+
+def mrdbourke_tinyvgg_linear_hidden_units_fix():
+    return _mrdbourke_tinyvgg(lambda hidden_units: hidden_units * 7 * 7)
+
+
+def _msdocs_single_layer(dim: int):
+    # https://github.com/MicrosoftDocs/pytorchfundamentals/pull/21 ("These mistakes are also showing in" the
+    # train-dense-neural-networks unit: its first, single-layer network; nn.NLLLoss())
+    net = nn.Sequential(
+        nn.Flatten(),
+        nn.Linear(784, 10),  # 784 inputs, 10 outputs
+        nn.LogSoftmax(dim=dim))
+    return net, nn.NLLLoss()
+
+
+def msdocs_single_layer_log_softmax_dim0():
+    return _msdocs_single_layer(dim=0)
+
+
+def msdocs_single_layer_log_softmax_dim0_fix():
+    return _msdocs_single_layer(dim=-1)
+
+
+def weiaicunzai_cifar100_vgg16():
+    # https://github.com/weiaicunzai/pytorch-cifar100/blob/master/models/vgg.py (VGG16 with batch norm for 32x32
+    # CIFAR-100: five 2x2 pools leave 1x1, so nn.Linear(512, 4096) is right, as the answer to issue 50 says)
+    cfg = [64, 64, 'M', 128, 128, 'M', 256, 256, 256, 'M', 512, 512, 512, 'M', 512, 512, 512, 'M']
+
+    def make_layers(cfg, batch_norm=False):
+        layers, input_channel = [], 3
+        for v in cfg:
+            if v == 'M':
+                layers += [nn.MaxPool2d(kernel_size=2, stride=2)]
+                continue
+            layers += [nn.Conv2d(input_channel, v, kernel_size=3, padding=1)]
+            if batch_norm:
+                layers += [nn.BatchNorm2d(v)]
+            layers += [nn.ReLU(inplace=True)]
+            input_channel = v
+        return nn.Sequential(*layers)
+
+    class VGG(nn.Module):
+        def __init__(self, features, num_class=100):
+            super().__init__()
+            self.features = features
+            self.classifier = nn.Sequential(
+                nn.Linear(512, 4096),
+                nn.ReLU(inplace=True),
+                nn.Dropout(),
+                nn.Linear(4096, 4096),
+                nn.ReLU(inplace=True),
+                nn.Dropout(),
+                nn.Linear(4096, num_class),
+            )
+
+        def forward(self, x):
+            output = self.features(x)
+            output = output.view(output.size()[0], -1)
+            output = self.classifier(output)
+            return output
+
+    return VGG(make_layers(cfg, batch_norm=True)), nn.CrossEntropyLoss()
+
+
+def timm_vit_global_pool_avg():
+    # https://github.com/vidarlab/xformer-paired-viz/issues/1 (the answer: "in Timm you can easily change the
+    # architecture to use mean pooling": global_pool='avg' averages the patch tokens only; img_size=64 chosen)
+    import timm
+
+    return (timm.create_model('vit_tiny_patch16_224', pretrained=False, global_pool='avg', num_classes=5, img_size=64),
+            nn.CrossEntropyLoss())

@@ -5,7 +5,9 @@ Correct models must earn no warning or error (info about a backbone is allowed);
 exactly the rule its source names, and nothing else at warning or above. `PYTHONPATH=. python
 tests/torch_corpus/test_torch_corpus.py` prints the table with precision and recall.
 
-Measured before the PyTorch program rules: SCORE_BEFORE.
+Measured before the PyTorch program rules (hooks on modules only): precision 0.14, recall 0.09, 22 of 72
+models a load error. With the calls forward makes recorded, crashes as findings and the input inferred:
+precision 1.00, recall 0.96 (the one miss, a mean over the class token, is a token rule's), no load error.
 """
 
 from __future__ import annotations
@@ -47,17 +49,21 @@ def score(results) -> dict:
 def test_the_corpus_is_large_and_each_bug_has_its_fix():
     names = {c.name for c in CASES}
     buggy = [c for c in CASES if c.rule]
-    assert len(CASES) >= 40 and len(buggy) >= 20 and len(CASES) - len(buggy) >= len(buggy)
+    assert len(CASES) >= 40 and len(buggy) >= 40 and len(CASES) - len(buggy) >= len(buggy)
     assert all(f"{c.name}_fix" in names for c in buggy)
     assert all(c.rule is None for c in CASES if c.name.endswith("_fix"))
     assert len(names) == len(CASES)
 
 
-@pytest.mark.xfail(strict=False, reason="the PyTorch program rules (recorded forward calls) are not on main yet")
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_torch_corpus_model(case):
     """One test per model, so that xdist spreads the corpus over its workers; every case passing is
-    precision 1.0 and recall 1.0 (the script below prints the counts)."""
+    precision 1.0 and recall 1.0 (the script below prints the counts). A bug whose rule is not registered
+    yet is an expected failure, until its rule lands."""
+    from shapelint.rules import REGISTRY
+
+    if case.rule and case.rule not in {rule.name for rule in REGISTRY.values()}:
+        pytest.xfail(f"no rule named {case.rule} yet")
     report = check_case(case)
     assert report.error is None, report.error  # a valid model is never a load error
     assert loud(report) == ([case.rule] if case.rule else []), [(f.code, f.message) for f in report.findings]

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import functools
 import inspect
+import math
 import os
+import re
 import sys
 from dataclasses import dataclass, field
 from math import prod
@@ -21,8 +23,8 @@ from ...errors import one_line
 from ...records.layers import LayerRecord, ModelRecord
 from ..base import Backbone, dims
 from ..origins import is_user_file, shown_path
+from . import inputs, ops
 from . import module as torch_module
-from . import ops
 from .origins import origin_of
 from .runtime import import_torch
 
@@ -49,46 +51,159 @@ def model_record(backbone: Backbone, sizes, probe, whole_is_backbone: bool = Fal
                            framework="torch")
     size, alt = _two_sizes(backbone.input.fixed_size, sizes)
     keyword = _keyword(model)
-    first = _trace(model, _meta_input(backbone.input.shape(size, 2)), keyword)
-    second = _trace(model, _meta_input(backbone.input.shape(alt, 2)), keyword)
-    inner_name = None if whole_is_backbone else _backbone_child(model, first)
+    taken, first, how = _input(model, backbone, size, keyword, whole_is_backbone)
+    if len(set(map(tuple, sizes))) == 1 and not whole_is_backbone:
+        alt = None  # checked at one size: the model is taken to work at that size only
+    second = how.trace(model, taken, alt, keyword, alt=True) if alt else Trace()
+    image = taken.image or (taken.kind == "given" and len(taken.given) == 3)
+    inner_name = None if whole_is_backbone or not image else _backbone_child(model, first)
+    if inner_name and first.failed is not None and first.failed.name.startswith(inner_name + "."):
+        inner_name = None  # it fails inside: its own layers are the head's business (and say where)
     if inner_name is not None:
         inner_module = model.get_submodule(inner_name)
         inner_backbone = torch_module.backbone(inner_module, f"{name} [{inner_name}]", "torch")
         inner_backbone.layout = torch_module.declared_layout(inner_module)
-        inner, notes = probe(inner_backbone, tuple(dict.fromkeys((*sizes, size, alt)))), tuple(inner_backbone.notes)
+        inner, notes = probe(inner_backbone, tuple(dict.fromkeys(s for s in (*sizes, size, alt) if s))), tuple(
+            inner_backbone.notes)
         keep = _outside(inner_name)
     else:
         keep = _classifier_filter(model) if whole_is_backbone else (lambda qualified: True)
         inner, notes = None, ()
     layers, outputs = _records(first, second, keep, inner_name, whole_is_backbone)
     failed = next((layer.error for layer in layers if layer.error and layer.output_shapes is None), first.error)
-    if inner is None and (whole_is_backbone or not any(layer.kind == "dense" for layer in layers)):
+    if inner is None and image and (whole_is_backbone or not any(layer.kind == "dense" for layer in layers)):
         inner, notes = probe(backbone, sizes), tuple(backbone.notes)  # no classifier on top: the model is a backbone
-    changes = () if failed else _batch_changes(first, _trace(model, _meta_input(backbone.input.shape(size, 1)),
-                                                             keyword), {layer.name for layer in layers}, outputs)
+    names, batches, changes = {layer.name for layer in layers}, (1, 2), ()
+    if failed or taken.time_first or how.batch == getattr(model, "batch_size", None):
+        pass  # nothing ran through, or the model takes one batch size only
+    elif how.batch == 2:
+        changes = _batch_changes(first, how.trace(model, taken, size, keyword, batch=1), names, outputs)
+    else:  # the model folds samples together: compare whole folds, at the batch it took and twice that
+        batches = (how.batch, 2 * how.batch)
+        changes = _batch_changes(how.trace(model, taken, size, keyword, batch=batches[1]), first, names, outputs,
+                                 batches)
+    declared = (taken.shape(None if alt else size, None, False),) if image and taken.kind != "given" else ()
     return ModelRecord(name, tuple(layers), outputs, size, alt, loss, from_logits, inner, inner_name, notes=notes,
-                       framework="torch", build_error=failed, batch_changes=changes)
+                       framework="torch", build_error=failed, batch_changes=changes, input_note=taken.note,
+                       inputs=declared, batch_sizes=batches)
+
+
+def _input(model, backbone: Backbone, size, keyword, whole: bool) -> tuple:
+    """(the input forward takes, its trace at `size`): the one the user gave, else the first the model's own
+    layers propose that runs (inputs.py); when none runs, the one that got furthest, so the failure found is
+    the model's and not the guess's."""
+    if backbone.example_input is not None:
+        example = backbone.example_input
+        taken = inputs.given(tuple(example.shape)[1:], str(example.dtype).replace("torch.", ""),
+                             "as the factory's example input")
+    elif backbone.input_shape:
+        taken = inputs.given(backbone.input_shape)
+    elif whole or keyword:
+        taken = inputs.Proposal("image", backbone.input.channels)
+    else:
+        taken = None
+    if taken is not None:
+        return (taken, *_attempt(model, taken, size, keyword))
+    best, tried = None, set()
+    todo = inputs.proposals(model, backbone.input.channels)
+    while todo:
+        proposal = todo.pop(0)
+        trace, how = _attempt(model, proposal, size, keyword)
+        if trace.error is None:
+            return proposal, trace, how
+        if best is None or len(trace.calls) > len(best[1].calls):
+            best = (proposal, trace, how)
+        if any(words in trace.error for words in SHRINKS):
+            todo = inputs.longer(proposal) + todo
+        if trace.failed is not None:
+            features, received = _mismatch(trace.failed)
+            todo = [p for p in inputs.fitted(proposal, trace.error, features, received) if p not in tried] + todo
+        tried.add(proposal)
+    return best
+
+
+def _mismatch(call: Call) -> tuple:
+    """(the features a failing dense call was built for, the features it received)."""
+    facts = call.function
+    features = facts.features if facts is not None else getattr(call.module, "in_features", None)
+    shape = call.inputs[0] if call.inputs else None
+    return features, (shape[-1] if shape and len(shape) == 2 else None)
+
+
+@dataclass(frozen=True)
+class How:
+    """Where the traces run: the meta device at batch 2, unless the model needs real values (x.item(), a CPU
+    tensor made in forward) or a batch of its own (a batch_size it builds its hidden state for)."""
+
+    device: str = "meta"
+    batch: int = 2
+
+    def trace(self, model, taken, size, keyword, batch: int | None = None, alt: bool = False) -> Trace:
+        return _trace(model, taken.make(size, batch or self.batch, alt, self.device), keyword)
+
+
+def _attempt(model, taken, size, keyword) -> tuple:
+    """(trace, how) of one input: on the meta device first, then one small real CPU run where the meta device
+    was the trouble, then at the model's own batch_size where it has one; the first that runs, else the one
+    that got furthest."""
+    batch = getattr(model, "batch_size", None)
+    batches = [2] + ([batch] if isinstance(batch, int) and not isinstance(batch, bool) and 2 < batch <= 64 else [])
+    best, last = None, ""
+    for how in (How(device, size_) for size_ in batches for device in ("meta", "cpu")):
+        if how.device == "cpu" and not _meta_trouble(last):
+            continue  # the meta device was not the trouble: a real run would fail the same way
+        trace = how.trace(model, taken, size, keyword)
+        last = trace.error or ""
+        if trace.error is None:
+            return trace, how
+        if best is None or len(trace.calls) > len(best[0].calls):
+            best = (trace, how)
+    folding = _folding_batch(best[0].error or "", best[1].batch)
+    if folding:  # x.view(-1, C) with C larger than one sample: it runs only where samples fold together
+        how = How(best[1].device, folding)
+        trace = how.trace(model, taken, size, keyword)
+        if trace.error is None:
+            return trace, how
+    return best
+
+
+RESHAPE = re.compile(r"shape '\[([-\d, ]+)\]' is invalid for input of size (\d+)")
+
+
+def _folding_batch(error: str, batch: int) -> int | None:
+    """The smallest batch a reshape to a fixed row size accepts, where that row holds more than one sample."""
+    found = RESHAPE.search(error)
+    if not found:
+        return None
+    target = [int(d) for d in found.group(1).split(",")]
+    row = prod(d for d in target if d > 0)
+    per_sample, rest = divmod(int(found.group(2)), batch)
+    if -1 not in target or rest or not per_sample or row <= per_sample:
+        return None
+    needed = row // math.gcd(row, per_sample)
+    return needed if 2 < needed <= 64 else None
+
+
+def _meta_trouble(error: str) -> bool:
+    """The meta device, not the model, refused: a value read (x.item(), if x.sum() > 0), a CPU tensor made in
+    forward, or an op without a meta kernel."""
+    return "meta" in error or "device" in error or error.startswith("NotImplementedError")
 
 
 def _keyword(model) -> str | None:
     return getattr(model, "main_input_name", None) if type(model).__module__.startswith("transformers") else None
 
 
-def _meta_input(shape):
-    return import_torch().zeros(shape, device="meta")
-
-
-def _batch_changes(two: Trace, one: Trace, names: set, outputs: tuple) -> tuple:
+def _batch_changes(two: Trace, one: Trace, names: set, outputs: tuple, batches=(1, 2)) -> tuple:
     """(call, output at batch 1, output at batch 2) for every recorded call whose output batch does not follow
-    the input's, where the model's output does not follow it either (a transpose for nn.MultiheadAttention
-    that is undone later is no change). A batch axis squeezed away at batch 1 is not counted."""
+    the input's (x.view(-1, C) folds positions into it, x.squeeze() removes it from a batch of one), where the
+    model's output does not follow it either (a transpose for nn.MultiheadAttention undone later is no change)."""
     at_one = {call.name: call.full_outputs for call in one.calls if call.full_outputs}
     changes = []
     for call in two.calls:
         a, b = (at_one.get(call.name) or ((),))[0], (call.full_outputs or ((),))[0]
-        if call.name in names and len(a) == len(b) >= 1 and (a[0], b[0]) != (1, 2):
-            changes.append((call.name, a, b))
+        if call.name in names and a and b and not (len(a) == len(b) and (a[0], b[0]) == tuple(batches)):
+            changes.append((call.name, a, b))  # the batch folded, split, or squeezed away at 1
     return tuple(changes) if any(name in outputs for name, _, _ in changes) else ()
 
 
@@ -131,7 +246,12 @@ def _trace(model, x, keyword: str | None = None) -> Trace:
     counts: dict[str, int] = {}
 
     def before(mod, args, kwargs=None):
-        call = Call(names[id(mod)], mod, tuple(_shapes(args)))
+        name = names[id(mod)]
+        count = counts.get(name, 0)
+        counts[name] = count + 1
+        while count and f"{name}_{count}" in module_names:
+            count += 1
+        call = Call(f"{name}_{count}" if count else name, mod, tuple(_shapes(args)))
         call.sources = _sources(args, producers)
         running.append(call)
         trace.calls.append(call)
@@ -196,7 +316,7 @@ def _trace(model, x, keyword: str | None = None) -> Trace:
         for tensor in outputs:
             producers.setdefault(id(tensor), []).append(record.name)
             alive.append(tensor)
-            if (ncl or name in ("conv1d",)) and tensor.dim() == 3 and record.function.kind in SAME_LAYOUT:
+            if tensor.dim() == 3 and _keeps_sequence(name, record.function.kind, ncl, tensors[0]):
                 sequences.add(id(tensor))
         return out
 
@@ -206,26 +326,47 @@ def _trace(model, x, keyword: str | None = None) -> Trace:
                 hooks.append(mod.register_forward_pre_hook(before))
                 hooks.append(mod.register_forward_hook(after))
         with torch_module.inference(model):
-            state = {k: v.to("meta") for k, v in [*model.named_parameters(), *model.named_buffers()]}
+            state = {k: _on(torch, v, x.device.type) for k, v in [*model.named_parameters(), *model.named_buffers()]}
             trace.model_input = x
             producers[id(x)] = ["input"]
             args, kwargs = torch_module.arguments(x, keyword)
             with ops.recorder(on_call):
                 result = torch.func.functional_call(model, state, args, kwargs, strict=False)
             trace.outputs = [tuple(producers.get(id(t), ())) for t in _tensors(_plain(result))]
-    except Exception as exc:  # the failing call is the innermost one still running
+    except Exception as exc:  # the failing call is the innermost one still running, and fails its callers
         trace.error = one_line(exc)
         if trace.failed is None and running:
-            running[-1].error = trace.error
             trace.failed = running[-1]
+        for call in running:
+            call.error = call.error or trace.error
     finally:
         for hook in hooks:
             hook.remove()
     return trace
 
 
+def _on(torch, tensor, device: str):
+    """A parameter for one call: its meta twin, or on a real run the tensor itself (uninitialised memory of its
+    shape where it has none, as to_empty gives)."""
+    if device == "meta":
+        return tensor.to("meta")
+    return torch.empty_like(tensor, device=device) if tensor.is_meta else tensor
+
+
+# what PyTorch says when a convolution or pooling window is larger than what is left of the input
+SHRINKS = ("Output size is too small", "greater than actual input size", "Invalid computed output size")
 # modules and calls whose output keeps an (N, C, L) input's layout
 SAME_LAYOUT = ("activation", "dropout", "norm", "pool", "conv", "math")
+
+
+def _keeps_sequence(name: str, kind: str, ncl: bool, first) -> bool:
+    """The output of a call is an (N, C, L) sequence: a 1-d convolution or pooling makes one (they take
+    channels first), a squeeze of an (N, C, L, 1) map leaves one, and element-wise calls keep one."""
+    if name in ("conv1d", "max_pool1d", "avg_pool1d", "adaptive_avg_pool1d", "adaptive_max_pool1d"):
+        return True
+    if name == "squeeze" and first.dim() == 4:
+        return True
+    return ncl and kind in SAME_LAYOUT
 
 
 def _sources(value, producers) -> tuple:

@@ -41,20 +41,27 @@ def load(source: Source, unsafe: bool = False, trust: bool = False) -> Backbone:
 
 
 def from_object(obj, name: str, kind: str = "torch") -> Backbone:
-    """An nn.Module, a (model, loss) pair, or an ExportedProgram."""
+    """An nn.Module, a (model, loss) or (model, loss, example_input) tuple, a dict with those keys ("model",
+    "loss", "example_input"), or an ExportedProgram."""
     torch = import_torch()
-    loss = None
-    if isinstance(obj, tuple) and len(obj) == 2 and isinstance(obj[0], torch.nn.Module):
-        obj, loss = obj
-        if not isinstance(loss, torch.nn.Module):
-            raise SourceError(f"{name}: the second item of (model, loss) must be a torch loss module such as "
-                              f"nn.CrossEntropyLoss(), got {type(loss).__name__}")
+    loss, example = None, None
+    if isinstance(obj, dict) and isinstance(obj.get("model"), torch.nn.Module):
+        obj, loss, example = obj["model"], obj.get("loss"), obj.get("example_input", obj.get("input"))
+    elif isinstance(obj, tuple) and len(obj) in (2, 3) and isinstance(obj[0], torch.nn.Module):
+        obj, loss, example = (*obj, None)[:3]
+    if loss is not None and not isinstance(loss, torch.nn.Module):
+        raise SourceError(f"{name}: the loss beside the model must be a torch loss module such as "
+                          f"nn.CrossEntropyLoss(), got {type(loss).__name__}")
+    if example is not None and not isinstance(example, torch.Tensor):
+        raise SourceError(f"{name}: the example input beside the model must be a tensor such as "
+                          f"torch.zeros(1, 3, 224, 224), got {type(example).__name__}")
     if isinstance(obj, torch.export.ExportedProgram):
         return exported(obj, name)
     if not isinstance(obj, torch.nn.Module):
         raise SourceError(f"{name}: expected a torch nn.Module or (model, loss), got {type(obj).__name__}")
     found = module.backbone(obj, name, kind, loss=loss)
     found.layout = module.declared_layout(obj)
+    found.example_input = example
     return found
 
 

@@ -159,15 +159,11 @@ def facts(func, args, kwargs, inputs: list, outputs: list, ncl: bool = False) ->
         ones = all(s == 1 for s in (size if isinstance(size, (tuple, list)) else (size,)))
         spatial = tuple(range(rank - dims_, rank))
         if ones:
-            return Facts("global_pool", pooling=pooling, pool_dims=dims_, axes=spatial, reduces=layout.what)
-        return Facts("pool", pooling=pooling, pool_dims=dims_, axes=spatial)
+            return Facts("global_pool", pooling=pooling, pool_dims=dims_, axes=spatial,
+                         reduces=SPATIAL if rank == dims_ + 2 else layout.what)
+        return Facts("pool", axes=spatial)
     if name in WINDOWED:
-        pooling, dims_ = WINDOWED[name]
-        spatial = tuple(range(rank - dims_, rank))
-        pooled = len(out) == rank and all(out[a] == 1 for a in spatial) and any(shape[a] != 1 for a in spatial)
-        if pooled:  # a window as large as the map: F.avg_pool2d(x, x.shape[2:])
-            return Facts("global_pool", pooling=pooling, pool_dims=dims_, axes=spatial, reduces=layout.what)
-        return Facts("pool", pooling=pooling, pool_dims=dims_, axes=spatial)
+        return _windowed(*WINDOWED[name], shape, out, layout)
     if name in POOLS or name in REDUCTIONS:
         return _reduction(name, args, kwargs, shape, layout)
     if name in RESHAPES:
@@ -190,6 +186,22 @@ def facts(func, args, kwargs, inputs: list, outputs: list, ncl: bool = False) ->
     if name in MATH or name.lstrip("_").rstrip("_") in MATH:
         return Facts("math")
     return Facts("other")
+
+
+def _windowed(pooling: str, dims_: int, shape, out, layout: AxisRoles) -> Facts:
+    """F.avg_pool2d and the like pool the last `dims_` axes: a window as large as the map is a global pool.
+    On a batch (rank dims_ + 2) those axes are the map's; on a rank dims_ + 1 tensor (F.avg_pool2d over
+    (N, L, C) embeddings with an (L, 1) window) what it collapses says what it pools."""
+    rank = len(shape)
+    last = tuple(range(rank - dims_, rank))
+    collapsed = tuple(a for a in last if len(out) == rank and out[a] == 1 and shape[a] != 1)
+    if rank == dims_ + 2 and collapsed and all(out[a] == 1 for a in last):
+        return Facts("global_pool", pooling=pooling, pool_dims=dims_, axes=last, reduces=SPATIAL)
+    if rank == dims_ + 1 and collapsed and set(collapsed) == set(layout.spatial):
+        tokens = (0, None) if layout.what == TOKENS else None
+        return Facts("global_pool", pooling=pooling, pool_dims=len(collapsed), axes=collapsed, reduces=layout.what,
+                     tokens=tokens)
+    return Facts("pool", axes=last)
 
 
 def _reduction(name: str, args, kwargs, shape, layout: AxisRoles) -> Facts:
