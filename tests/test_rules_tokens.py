@@ -144,3 +144,23 @@ def test_a_head_on_the_pooled_output_of_a_model_output_pools():
     single = ModelRecord("m", (LayerRecord(**{**backbone.__dict__, "output_shapes": ((None, C),)}), fc), ("fc",),
                          backbone=record.backbone, backbone_layer="backbone", framework="torch")
     assert not single.head_pools()  # an already pooled backbone: the head does not pool
+
+
+def prepended(*calls: LayerRecord) -> ModelRecord:
+    """A ViT written in forward: torch.cat((cls_token.expand(...), patches), dim=1), no library backbone."""
+    layers = [LayerRecord("embed", "Linear", ((None, 16, 768),), ((None, 16, C),), kind="dense", units=C),
+              LayerRecord("cat", "torch.cat", ((None, 1, C), (None, 16, C)), ((None, 17, C),), kind="concat",
+                          function=True, axes=(1,), inbound=("embed",), call="torch.cat((x, y), dim=1)"),
+              LayerRecord("norm", "LayerNorm", ((None, 17, C),), ((None, 17, C),), kind="norm", inbound=("cat",))]
+    for call in calls:
+        layers.append(LayerRecord(**{**call.__dict__, "inbound": call.inbound or (layers[-1].name,)}))
+    layers.append(LayerRecord("fc", "Linear", ((None, C),), ((None, 5),), kind="dense", units=5,
+                              inbound=(layers[-1].name,)))
+    return ModelRecord("vit.py:build", tuple(layers), ("fc",), (64, 64), (96, 96), framework="torch")
+
+
+def test_a_class_token_prepended_in_forward_is_a_prefix_token():
+    (finding,) = run_rules("head", prepended(mean(17)), select=("SL24",))
+    assert finding.code == "SL240" and "1 class token, then 16 patch tokens" in finding.message
+    assert run_rules("head", prepended(select(17, 1, None), mean(16)), select=("SL24",)) == ()
+    assert run_rules("head", prepended(select(17, 0, 1)), select=("SL24",)) == ()

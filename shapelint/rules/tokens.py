@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..records.facts import CLASS_AND_MEAN, CLASS_TOKEN, MEAN_ALL, MEAN_PATCHES, TokenRecord
+from ..records.facts import CLASS, CLASS_AND_MEAN, CLASS_TOKEN, MEAN_ALL, MEAN_PATCHES, TokenRecord
 from ..records.layers import LayerRecord, ModelRecord
 from ..records.words import words_for
 from .facts_text import REFERENCE_WORDS, prefix_text, reference_text, token_pooling
@@ -53,9 +53,14 @@ class TokenPool:
 
 
 def token_pools(model: ModelRecord) -> list[TokenPool]:
-    """Every call in the head that reduces the backbone's tokens to one vector, with its span."""
+    """Every call in the head that reduces the backbone's tokens to one vector, with its span. Without a backbone
+    that declares its tokens, tokens that forward itself prepends (torch.cat((cls_token, x), dim=1)) count."""
     tokens = model.backbone.tokens if model.backbone else None
-    if tokens is None or not model.backbone_layer:
+    source, length = model.backbone_layer, None
+    if tokens is None or not source:
+        tokens, length = _prepended(model)
+        source = None
+    if tokens is None:
         return []
     pools = []
     for layer in model.layers:
@@ -63,25 +68,44 @@ def token_pools(model: ModelRecord) -> list[TokenPool]:
         if span is None and layer.kind == "global_pool" and layer.pool_dims == 1:
             span = (0, None)  # GlobalAveragePooling1D: every token
         out = layer.output_shape
-        if span is None or layer.name == model.backbone_layer or (out is not None and len(out) != 2):
+        if span is None or layer.name == source or (out is not None and len(out) != 2):
             continue  # a slice that keeps the token axis is composed by the call that pools it
-        found = _on_backbone(model, layer, span)
+        found = _on_tokens(model, layer, span, source, length)
         if found:
             pools.append(TokenPool(layer, *found, tokens))
     return pools
 
 
-def _on_backbone(model: ModelRecord, layer: LayerRecord, span) -> tuple[int, int, int] | None:
-    """(start, stop, length) of `span` on the backbone's token axis; None when the input is not its tokens."""
+def _prepended(model: ModelRecord) -> tuple[TokenRecord | None, int | None]:
+    """Tokens a concat on the token axis puts before the data's own (a learned class token joined in forward):
+    the inputs ahead of the one the data reached, where some input came from no recorded call (a parameter)."""
+    for layer in model.layers:
+        shapes, out = layer.input_shapes, layer.output_shape
+        if layer.kind != "concat" or layer.axes != (1,) or not out or len(out) != 3 or len(shapes) < 2 \
+                or len(layer.inbound) >= len(shapes) or any(len(s) != 3 or s[1] is None for s in shapes):
+            continue
+        data = max(range(len(shapes)), key=lambda i: shapes[i][1])
+        count = sum(s[1] for s in shapes[:data])
+        if count:
+            prefix = (CLASS,) + ("prefix",) * (count - 1)
+            return TokenRecord(prefix, declared_by=f"{layer.call_text} puts {count} token(s) first"), out[1]
+    return None, None
+
+
+def _on_tokens(model: ModelRecord, layer: LayerRecord, span, source: str | None, expected: int | None):
+    """(start, stop, length) of `span` on the token axis of `source` (the backbone layer), or of the prepended
+    sequence of `expected` tokens; None when the input is not those tokens."""
     shape = layer.input_shapes[0] if layer.input_shapes else None
     if not shape or len(shape) != 3 or shape[1] is None:
         return None
     start, stop = _absolute(span, shape[1])
-    length = shape[1]  # the tokens at this point; the backbone's own count once the walk reaches it
+    length = shape[1]  # the tokens at this point; the source's own count once the walk reaches it
     current, seen = producer(model, layer.inbound[0]) if layer.inbound else None, set()
     while current is not None and current.name not in seen:
+        if source is None and length == expected:
+            return start, stop, length
         seen.add(current.name)
-        if current.name == model.backbone_layer:
+        if current.name == source:
             return start, stop, length
         if current.kind == "select" and current.tokens is not None and current.input_shape:
             length = current.input_shape[1]
@@ -90,7 +114,7 @@ def _on_backbone(model: ModelRecord, layer: LayerRecord, span) -> tuple[int, int
         elif current.kind not in PASS_THROUGH or current.output_shape != current.input_shape:
             return None
         current = producer(model, current.inbound[0]) if current.inbound else None
-    return None
+    return (start, stop, length) if source is None and length == expected else None
 
 
 def _absolute(span, length: int) -> tuple[int, int]:
@@ -104,8 +128,12 @@ def _call(pool: TokenPool) -> str:
     return pool.layer.call_text
 
 
+def _source(model: ModelRecord) -> str:
+    return model.backbone.source if model.backbone and model.backbone.tokens else "the model's tokens"
+
+
 def _backbone_text(model: ModelRecord, pool: TokenPool) -> str:
-    return f"{model.backbone.source} ({prefix_text(pool.tokens)}, then {pool.length - pool.tokens.num_prefix} patch tokens)"
+    return f"{_source(model)} ({prefix_text(pool.tokens)}, then {pool.length - pool.tokens.num_prefix} patch tokens)"
 
 
 @rule("SL240", "mean-includes-prefix-tokens", "warning", "head")
@@ -179,7 +207,7 @@ def no_class_token(model: ModelRecord, **_):
             reference = reference_text(pool.tokens)
             expects = f"; the checkpoint pools with {reference}" if reference else ""
             yield (
-                f"{_call(pool)} takes token 0 of {model.backbone.source}, which has no class token: token 0 "
+                f"{_call(pool)} takes token 0 of {_source(model)}, which has no class token: token 0 "
                 f"is the first of its {pool.length} patch tokens{expects}",
                 f"Pool as the checkpoint does: {token_pooling(pool.tokens, words)}",
                 pool.layer.name,
@@ -222,7 +250,7 @@ def token_pooling_differs(model: ModelRecord, **_):
         if pool.includes_prefix or (pool.single and not pool.tokens.has_class_token):
             continue  # SL240 / SL241
         yield (
-            f"{_call(pool)} pools {model.backbone.source} by {REFERENCE_WORDS[pooling]}; the checkpoint's reference "
+            f"{_call(pool)} pools {_source(model)} by {REFERENCE_WORDS[pooling]}; the checkpoint's reference "
             f"pooling is {reference_text(pool.tokens)}",
             f"Pool as the checkpoint does, {token_pooling(pool.tokens, words)}, unless the whole model is fine-tuned",
             pool.layer.name,
