@@ -203,3 +203,26 @@ def test_a_classifier_preset_is_a_classifier_not_a_bare_backbone(classifier_pres
     assert (checked.error, checked.findings) == (None, ())
     (mismatch,) = check_source(str(classifier_preset), Options(sizes=OPTIONS.sizes, num_classes=3)).findings
     assert mismatch.code == "SL106" and "num_classes=3" in mismatch.fix
+
+
+KH_TINY = "num_layers=1&num_heads=2&hidden_dim=16"
+
+
+@pytest.mark.parametrize("source, prefix, reference, pooling", [
+    (f"keras_hub:ViTBackbone?image_shape=[32,32,3]&patch_size=8&mlp_dim=32&{KH_TINY}", ["class"], "class_token",
+     "x[:, 0]"),
+    (f"keras_hub:ViTBackbone?image_shape=[32,32,3]&patch_size=8&mlp_dim=32&use_class_token=false&{KH_TINY}", [], None,
+     "GlobalAveragePooling1D()"),
+    (f"keras_hub:DeiTBackbone?image_shape=[32,32,3]&patch_size=8&intermediate_dim=32&{KH_TINY}",
+     ["class", "distillation"], "class_token", "x[:, 0]"),
+    (f"keras_hub:DINOV2Backbone?image_shape=[28,28,3]&patch_size=14&intermediate_dim=32&num_register_tokens=4"
+     f"&layer_scale_init_value=1.0&position_embedding_shape=[28,28]&{KH_TINY}", ["class"] + ["register"] * 4, None,
+     "GlobalAveragePooling1D()(x[:, 5:])"),
+])
+def test_kerashub_vit_tokens(source, prefix, reference, pooling):
+    """The prefix tokens a KerasHub ViT declares, and the pooling its ImageClassifier uses (pooling='token')."""
+    result = probe_source(source, Options(sizes=((32, 32),))).to_json()
+    assert result["error"] is None, result["error"]
+    tokens = result["tokens"]
+    assert (tokens["prefix"], tokens["reference"]) == (prefix, reference)
+    assert result["verdict"]["suggested_head"].startswith(pooling)

@@ -82,3 +82,10 @@ def test_an_inlined_backbone_layer_round_trips():
     again = ModelRecord.from_json(json.loads(json.dumps(model.to_json())))
     assert again == model and again.layers[0].inlined
     assert LayerRecord.from_json({k: v for k, v in part.to_json().items() if k != "inlined"}).inlined is False
+
+
+def test_a_size_rule_forbids_only_what_is_not_a_minimum():
+    rule = SizeRule(multiple_of=14, at_least=(28, 28))
+    assert rule.forbids((160, 160)) and not rule.forbids((14, 14)) and not rule.allows((14, 14))
+    assert not SizeRule(at_least=(29, 29)).forbids((16, 16)) and not SizeRule(at_least=(29, 29)).restricts
+    assert SizeRule(square_only=True).forbids((192, 256)) and SizeRule(even=True).forbids((225, 224))

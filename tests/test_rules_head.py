@@ -391,9 +391,10 @@ def test_rule_examples(write_example, name, kind, example):
 
 
 def test_every_head_rule_has_examples_and_docs():
+    from test_rules_tokens import EXAMPLES as TOKEN_EXAMPLES  # token pooling: records of ViT heads
     from test_torch_rules import TORCH_EXAMPLES  # the PyTorch rules' examples are torch factories
 
-    examples = {**EXAMPLES, **TORCH_EXAMPLES}
+    examples = {**EXAMPLES, **TORCH_EXAMPLES, **TOKEN_EXAMPLES}
     head = {r.name for r in REGISTRY.values() if r.subject == "head"}
     assert head == set(examples)
     assert all(examples[name]["bad"] and examples[name]["good"] for name in head)

@@ -6,12 +6,12 @@ from ..adapters.base import Backbone, CannotExecuteHere
 from ..errors import one_line
 from ..records.backbone import BackboneRecord, ProbeRecord
 from ..sources import SourceError
+from .sizes import discover
 
 # Sizes at or under this many pixels may be executed; larger ones only ever get shape inference, so
 # memory does not grow with the probed size.
 EXECUTE_LIMIT = 512 * 512
 SMALL_SIZE = (224, 224)  # where the one real batch runs when every probed size is larger than the limit
-UPWARD_LIMIT = 1024  # when every size asked for is too small, how far up the smallest working size is searched
 
 
 def probe(backbone: Backbone, sizes, batch: int = 1, execute: bool = True) -> BackboneRecord:
@@ -46,61 +46,32 @@ def probe(backbone: Backbone, sizes, batch: int = 1, execute: bool = True) -> Ba
                 backbone.notes.append(f"not executed, shapes are inferred: this machine cannot run it ({exc})")
                 execute = False
                 break
-    boundary = _min_size_boundary(backbone, records, batch, execute)
-    ordered = [records[s] for s in sizes] + [r for r in boundary if r.size not in records]
+    rule, found = backbone.size_rule, []
+    if not fixed:  # which sizes work, as the constraint it is: multiples, parity, squareness, a minimum
+        rule, found = discover(backbone.size_rule, records, _runner(backbone, batch, execute), sizes)
+    ordered = [records[s] for s in sizes] + [r for r in found if r.size not in records]
     reasons = {fixed: "the model's declared input size", SMALL_SIZE: "the real batch: every size asked for is larger"}
-    if len(boundary) == 2:
-        reasons.update({boundary[0].size: "bisected: the largest size that fails",
-                        boundary[1].size: "bisected: the smallest size that works"})
     record = BackboneRecord(backbone.name, backbone.input, tuple(ordered), backbone.kind, backbone.suspicious,
                             backbone.framework, declared_layout=backbone.layout, tokens=backbone.tokens,
-                            classifier=backbone.classifier, size_rule=backbone.size_rule)
+                            classifier=backbone.classifier, size_rule=rule)
     return record.explained(requested, reasons)
 
 
-def _min_size_boundary(backbone: Backbone, records: dict, batch: int, execute: bool) -> list[ProbeRecord]:
-    """When a square size is too small, bisect the side up to the smallest working square.
+def _runner(backbone: Backbone, batch: int, execute: bool):
+    """Probe one more size: inferred, then executed where allowed (tiny inputs are cheap, and inference is
+    least reliable exactly there)."""
+    state = {"execute": execute and not backbone.blocked}
 
-    Returns the two records either side of the minimum (largest failing, smallest working), so the
-    minimum size is evidence in the table rather than a guess. Executes when allowed: tiny inputs
-    are cheap and inference is least reliable exactly there.
-    """
-    if backbone.input.fixed_size:
-        return []
-    squares_ok = [s[0] for s, r in records.items() if r.ok and s[0] == s[1]]
-    failing = [s[0] for s, r in records.items() if not r.ok and s[0] == s[1]]
-    found = {}
-
-    def run(side):
-        nonlocal execute
-        found[side] = _run(backbone.symbolic, backbone, (side, side), batch, False)
-        if execute and not backbone.blocked and side * side <= EXECUTE_LIMIT:
+    def run(size) -> ProbeRecord:
+        record = _run(backbone.symbolic, backbone, size, batch, False)
+        if state["execute"] and size[0] * size[1] <= EXECUTE_LIMIT:
             try:
-                found[side] = _run(backbone.execute, backbone, (side, side), batch, True)
+                record = _run(backbone.execute, backbone, size, batch, True)
             except CannotExecuteHere:
-                execute = False
-        return found[side].ok
+                state["execute"] = False
+        return record
 
-    if not squares_ok and failing and not any(r.ok for r in records.values()):
-        # every size asked for is too small: double the side until one works, so the minimum is still found
-        side = max(failing)
-        while side < UPWARD_LIMIT and not squares_ok:
-            side = min(2 * side, UPWARD_LIMIT)
-            if run(side):
-                squares_ok.append(side)
-            else:
-                failing.append(side)
-    if not squares_ok:
-        return []
-    hi = min(squares_ok)
-    failing = [s for s in failing if s < hi]
-    if not failing:
-        return []
-    lo = max(failing)
-    while hi - lo > 1:
-        mid = (lo + hi) // 2
-        lo, hi = (lo, mid) if run(mid) else (mid, hi)
-    return [found[n] if n in found else records[(n, n)] for n in (lo, hi)]
+    return run
 
 
 def _run(fn, backbone: Backbone, size, batch: int, executed: bool) -> ProbeRecord:

@@ -11,7 +11,7 @@ rules and the verdict reason on them and never on a class name.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 # what one prefix token is, in TokenRecord.prefix
 CLASS, DISTILLATION, REGISTER = "class", "distillation", "register"
@@ -20,7 +20,9 @@ CLASS_TOKEN = "class_token"  # token 0 (timm global_pool="token", BERT-style poo
 MEAN_PATCHES = "mean_patches"  # the mean of the patch tokens only, prefix tokens excluded (timm "avg")
 MEAN_ALL = "mean_all"  # the mean of every token, prefix tokens included
 ATTENTION = "attention"  # a learned attention pool (SigLIP's MAP head, timm "map")
-REFERENCES = (CLASS_TOKEN, MEAN_PATCHES, MEAN_ALL, ATTENTION)
+# the class token beside the mean of the patch tokens, concatenated (Dinov2ForImageClassification)
+CLASS_AND_MEAN = "class_and_mean_patches"
+REFERENCES = (CLASS_TOKEN, MEAN_PATCHES, MEAN_ALL, ATTENTION, CLASS_AND_MEAN)
 
 
 @dataclass(frozen=True)
@@ -102,6 +104,15 @@ class SizeRule:
         if self.even and (h % 2 or w % 2):
             return False
         return not (self.at_least and (h < self.at_least[0] or w < self.at_least[1]))
+
+    @property
+    def restricts(self) -> bool:
+        """It says more than a minimum: multiples, parity, squareness or a list of sizes."""
+        return bool(self.multiple_of or self.even or self.square_only or self.only)
+
+    def forbids(self, size: tuple[int, int]) -> bool:
+        """The size breaks a constraint other than the minimum (so failing there is not 'too small')."""
+        return self.restricts and not replace(self, at_least=None).allows(tuple(size))
 
     def to_json(self) -> dict:
         return {"multiple_of": self.multiple_of, "square_only": self.square_only, "even": self.even,

@@ -215,11 +215,18 @@ class ModelRecord:
 
     def head_pools(self) -> bool:
         """A global pooling or Flatten layer (or a call that reduces the spatial axes) follows the backbone on the
-        way to the output; a whole classifier's own head pools by definition."""
+        way to the output, or a call that reduces the tokens to one vector (x[:, 0]), or the head reads an output
+        the backbone pooled (pooler_output); a whole classifier's own head pools by definition."""
         if self.backbone is not None and self.backbone.classifier is not None and self.backbone.classifier.pools:
             return True
+        path = [layer for layer in self.head_layers() if layer.name != self.backbone_layer]
+        inner = self.layer(self.backbone_layer) if self.backbone_layer else None
+        several = inner is not None and inner.output_shape is None  # a ModelOutput: tokens and a pooled output
+        if several and path and path[0].input_shape is not None and len(path[0].input_shape) == 2:
+            return True
         return any(layer.kind in ("global_pool", "flatten") or layer.reduces == SPATIAL
-                   for layer in self.head_layers() if layer.name != self.backbone_layer)
+                   or (layer.reduces == TOKENS and layer.output_shape and len(layer.output_shape) == 2)
+                   for layer in path)
 
     def fixed_grid(self, layer: LayerRecord) -> bool:
         """A local pool whose output map is the same at both sizes (VGG's AdaptiveAvgPool2d((7, 7))): what

@@ -42,6 +42,10 @@ class Words:
     flatten_pooled: str = "Flatten()"
     class_token: str = "x[:, 0]"  # take the class token of (N, L, C) tokens
     patch_mean: str = "x[:, {start}:].mean(axis=1)"  # average the patch tokens only; {start}: the prefix token count
+    # the class token beside the mean of the patch tokens (Dinov2ForImageClassification); {start}
+    class_and_mean: str = "keras.ops.concatenate([x[:, 0], keras.ops.mean(x[:, {start}:], axis=1)], axis=-1)"
+    # a saved model whose input declares free height and width but runs at one size; {size}
+    reexport_dynamic: str = "Rebuild the model with a free input size (keras.Input((None, None, 3))), or resize inputs to {size}"
     # how to re-head a whole classifier, by the library that built it (ClassifierRecord.library);
     # {features}, {attribute}, {num_classes}; "" picks the framework's own way
     fine_tune: tuple[tuple[str, str], ...] = ()

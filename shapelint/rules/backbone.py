@@ -38,10 +38,13 @@ def pooling_required(backbone: BackboneRecord, **_):
         return  # a whole classifier: its own head pools the map (whole-classifier says how to re-head it)
     if main and main.pooling == REQUIRED:
         pool = main.pooling_layer
+        alternative = words_for(backbone.framework).backbone_pool
+        if main.tokens is not None and main.tokens.switch:
+            alternative = f"let the model pool: {main.tokens.switch}"
         yield (
             f"{backbone.source} returns a {main.layout.value} output {shape_text(main.example_shape)} "
             f"at {format_size(main.example_size)}; the head must pool it",
-            f"Add {pool} before the classifier (or {words_for(backbone.framework).backbone_pool})",
+            f"{'Pool with' if main.tokens is not None else 'Add'} {pool} before the classifier (or {alternative})",
         )
 
 
@@ -110,12 +113,14 @@ def fixed_input_size(backbone: BackboneRecord, **_):
     backbone = keras.applications.ResNet50(include_top=False, weights=None, input_shape=(None, None, 3))
     ```
     """
-    v = verdict(backbone)
-    if v.input_sizes == "fixed":
+    v, size_rule = verdict(backbone), backbone.size_rule
+    if v.input_sizes == "fixed" and not (size_rule and size_rule.only and size_rule.declared_dynamic):  # SL111's
         others = ", ".join(format_size(s) for s in v.failed)
+        said = f" ({size_rule.evidence})" if size_rule and size_rule.only and size_rule.evidence else ""
+        failed = f"; {others} failed" if others else ""
         yield (
-            f"{backbone.source} works only at {format_size(v.working[0])}"
-            + (f"; {others} failed" if others else ", the input size it declares"),
+            f"{backbone.source} works only at {format_size(v.working[0])}{said}"
+            + (failed or ", the input size it declares"),
             f"Resize inputs to {format_size(v.working[0])}, or rebuild the backbone with a variable input shape",
         )
 

@@ -7,13 +7,14 @@ way its library says, never given a layer after its logits.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from math import prod
 
 from ..records.backbone import BackboneRecord, Layout, ProbeRecord, Shape
-from ..records.facts import ClassifierRecord
+from ..records.facts import ClassifierRecord, SizeRule, TokenRecord
 from ..records.words import Words, words_for
 from ..sources import format_size
+from . import facts_text
 
 REQUIRED, APPLIED, UNKNOWN = "required", "applied", "unknown"
 POOLED = "pooled"  # a map that keeps its spatial axes, 1×1 at every size: flatten it, nothing to average
@@ -34,6 +35,7 @@ class OutputVerdict:
     example_shape: Shape = ()
     example_size: tuple[int, int] | None = None
     framework: str = "keras"  # whose words the advice is spelled in
+    tokens: TokenRecord | None = None  # a token output's prefix tokens and reference pooling (the main output)
 
     @property
     def words(self) -> Words:
@@ -46,11 +48,15 @@ class OutputVerdict:
     @property
     def pooling_layer(self) -> str:
         """The layer that pools this output, spelled as the user should write it in their framework."""
+        if self.pooling == REQUIRED and self.layout is Layout.NLC and self.tokens is not None:
+            return facts_text.token_pooling(self.tokens, self.words)
         return self.words.pooling_for(self.layout) if self.pooling == REQUIRED else ""
 
     @property
     def classifier(self) -> str:
         channels = self.channels if self.pooling in (REQUIRED, APPLIED, POOLED) and self.channels else "in_features"
+        if self.pooling == REQUIRED and self.layout is Layout.NLC:
+            channels = facts_text.pooled_width(self.tokens, channels)
         return self.words.dense_call("num_classes", channels)
 
     @property
@@ -72,6 +78,7 @@ class Verdict:
     failed: tuple[tuple[int, int], ...]
     classifier: ClassifierRecord | None = None  # the source is a whole classifier
     framework: str = "keras"
+    size_rule: SizeRule | None = None  # the sizes the model takes, where it or the probe says more than a minimum
 
     @property
     def fine_tune(self) -> str:
@@ -114,6 +121,7 @@ class Verdict:
             item = asdict(out)
             item.pop("name")
             item.pop("framework")
+            item["tokens"] = out.tokens.to_json() if out.tokens else None
             item["layout"] = out.layout.value
             item["example_shape"] = list(out.example_shape)
             item["example_size"] = list(out.example_size) if out.example_size else None
@@ -132,13 +140,22 @@ def verdict(backbone: BackboneRecord) -> Verdict:
     fixed = bool(backbone.input.fixed_size)
     outputs = tuple(_output_verdict(name, ok, backbone.input.layout, backbone.framework, declared.get(name), fixed)
                     for name in names)
+    if outputs and backbone.tokens and outputs[0].layout is Layout.NLC:
+        outputs = (replace(outputs[0], tokens=backbone.tokens),) + outputs[1:]
     working = tuple(r.size for r in ok)
     smallest = min(working, key=_area) if working else None
+    rule = backbone.size_rule
+    explained = {r.size for r in bad if facts_text.forbids(rule, r.size)}  # a constraint, not a minimum
     too_small = ()
     if smallest and not backbone.input.fixed_size:
-        too_small = tuple(r.size for r in bad if r.size[0] <= smallest[0] and r.size[1] <= smallest[1])
+        too_small = tuple(r.size for r in bad if r.size[0] <= smallest[0] and r.size[1] <= smallest[1]
+                          and r.size not in explained)
     if not working:
         sizes = "unknown"
+    elif rule and rule.only and len(working) == 1:
+        sizes = "fixed"
+    elif explained:
+        sizes = "restricted"
     elif backbone.input.fixed_size and len(working) == 1:
         sizes = "fixed"
     elif len(working) + len(too_small) == len(backbone.records):
@@ -148,7 +165,8 @@ def verdict(backbone: BackboneRecord) -> Verdict:
     else:
         sizes = "restricted"
     return Verdict(outputs, sizes, smallest if too_small else None, too_small, working, tuple(r.size for r in bad),
-                   backbone.classifier, backbone.framework)
+                   backbone.classifier, backbone.framework,
+                   rule if facts_text.restricts(rule) or (rule and rule.at_least) else None)
 
 
 def _output_verdict(name: str, ok: list[ProbeRecord], input_layout: Layout, framework: str,
@@ -268,10 +286,14 @@ def describe(v: Verdict) -> str:
     elif main.pooling == REQUIRED:
         what = "token sequence" if main.layout is Layout.NLC else f"{main.layout.value} feature map"
         stride = f" (output stride {main.output_stride})" if main.output_stride else ""
+        tokens = main.tokens
+        layout = f": {facts_text.layout_text(tokens, main.example_shape[1], main.example_size)}" if tokens else ""
         parts.append(
-            f"Pooling required: the output is a {what} {shape_text(main.example_shape)}{at}{stride}. "
+            f"Pooling required: the output is a {what} {shape_text(main.example_shape)}{at}{stride}{layout}. "
             f"Use {main.suggested_head}."
         )
+        if tokens:
+            parts.append(facts_text.token_advice(tokens, main.words))
         pool = main.pooling_layer
         flat = list(main.flatten_features.items())
         if main.pooling_makes_sizes_safe and len({n for _, n in flat}) > 1:
@@ -290,7 +312,9 @@ def describe(v: Verdict) -> str:
         )
     else:
         parts.append(f"Pooling unknown: the output {shape_text(main.example_shape)} has rank {main.rank}.")
-    if v.input_sizes == "fixed":
+    if v.size_rule and facts_text.restricts(v.size_rule):
+        parts.append(facts_text.sizes_sentence(v.size_rule, v.working, v.failed))
+    elif v.input_sizes == "fixed":
         parts.append(f"Input size is fixed: only {format_size(v.working[0])} works.")
     elif v.input_sizes == "variable" and v.min_size:
         parts.append(f"Every probed size from {format_size(v.min_size)} up works.")

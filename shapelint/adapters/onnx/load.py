@@ -18,6 +18,7 @@ from ...records.backbone import InputSpec
 from ...sources import Source, SourceError
 from ..base import Backbone
 from . import safety
+from .sizes import declared_rule
 
 INSTALL = "pip install 'shapelint[onnx]'"
 # How a head pools a channels-first feature map, in the words of the framework that exported the model.
@@ -113,6 +114,7 @@ def backbone(model, path: Path | None, name: str) -> Backbone:
     # (a 3x3 Conv on a 2x2 input infers 1x1 where onnxruntime refuses it): every small size is executed
     result = Backbone(name, "onnx", spec, symbolic, execute, model=model, framework="onnx", execute_each=True)
     result.notes.append(_evidence(model, image, inputs))
+    result.size_rule = declared_rule(image.name, declared, spec)
     words = POOLING_WORDS.get(model.producer_name.lower())
     out = dims(graph.output[0])
     if words and spec.layout.value == "channels_first" and len(out) == 4 and tuple(out[2:]) != (1, 1):

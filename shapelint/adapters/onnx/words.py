@@ -20,5 +20,8 @@ WORDS = Words(
     remove_activation="remove the {activation} after '{layer}'",
     activation_fix="End '{layer}' in {activation}",
     flatten_pooled="Flatten(axis=1)",
+    reexport_dynamic="Re-export from a source model that takes other sizes (timm: dynamic_img_size=True; Hugging Face: "
+                     "interpolate_pos_encoding=True) with dynamic axes that hold (torch.onnx.export(..., dynamo=True, "
+                     "dynamic_shapes=...)), or resize inputs to {size}",
     fine_tune=(("", "re-export the source model with its classifier replaced by one with {num_classes} outputs"),),
 )

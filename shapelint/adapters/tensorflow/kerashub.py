@@ -20,6 +20,7 @@ from ..base import Backbone
 from ..private import option_refusals, private_homes
 from . import keras3, kerasscan
 from .runtime import import_tensorflow, stderr_silenced
+from .tokens import keras_hub_tokens
 
 INSTALL = "pip install 'shapelint[kerashub]'"
 
@@ -173,6 +174,7 @@ def _argument(value):
 def _backbone(model, name: str) -> Backbone:
     result = keras3.backbone(model, name, kind="kerashub")
     result.framework = "keras_hub"
+    result.tokens = keras_hub_tokens(model)
     output = getattr(model, "output", None)
     if output is not None and len(output.shape) == 4:
         result.notes.append(

@@ -260,6 +260,7 @@ def _trace(model, x, keyword: str | None = None) -> Trace:
         counts[name] = count + 1
         while count and f"{name}_{count}" in module_names:
             count += 1
+        args = (*args, *(kwargs or {}).values())  # a Hugging Face model called as model(pixel_values=x)
         call = Call(f"{name}_{count}" if count else name, mod, tuple(_shapes(args)))
         call.sources = _sources(args, producers)
         running.append(call)
@@ -332,7 +333,7 @@ def _trace(model, x, keyword: str | None = None) -> Trace:
     try:
         for mod in model.modules():
             if mod is not model:
-                hooks.append(mod.register_forward_pre_hook(before))
+                hooks.append(mod.register_forward_pre_hook(before, with_kwargs=True))
                 hooks.append(mod.register_forward_hook(after))
         with torch_module.inference(model):
             state = {k: _on(torch, v, x.device.type) for k, v in [*model.named_parameters(), *model.named_buffers()]}

@@ -24,6 +24,7 @@ from . import classifier, module
 from .origins import recording_modules
 from .pickles import refuse_unsafe_pickle, refuse_unsafe_pt2
 from .runtime import import_torch, import_vision
+from .tokens import export_size_rule
 
 
 def load(source: Source, unsafe: bool = False, trust: bool = False) -> Backbone:
@@ -233,7 +234,9 @@ def exported(program, name: str) -> Backbone:
     if shape and len(shape) == 4:
         spec = InputSpec(layout=Layout.NCHW, channels=shape[1] or 3, height=shape[2], width=shape[3])
     found = module.backbone(program.module(), name, "torch-export", spec)
+    found.size_rule = export_size_rule(program)
     if spec.fixed_size:
-        found.notes.append("torch.export: export with dynamic_shapes (torch.export.Dim) for the height and width "
-                           "to accept other input sizes")
+        found.notes.append("torch.export: export with dynamic_shapes (torch.export.Dim) for the height and width, "
+                           "from a model that takes other sizes (timm: dynamic_img_size=True), to accept other "
+                           "input sizes")
     return found

@@ -11,6 +11,7 @@ import contextlib
 from ...records.backbone import InputSpec, Layout, Shape
 from ..base import Backbone, dims, flatten_outputs
 from .runtime import import_torch
+from .tokens import size_rule, token_record
 
 # timm's Format names (timm/layers/format.py) -> our layouts
 TIMM_FORMATS = {"NCHW": Layout.NCHW, "NHWC": Layout.NHWC, "NCL": Layout.UNKNOWN, "NLC": Layout.NLC}
@@ -23,6 +24,7 @@ def backbone(model, name: str, kind: str, spec: InputSpec | None = None, keyword
     found = Backbone(name, kind, spec, lambda shape: symbolic(model, shape, keyword),
                      lambda shape: execute(model, shape, keyword), model=model, loss=loss, framework="torch")
     found.notes.extend(size_notes(model))
+    found.tokens, found.size_rule = token_record(model), size_rule(model)
     return found
 
 
@@ -137,15 +139,8 @@ def declared_layout(model) -> Layout | None:
 
 
 def size_notes(model) -> list[str]:
-    """How to make a fixed-size model take other sizes, and what its tokens are, in its library's words."""
-    notes = []
-    timm_model = type(model).__module__.startswith("timm")
-    prefix = getattr(model, "num_prefix_tokens", 0)
-    if timm_model and prefix and getattr(model, "global_pool", None) == "":
-        first = f"the first {prefix} tokens are class/register tokens" if prefix > 1 else "the first token is the class token"
-        notes.append(f"timm: {first}, the rest are patch tokens; global_pool='token' takes the class token, "
-                     "'avg' averages the patch tokens")
-    if fixed_size(model) is not None and timm_model:
-        notes.append("timm: create the model with dynamic_img_size=True to accept other input sizes "
-                     "(position embeddings are interpolated)")
-    return notes
+    """How to make a fixed-size model take other sizes, in its library's words."""
+    if fixed_size(model) is not None and type(model).__module__.startswith("timm"):
+        return ["timm: create the model with dynamic_img_size=True to accept other input sizes "
+                "(position embeddings are interpolated)"]
+    return []

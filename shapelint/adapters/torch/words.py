@@ -26,6 +26,9 @@ WORDS = Words(
     flatten_pooled="torch.flatten(x, 1)",
     class_token="x[:, 0]",
     patch_mean="x[:, {start}:].mean(dim=1)",
+    reexport_dynamic="Export again from a model that takes other sizes (timm: dynamic_img_size=True) with "
+                     "torch.export.export(..., dynamic_shapes=...) for the height and width, or resize inputs to {size}",
+    class_and_mean="torch.cat([x[:, 0], x[:, {start}:].mean(dim=1)], dim=1)",
     fine_tune=(("timm", "timm.create_model(..., num_classes={num_classes}) or model.reset_classifier({num_classes})"),
                ("torchvision", "model.{attribute} = nn.Linear({features}, {num_classes})"),
                ("hf", "from_pretrained(..., num_labels={num_classes}, ignore_mismatched_sizes=True)"),
