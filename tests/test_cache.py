@@ -157,7 +157,6 @@ def test_reports_round_trip_through_json_with_every_field():
 
     records = (ProbeRecord((224, 224), (1, 224, 224, 3), {"output": (1, 7, 7, 8)}, None, True),
                ProbeRecord((16, 16), (1, 16, 16, 3), {}, "ValueError: too small", False))
-    from shapelint.records.facts import ClassifierRecord, SizeRule, TokenRecord
 
     backbone = BackboneRecord("m.keras", InputSpec("float16", Layout.NCHW, 1, 64, 48), records, "tf_keras",
                               (("__call__", ("ReadFile", "PyFunc")),), "tf_keras", Layout.NCHW,
