@@ -95,7 +95,8 @@ def _fixed_note(result: SourceReport) -> str:
 
 def _head_table(result: SourceReport, rows) -> str:
     model = result.model
-    size = format_size(model.size) if model.size else "?"
+    probed = model.size or next((r.size for r in (result.backbone.records if result.backbone else ()) if r.ok), None)
+    size = format_size(probed) if probed else "?"
     alt = (variable_sizes(result) and model.alt_size and model.alt_size != model.size
            and any(r.alt_shape is not None for r in rows))
     headers = ["line", "call", "layer", f"output at {size}"]

@@ -8,6 +8,7 @@ from ..records.backbone import Layout
 from ..records.layers import ModelRecord
 from ..records.words import words_for
 from ..sources import format_size
+from ..text import counted
 from .registry import rule
 from .verdict import flat_features, verdict
 from .walk import last_activation, producer, text, upstream
@@ -283,7 +284,8 @@ def classes_mismatch(model: ModelRecord, num_classes: int | None = None, **_):
     if num_classes == 2:
         fix += f" or {words.dense_call(1, features, 'sigmoid')}"
     yield (
-        f"The model outputs {text(out)} from {last.call_text} '{last.name}' but there are {num_classes} classes",
+        f"The model outputs {text(out)} from {last.call_text} '{last.name}' but there "
+        f"{'is' if num_classes == 1 else 'are'} {counted(num_classes, 'class', 'classes')}",
         fix,
         last.name,
     )
