@@ -88,3 +88,11 @@ def test_inspect_declines_a_pytorch_file_without_promising_a_module_tree(tmp_pat
     result = invoke("inspect", tmp_path / "traced.pt")
     assert result.exit_code == 2
     assert "module tree" not in result.stderr and "shapelint probe" in result.stderr
+
+
+def test_classes_mismatch_on_a_bare_backbone_says_to_add_a_classifier():
+    result = invoke("check", "keras:MobileNetV2?alpha=0.35", "--num-classes", "1", *FAST)
+    (fix,) = [line for line in result.stdout.splitlines() if line.strip().startswith("fix:") and "classifier" in line
+              and "Dense(1" in line]
+    assert "Make the last layer" not in result.stdout
+    assert "Add a classifier after" in fix and "GlobalAveragePooling2D() → Dense(1)" in fix

@@ -281,6 +281,9 @@ def classes_mismatch(model: ModelRecord, num_classes: int | None = None, **_):
     words = words_for(model.framework)
     features = last.input_shape[-1] if last.input_shape and last.input_shape[-1] else "in_features"
     fix = f"Make the last layer {words.dense_call(num_classes, features)}"
+    if last.kind != "dense":  # a bare backbone, or a head that ends without a classifier: there is no last Dense
+        pool = f"{pool_for(model, out)} → " if len(out) > 2 else ""
+        fix = f"Add a classifier after '{last.name}': {pool}{words.dense_call(num_classes, out[-1] if pool else features)}"
     if num_classes == 2:
         fix += f" or {words.dense_call(1, features, 'sigmoid')}"
     yield (
