@@ -96,3 +96,17 @@ def test_classes_mismatch_on_a_bare_backbone_says_to_add_a_classifier():
               and "Dense(1" in line]
     assert "Make the last layer" not in result.stdout
     assert "Add a classifier after" in fix and "GlobalAveragePooling2D() → Dense(1)" in fix
+
+
+def test_a_text_model_table_says_its_sequence_length(factory_file):
+    source = factory_file('''
+        import keras
+
+        def build():
+            inputs = keras.Input((None,), dtype="int32")
+            x = keras.layers.GlobalAveragePooling1D()(keras.layers.Embedding(100, 8)(inputs))
+            return keras.Model(inputs, keras.layers.Dense(3)(x))
+    ''')
+    result = invoke("check", source, *FAST)
+    header = next(line for line in result.stdout.splitlines() if line.startswith("line "))
+    assert "output at length 64" in header

@@ -43,6 +43,13 @@ def _list(shape):
     return None if shape is None else list(shape)
 
 
+def size_text(model: ModelRecord, size) -> str:
+    """'224' for an image model, 'length 224' for one whose inputs are token ids (N, L): what the size means."""
+    text = format_size(size) if isinstance(size, tuple) else str(size)
+    tokens = model.inputs and all(shape is not None and len(shape) == 2 for shape in model.inputs)
+    return f"length {text}" if tokens else text
+
+
 def variable_sizes(result: SourceReport) -> bool:
     return bool(result.verdict) and result.verdict.get("input_sizes") not in ("fixed", None)
 
