@@ -407,7 +407,7 @@ def test_a_pytorch_source_is_declined_in_one_line_without_loading_it(tmp_path):
     result = run_cli("timm:resnet18?num_classes=0", f"{factory}:build")
     assert result.returncode == 2
     lines = result.stderr.splitlines()
-    assert len(lines) == 2 and all("for a PyTorch source, `shapelint check` shows its module tree" in line for line in lines)
+    assert len(lines) == 2 and all("for a PyTorch source, `shapelint probe` shows what it returns" in line for line in lines)
     assert not marker.exists() and "Traceback" not in result.stderr
 
 

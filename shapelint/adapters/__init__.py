@@ -12,6 +12,8 @@ import importlib
 import importlib.util
 import sys
 
+from ..text import listed, plural
+
 FRAMEWORKS = ("tensorflow", "torch", "onnx")
 # what a source kind needs installed, beyond its framework's first module
 NEEDS = {"timm": ("torch", "timm"), "torchvision": ("torch", "torchvision"), "hf": ("torch", "transformers"),
@@ -36,7 +38,7 @@ def missing(source) -> str | None:
         return None
     extra = EXTRA.get(absent[0])
     how = f"pip install 'shapelint[{extra}]'" if extra else f"pip install {' '.join(absent)}"
-    return f"{source.text}: needs {', '.join(absent)}, which is not installed ({how})"
+    return f"{source.text}: needs {listed(absent)}, which {plural(len(absent), 'is', 'are')} not installed ({how})"
 
 
 def framework_of(obj) -> str:

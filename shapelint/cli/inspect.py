@@ -52,7 +52,9 @@ def _inspect(text: str, unsafe: bool):
         from ..records.inspection import Inspection
 
         return Inspection(text, error=f"{text}: inspect reads SavedModels, TF Hub modules, Keras models and ONNX "
-                                      "files; for a PyTorch source, `shapelint check` shows its module tree")
+                                      "files; for a PyTorch source, `shapelint probe` shows what it returns at each "
+                                      "size, and `shapelint check` the head of an nn.Module, timm, torchvision or "
+                                      "Hugging Face model")
     if source is not None and source.framework == "onnx":
         from ..adapters.onnx.inspector import inspect_onnx
         from ..errors import one_line

@@ -12,10 +12,11 @@ from math import prod
 
 from ..records.backbone import Layout
 from ..records.layers import LayerRecord, ModelRecord
-from ..records.words import words_for
+from ..records.words import loss_text, words_for
 from ..report import SourceReport
 from ..rules.verdict import verdict
 from ..sources import format_size
+from ..text import counted
 
 MAX_ROWS = 12  # a head is a handful of layers; a model with no backbone found shows its last ones
 
@@ -40,6 +41,13 @@ class HeadRow:
 
 def _list(shape):
     return None if shape is None else list(shape)
+
+
+def size_text(model: ModelRecord, size) -> str:
+    """'224' for an image model, 'length 224' for one whose inputs are token ids (N, L): what the size means."""
+    text = format_size(size) if isinstance(size, tuple) else str(size)
+    tokens = model.inputs and all(shape is not None and len(shape) == 2 for shape in model.inputs)
+    return f"length {text}" if tokens else text
 
 
 def variable_sizes(result: SourceReport) -> bool:
@@ -96,7 +104,7 @@ def _does(layer: LayerRecord, model: ModelRecord, is_backbone: bool, last: bool)
         if shape is None:
             return "backbone (probed): output shape unknown"
         if len(shape) == 2:
-            return f"backbone (probed): already pooled, {shape[1]} features"
+            return f"backbone (probed): already pooled, {counted(shape[1], 'feature')}"
         channels = shape[1] if first and len(shape) == 4 else shape[-1]
         if _pooled(shape, first):
             return f"backbone (probed): already pooled to 1×1, {channels} channels"
@@ -158,7 +166,7 @@ def _into_loss(layer: LayerRecord, model: ModelRecord) -> str:
     what = "logits" if activation == "linear" else f"{activation} outputs"
     if model.loss is None:
         return f"{what}: the model's output (not compiled)"
-    return f"{what} into {words_for(model.framework).loss_call.format(loss=model.loss, from_logits=model.from_logits)}"
+    return f"{what} into {loss_text(words_for(model.framework), model.loss, model.from_logits)}"
 
 
 def _bare_backbone(result: SourceReport) -> HeadRow:

@@ -8,7 +8,7 @@ from tabulate import tabulate
 
 from ..report import SourceReport, severity_rank
 from ..sources import format_size
-from .head import head_rows, variable_sizes
+from .head import head_rows, size_text, variable_sizes
 from .table import location, shape_cell, status
 
 COLORS = {"error": "#c62828", "warning": "#b26a00", "info": "#555"}
@@ -44,7 +44,7 @@ def _head_table(result: SourceReport, rows) -> str:
     model = result.model
     alt = (variable_sizes(result) and model.alt_size and model.alt_size != model.size
            and any(r.alt_shape is not None for r in rows))
-    headers = ["line", "call", "layer", f"output at {format_size(model.size) if model.size else '?'}",
+    headers = ["line", "call", "layer", f"output at {size_text(model, model.size) if model.size else '?'}",
                *([f"at {model.alt_label}"] if alt else []), "what it does", "findings"]
     table = [[f"{r.origin[0]}:{r.origin[1]}" if r.origin else "", r.call, r.layer, shape_cell(r.shape),
               *([shape_cell(r.alt_shape)] if alt else []), r.does, " ".join(r.codes)] for r in rows]

@@ -9,7 +9,7 @@ from tabulate import tabulate
 
 from ..report import SEVERITIES, Report, SourceReport, severity_rank
 from ..sources import format_size
-from .head import head_rows, variable_sizes
+from .head import head_rows, size_text, variable_sizes
 from .locate import where
 
 
@@ -97,7 +97,8 @@ def _fixed_note(result: SourceReport) -> str:
 
 def _head_table(result: SourceReport, rows) -> str:
     model = result.model
-    size = format_size(model.size) if model.size else "?"
+    probed = model.size or next((r.size for r in (result.backbone.records if result.backbone else ()) if r.ok), None)
+    size = size_text(model, probed) if probed else "?"
     alt = (variable_sizes(result) and model.alt_size and model.alt_size != model.size
            and any(r.alt_shape is not None for r in rows))
     headers = ["line", "call", "layer", f"output at {size}"]

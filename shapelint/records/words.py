@@ -98,3 +98,11 @@ def words_for(framework: str | None) -> Words:
         return getattr(importlib.import_module(f"shapelint.adapters.{package}.words"), name or "WORDS")
     except ModuleNotFoundError:
         return importlib.import_module(f"shapelint.adapters.{PACKAGES[DEFAULT]}.words").WORDS
+
+
+def loss_text(words: Words, loss: str, from_logits: bool | None) -> str:
+    """A loss as the user wrote it: with its logits flag where it has one (crossentropies), without elsewhere
+    ('MeanSquaredError()', never 'MeanSquaredError(from_logits=False)')."""
+    if "from_logits" not in words.loss_call or "Crossentropy" in loss:
+        return words.loss_call.format(loss=loss, from_logits=from_logits)
+    return words.loss_call.replace("(from_logits={from_logits})", "()").replace(" ()", "").format(loss=loss)

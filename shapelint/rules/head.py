@@ -8,6 +8,7 @@ from ..records.backbone import Layout
 from ..records.layers import ModelRecord
 from ..records.words import words_for
 from ..sources import format_size
+from ..text import counted
 from .registry import rule
 from .verdict import flat_features, verdict
 from .walk import last_activation, producer, text, upstream
@@ -316,6 +317,9 @@ def classes_mismatch(model: ModelRecord, num_classes: int | None = None, **_):
     words = words_for(model.framework)
     features = last.input_shape[-1] if last.input_shape and last.input_shape[-1] else "in_features"
     fix = f"Make the last layer {words.dense_call(num_classes, features)}"
+    if last.kind != "dense":  # a bare backbone, or a head that ends without a classifier: there is no last Dense
+        pool = f"{pool_for(model, out)} → " if len(out) > 2 else ""
+        fix = f"Add a classifier after '{last.name}': {pool}{words.dense_call(num_classes, out[-1] if pool else features)}"
     if num_classes == 2:
         fix += f" or {words.dense_call(1, features, 'sigmoid')}"
     whole = model.backbone.classifier if model.backbone else None
@@ -323,7 +327,8 @@ def classes_mismatch(model: ModelRecord, num_classes: int | None = None, **_):
         fix = "Fine-tune it for your classes: " + words.fine_tune_for(
             whole.library, features=whole.features, attribute=whole.attribute, num_classes=num_classes)
     yield (
-        f"The model outputs {text(out)} from {last.call_text} '{last.name}' but there are {num_classes} classes",
+        f"The model outputs {text(out)} from {last.call_text} '{last.name}' but there "
+        f"{'is' if num_classes == 1 else 'are'} {counted(num_classes, 'class', 'classes')}",
         fix,
         last.name,
     )

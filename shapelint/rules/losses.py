@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from ..records.layers import ModelRecord
-from ..records.words import words_for
+from ..records.words import loss_text, words_for
 from .registry import rule
 from .walk import last_activation, single_output
 
@@ -81,7 +81,7 @@ def pairing(model: ModelRecord) -> Pairing | None:
         return None
     expects = known.expects or ("logits" if model.from_logits else "probabilities")
     words = words_for(model.framework)
-    written = words.loss_call.format(loss=model.loss, from_logits=model.from_logits)
+    written = loss_text(words, model.loss, model.from_logits)
     return Pairing(last.name, last.call_text, last.activation, units, model.loss, known.family, expects, written)
 
 

@@ -21,6 +21,7 @@ from . import classifier
 from .origins import origin_of
 from .runtime import import_tensorflow
 
+ACTIVATION_LAYERS = ("Softmax", "ReLU", "LeakyReLU", "PReLU", "ELU")  # layers that are their activation
 GLOBAL_POOL = re.compile(r"Global(Average|Avg|Max)Pool(?:ing)?([123])D")
 # Keras class names -> LayerRecord.kind (records.layers.KINDS); the rest by pattern in _kind
 KINDS = {
@@ -415,7 +416,7 @@ def _call_text(class_name: str, units: int | None, activation: str | None) -> st
     args = [] if units is None else [str(units)]
     if class_name == "Activation":
         args.append(repr(activation))
-    elif activation not in (None, "linear"):
+    elif activation not in (None, "linear") and class_name not in ACTIVATION_LAYERS:  # Softmax() is softmax already
         args.append(f"activation={activation!r}")
     return f"{class_name}({', '.join(args)})"
 

@@ -136,15 +136,17 @@ def inspect_loaded(source: Source, unsafe: bool) -> Inspection:
     shapes = backbone.symbolic(spec.shape(size))
     model = backbone.model
     layers = list(getattr(model, "layers", []) or [])
-    last = type(layers[-1]).__name__ if layers else ""
     tail = tuple(type(layer).__name__ for layer in layers[-TAIL_LENGTH:])
+    # the last global pooling in the tail, when only layers that keep a vector a vector follow it (Dense, ...)
+    pooled = next((KERAS_POOLING[name] for name in reversed(tail) if name in KERAS_POOLING), None)
     outputs = []
     for key, shape in shapes.items():
         shape = (None, *shape[1:]) if shape else shape  # the batch is the probe's, not the model's
-        pooling = KERAS_POOLING.get(last) if len(shapes) == 1 else None
+        pooling = pooled if len(shapes) == 1 and shape and len(shape) == 2 else None
         outputs.append(OutputAnalysis(key, spec.dtype, shape, pooling or unpooled(shape), tail))
     counts = _count([tuple(w.shape) for w in getattr(model, "weights", []) or []],
                     [tuple(w.shape) for w in getattr(model, "trainable_weights", []) or []])
     notes = (f"loaded by the {backbone.kind} adapter; output shapes inferred at {size[0]}x{size[1]}",
-             "inner_pooling from the last layer's class (GlobalAveragePooling2D/GlobalMaxPooling2D) or the output rank")
+             "inner_pooling from the last global pooling layer in the tail (GlobalAveragePooling2D/GlobalMaxPooling2D) "
+             "or the output rank")
     return Inspection(source.text, backbone.kind, input=spec, outputs=tuple(outputs), variables=counts, notes=notes)
