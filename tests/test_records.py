@@ -68,5 +68,6 @@ def test_a_call_forward_made_round_trips_with_its_facts():
                        call="x[:, 1:].mean(dim=1)", origin=("models.py", 12), function=True, axes=(1,),
                        reduces="tokens", tokens=(0, None), pooling="average", pool_dims=1, inbound=("getitem",))
     dense = LayerRecord("fc", "Linear", ((None, 384),), None, kind="dense", units=3, features=2048, error="boom")
-    model = ModelRecord("m", (call, dense), ("fc",), framework="torch", input_note="(N, 3, H, W) images")
+    model = ModelRecord("m", (call, dense), ("fc",), framework="torch", input_note="(N, 3, H, W) images",
+                        batch_sizes=(4, 8))
     assert ModelRecord.from_json(json.loads(json.dumps(model.to_json()))) == model

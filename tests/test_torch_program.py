@@ -203,3 +203,51 @@ def test_a_model_that_cannot_run_on_any_input_fails_where_it_got_furthest():
     model = Head(lambda m, x: m.fc(x.mean((2, 3))), features=32)  # built for 32 features, the body gives 16
     found = record(model)
     assert found.input_note == "" and found.layers[-1].name == "fc" and "expects 32 features" in found.build_error
+
+
+class Picky(nn.Module):
+    """A forward the meta device cannot run: it reads a value and makes a CPU tensor of its own."""
+
+    def __init__(self, classes: int = 5):
+        super().__init__()
+        self.body, self.fc = backbone(), nn.Linear(16 + 1, classes)
+
+    def forward(self, x):
+        x = x / 255 if x.max() > 1 else x
+        pooled = self.body(x).mean((2, 3))
+        return self.fc(torch.cat([pooled, torch.ones(pooled.shape[0], 1)], dim=1))
+
+
+class FixedBatch(nn.Module):
+    """An LSTM whose hidden state is built for the batch size it trains with."""
+
+    def __init__(self):
+        super().__init__()
+        self.batch_size, self.lstm, self.fc = 4, nn.LSTM(6, 8, batch_first=True), nn.Linear(8, 3)
+
+    def forward(self, x):
+        h = torch.zeros(1, self.batch_size, 8), torch.zeros(1, self.batch_size, 8)
+        return self.fc(self.lstm(x, h)[0][:, -1])
+
+
+def test_a_forward_that_needs_real_values_or_its_own_batch_is_still_checked():
+    found = record(Picky(), nn.CrossEntropyLoss())
+    assert found.build_error is None and found.layer("fc").output_shapes == ((None, 5),)
+    assert codes(Picky(classes=1), nn.CrossEntropyLoss()) == ["SL209"]
+    found = record(FixedBatch(), nn.CrossEntropyLoss())
+    assert found.build_error is None and found.layer("getitem").tokens == (31, 32)
+
+
+def test_the_cli_takes_the_input_shape_and_refuses_a_bad_one(tmp_path):
+    from click.testing import CliRunner
+
+    from shapelint.cli import main
+
+    factory = tmp_path / "mlp.py"
+    factory.write_text("from torch import nn\n\ndef build():\n    return nn.Sequential(nn.Flatten(), nn.Linear(784, 10))\n")
+    run = CliRunner().invoke(main, ["check", f"{factory}:build", "--input-shape", "1,28,28", "--sizes", "28",
+                                    "--jobs", "0", "--no-cache"])
+    assert run.exit_code == 0, run.output
+    assert "note: input (N, 1, 28, 28) float32, as given" in run.output
+    bad = CliRunner().invoke(main, ["check", f"{factory}:build", "--input-shape", "1,x", "--jobs", "0"])
+    assert bad.exit_code == 2 and "--input-shape: expected positive sizes" in bad.output

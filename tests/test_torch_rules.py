@@ -66,7 +66,8 @@ TORCH_EXAMPLES = {
     },
     "non-negative-logits": {
         "bad": [Example("model = Net(nn.Linear(16, 3), end=nn.ReLU()), nn.CrossEntropyLoss()"),
-                Example("model = Net(nn.Linear(16, 1), end=F.softplus), nn.BCEWithLogitsLoss()")],
+                Example("model = Net(nn.Linear(16, 1), end=F.softplus), nn.BCEWithLogitsLoss()"),
+                Example("model = Net(nn.Linear(16, 3), end=lambda x: F.log_softmax(F.relu(x), dim=1)), nn.NLLLoss()")],
         "good": [Example("model = Net(nn.Linear(16, 3)), nn.CrossEntropyLoss()"),
                  Example("model = Net(nn.Linear(16, 3), end=nn.ReLU()), nn.MSELoss()")],
     },

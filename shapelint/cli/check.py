@@ -33,10 +33,8 @@ def read_input_shape(text: str | None) -> tuple[int, ...] | None:
     """'1,28,28' -> (1, 28, 28): an input shape without the batch."""
     if not text:
         return None
-    try:
-        shape = tuple(int(part) for part in text.replace("x", ",").split(",") if part.strip())
-    except ValueError:
-        shape = ()
+    parts = [part.strip() for part in text.split(",")]
+    shape = tuple(int(part) for part in parts) if all(part.isdigit() for part in parts) else ()
     if not shape or min(shape) < 1:
         raise CommandError(f"--input-shape: expected positive sizes without the batch, such as 1,28,28; got {text!r}")
     return shape

@@ -77,6 +77,8 @@ def format_checked(result: SourceReport, show_probe: bool = False, findings: boo
             lines.append(result.verdict["text"])
     if result.verdict:
         lines += [f"note: {note}" for note in result.verdict.get("notes", ())]
+    if model.input_note:
+        lines.append(f"note: {model.input_note}")
     if model.build_error:
         lines.append(f"note: the model cannot be built: {model.build_error}")
     worst_first = sorted(result.findings, key=lambda f: -severity_rank(f.severity))  # lead with what fails

@@ -155,6 +155,7 @@ class ModelRecord:
     # (layer, output at input batch 1, output at input batch 2) where the output batch stops following the input's
     batch_changes: tuple[tuple[str, Shape, Shape], ...] = ()
     input_note: str = ""  # what input the model was run on and why, where it had to be assumed ("(N, 784) from nn.Linear")
+    batch_sizes: tuple[int, int] = (1, 2)  # the input batches batch_changes compares
 
     def layer(self, name: str) -> LayerRecord | None:
         """The first call of the layer named `name`; None for names outside the record (input layers)."""
@@ -213,6 +214,7 @@ class ModelRecord:
             "inputs": _shapes_json(self.inputs),
             "batch_changes": [[name, list(a), list(b)] for name, a, b in self.batch_changes],
             "input_note": self.input_note,
+            "batch_sizes": list(self.batch_sizes),
         }
 
     @classmethod
@@ -233,6 +235,7 @@ class ModelRecord:
             inputs=_shapes_from_json(data.get("inputs", [])),
             batch_changes=tuple((name, tuple(a), tuple(b)) for name, a, b in data.get("batch_changes", ())),
             input_note=data.get("input_note", ""),
+            batch_sizes=tuple(data.get("batch_sizes", (1, 2))),
         )
 
 

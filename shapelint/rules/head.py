@@ -271,7 +271,9 @@ def single_unit_softmax(model: ModelRecord, **_):
     """
     for layer in model.layers:
         out = layer.output_shape
-        if layer.activation == "softmax" and out and len(out) >= 2 and out[-1] == 1:
+        axis = layer.axes[0] if layer.axes and layer.kind == "activation" else -1  # the axis it normalises
+        if layer.activation == "softmax" and out and len(out) >= 2 and -len(out) <= axis < len(out) \
+                and out[axis] == 1:
             yield (
                 f"{layer.call_text} '{layer.name}' returns {text(out)}: softmax over one unit is always 1.0",
                 words_for(model.framework).binary_fix.format(layer=layer.name),
@@ -393,7 +395,8 @@ def batch_axis_changed(model: ModelRecord, **_):
                f"Keep the batch axis in '{name}': pool or flatten the other axes "
                f"({pool_for(model, layer.input_shape or one)}) instead of folding them into the batch")
         yield (
-            f"{layer.call_text} '{name}' returns {text(one)} for a batch of 1 and {text(two)} for a batch of 2: "
+            f"{layer.call_text} '{name}' returns {text(one)} for a batch of {model.batch_sizes[0]} and {text(two)} "
+            f"for a batch of {model.batch_sizes[1]}: "
             "its output batch no longer follows the input batch",
             fix,
             name,

@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from ..records.layers import ModelRecord
 from ..records.words import words_for
 from .registry import rule
-from .walk import single_output
+from .walk import last_activation, single_output
 
 PROBABILITIES = ("softmax", "sigmoid")
 LOGITS = ("linear", None)  # no activation: raw scores
@@ -124,12 +124,22 @@ def logits_loss_mismatch(model: ModelRecord, **_):
             f"{use}, or {words.remove_activation.format(activation=p.activation, layer=p.layer)}",
             p.layer,
         )
-    elif p.expects == "logits" and p.activation in LOG_PROBABILITIES:
+    elif p.expects == "logits" and p.activation in LOG_PROBABILITIES and LOSSES[model.loss].expects == "logits":
+        # a loss class that applies log_softmax itself (torch's CrossEntropyLoss); a from_logits=True flag
+        # says the user means log-probabilities as logits, which they are
         yield (
             f"The model ends in {p.call} '{p.layer}' but the loss is {p.text}, which applies log_softmax itself: "
             "log_softmax is applied twice",
             f"{words.use_loss.format(loss=words.loss_for(p.family))}, or "
             f"{words.remove_activation.format(activation=p.activation, layer=p.layer)}",
+            p.layer,
+        )
+    elif p.expects == "probabilities" and p.activation in LOG_PROBABILITIES:
+        yield (
+            f"The model ends in {p.call} '{p.layer}', log-probabilities (never above 0), but the loss is "
+            f"{p.text}, which expects probabilities",
+            f"{words.activation_fix.format(activation='sigmoid' if p.family == 'binary' else 'softmax', layer=p.layer)}"
+            f" instead, or {_then(words.use_loss.format(loss=words.loss_for(p.family, logits=True)))} on the logits",
             p.layer,
         )
     elif p.expects == "probabilities" and p.activation in LOGITS:
@@ -148,6 +158,15 @@ def logits_loss_mismatch(model: ModelRecord, **_):
                 if p.activation in PROBABILITIES else ""),
             p.layer,
         )
+
+
+def _before_softmax(model: ModelRecord, p: Pairing | None):
+    """The non-negative activation (ReLU) a final softmax or log-softmax normalises, where there is one."""
+    layer = model.layer(p.layer) if p is not None and p.activation in ("softmax", "log_softmax") else None
+    if layer is None or layer.kind != "activation":  # Dense(10, activation="softmax") normalises its own scores
+        return None
+    before = last_activation(model, layer.inbound[0]) if layer is not None and len(layer.inbound) == 1 else None
+    return before if before is not None and before.activation in NON_NEGATIVE else None
 
 
 def _scored_output(model: ModelRecord, known: Loss | None):
@@ -376,7 +395,8 @@ def non_negative_logits(model: ModelRecord, **_):
 
     ## What it does
     Reports a model whose output goes through ReLU, ReLU6 or softplus and whose loss takes raw logits:
-    torch `CrossEntropyLoss` and `BCEWithLogitsLoss`, or a Keras crossentropy with `from_logits=True`.
+    torch `CrossEntropyLoss` and `BCEWithLogitsLoss`, or a Keras crossentropy with `from_logits=True`;
+    or whose final softmax (or log-softmax) normalises ReLU outputs.
 
     ## Why is this bad?
     Logits must be free to go negative: after a ReLU every class scores at least zero, so the loss can
@@ -396,7 +416,16 @@ def non_negative_logits(model: ModelRecord, **_):
     ```
     """
     p = pairing(model)
-    if p and p.family != "regression" and p.expects == "logits" and p.activation in NON_NEGATIVE:
+    before = _before_softmax(model, p)
+    if p and p.family != "regression" and before is not None:
+        yield (
+            f"{before.call_text} '{before.name}' comes right before {p.call} '{p.layer}': the scores it normalises "
+            f"are {before.activation} outputs, which cannot go below zero, so no class can be scored down",
+            f"Remove the {before.activation} after the last classifier layer ('{before.name}'): softmax takes "
+            "the raw scores, negative ones included",
+            before.name,
+        )
+    elif p and p.family != "regression" and p.expects == "logits" and p.activation in NON_NEGATIVE:
         yield (
             f"The model ends in {p.call} '{p.layer}' but the loss is {p.text}, which takes logits: "
             f"{p.activation} outputs cannot go below zero, so no class can be scored down",
