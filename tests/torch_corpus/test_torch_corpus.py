@@ -57,7 +57,6 @@ def test_the_corpus_is_large_and_each_bug_has_its_fix():
     assert len(names) == len(CASES)
 
 
-@pytest.mark.xfail(strict=False, reason="the corpus measures rules still landing; flip once they are all in")
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_torch_corpus_model(case):
     """One test per model, so that xdist spreads the corpus over its workers; every case passing is
