@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import os
 import re
+import sys
 import unicodedata
 import zipfile
 from dataclasses import dataclass, field
@@ -216,7 +217,23 @@ def factory_framework(module: str) -> str:
     roots = _imported_roots(file.resolve(), [str(file.resolve().parent), os.getcwd()], set())
     if roots is None:
         return "tensorflow"
+    if not roots & {*TORCH_MODULES, *TF_MODULES}:  # a library in between (segmentation_models_pytorch): its own imports
+        roots |= _library_roots(roots)
     return "torch" if roots & set(TORCH_MODULES) and not roots & set(TF_MODULES) else "tensorflow"
+
+
+def _library_roots(names: set[str]) -> set[str]:
+    """What the installed libraries among `names` import at their top (their __init__.py), found without
+    importing them."""
+    found = set()
+    for name in sorted(names - set(sys.stdlib_module_names)):
+        try:
+            file = factory_file(name)
+        except (ImportError, ValueError):
+            continue
+        if file is not None and file.suffix == ".py":
+            found |= _imported_roots(file, [], set(), depth=3) or set()
+    return found
 
 
 def _imported_roots(file: Path, search: list[str], seen: set, depth: int = 0) -> set[str] | None:

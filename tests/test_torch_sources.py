@@ -98,6 +98,17 @@ def test_a_factory_that_imports_torch_inside_a_function_or_through_its_own_modul
     assert factory_framework(str(tmp_path / "both.py")) == "tensorflow"
 
 
+def test_a_factory_that_builds_with_a_torch_library_is_a_torch_factory(tmp_path, monkeypatch):
+    library = tmp_path / "site" / "fancy_segmentation"
+    library.mkdir(parents=True)
+    (library / "__init__.py").write_text("import torch\nfrom torch import nn\n")
+    monkeypatch.syspath_prepend(str(tmp_path / "site"))
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "factory.py").write_text("import fancy_segmentation\n\ndef build():\n    return fancy_segmentation.Unet()\n")
+    assert factory_framework(str(project / "factory.py")) == "torch"
+
+
 def test_a_missing_library_is_named_with_the_extra_that_installs_it(monkeypatch):
     import shapelint.adapters as adapters
 

@@ -60,9 +60,10 @@ def classifier_features_mismatch(model: ModelRecord, **_):
     ## What it does
     Reports an `nn.Linear` (a dense layer that states its input features) whose input vector has a
     different number of features than it was built for: a replaced classifier sized for another
-    backbone (`model.fc = nn.Linear(2048, 3)` on a ResNet-18, which gives 512), or a classifier sized
-    for the channels of a map that was flattened instead of pooled. The model cannot run.
-    A flatten whose feature count changes with the input size is `flatten-fixes-input-size`.
+    backbone (`model.fc = nn.Linear(2048, 3)` on a ResNet-18, which gives 512), a classifier sized for
+    the flatten of a map at another input size, or for the channels of a map that was flattened
+    instead of pooled. The model cannot run at the checked size. (Where it runs at one checked size
+    and not at another, `flatten-fixes-input-size` says so.)
 
     ## Why is this bad?
     The forward pass fails at the first batch (`mat1 and mat2 shapes cannot be multiplied`), usually

@@ -52,6 +52,18 @@ def call_text(mod, cls: str) -> str:
         return f"nn.{cls}({mod.output_size})"
     if isinstance(mod, (nn.Softmax, nn.LogSoftmax)):
         return f"nn.{cls}(dim={mod.dim})"
+    if isinstance(mod, nn.modules.conv._ConvNd):
+        return f"nn.{cls}({mod.in_channels}, {mod.out_channels}, {_one(mod.kernel_size)})"
+    if isinstance(mod, (nn.MaxPool1d, nn.MaxPool2d, nn.MaxPool3d, nn.AvgPool1d, nn.AvgPool2d, nn.AvgPool3d)):
+        return f"nn.{cls}({_one(mod.kernel_size)})"
+    if isinstance(mod, nn.modules.batchnorm._BatchNorm):
+        return f"nn.{cls}({mod.num_features})"
     if type(mod).__module__.startswith("torch.nn"):
         return f"nn.{cls}()"
     return f"{cls}()"
+
+
+def _one(size):
+    """3 for a kernel of (3, 3), as users write it; (3, 5) as it is."""
+    size = tuple(size) if isinstance(size, (tuple, list)) else (size,)
+    return size[0] if len(set(size)) == 1 else size
