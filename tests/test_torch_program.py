@@ -251,3 +251,17 @@ def test_the_cli_takes_the_input_shape_and_refuses_a_bad_one(tmp_path):
     assert "note: input (N, 1, 28, 28) float32, as given" in run.output
     bad = CliRunner().invoke(main, ["check", f"{factory}:build", "--input-shape", "1,x", "--jobs", "0"])
     assert bad.exit_code == 2 and "--input-shape: expected positive sizes" in bad.output
+
+
+def test_the_head_table_shows_the_calls_forward_makes():
+    from shapelint.formatters.head import head_rows
+
+    model = Head(lambda m, x: m.fc(torch.flatten(F.adaptive_avg_pool2d(x, 1), 1)))
+    result = shapelint.check((model, nn.CrossEntropyLoss()), sizes="32,48")
+    rows = [(row.layer, row.call, row.does) for row in head_rows(result.report)]
+    assert rows[1:] == [
+        ("adaptive_avg_pool2d", "F.adaptive_avg_pool2d(x, 1)", "averages the 8×8 map"),
+        ("flatten", "torch.flatten(x, 1)", "flattens the 1×1 map: 16 features"),
+        ("fc", "nn.Linear(16, 5)", "logits into nn.CrossEntropyLoss()"),
+    ]
+    assert head_rows(result.report)[1].origin[1] == line_of("m.fc(torch.flatten(F.adaptive_avg_pool2d(x, 1), 1)))")

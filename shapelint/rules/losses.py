@@ -124,7 +124,9 @@ def logits_loss_mismatch(model: ModelRecord, **_):
             f"{use}, or {words.remove_activation.format(activation=p.activation, layer=p.layer)}",
             p.layer,
         )
-    elif p.expects == "logits" and p.activation in LOG_PROBABILITIES:
+    elif p.expects == "logits" and p.activation in LOG_PROBABILITIES and LOSSES[model.loss].expects == "logits":
+        # a loss class that applies log_softmax itself (torch's CrossEntropyLoss); a from_logits=True flag
+        # says the user means log-probabilities as logits, which they are
         yield (
             f"The model ends in {p.call} '{p.layer}' but the loss is {p.text}, which applies log_softmax itself: "
             "log_softmax is applied twice",
@@ -160,9 +162,9 @@ def logits_loss_mismatch(model: ModelRecord, **_):
 
 def _before_softmax(model: ModelRecord, p: Pairing | None):
     """The non-negative activation (ReLU) a final softmax or log-softmax normalises, where there is one."""
-    if p is None or p.activation not in ("softmax", "log_softmax"):
+    layer = model.layer(p.layer) if p is not None and p.activation in ("softmax", "log_softmax") else None
+    if layer is None or layer.kind != "activation":  # Dense(10, activation="softmax") normalises its own scores
         return None
-    layer = model.layer(p.layer)
     before = last_activation(model, layer.inbound[0]) if layer is not None and len(layer.inbound) == 1 else None
     return before if before is not None and before.activation in NON_NEGATIVE else None
 

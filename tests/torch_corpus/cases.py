@@ -138,8 +138,11 @@ CASES = [
     Case("repset_log_softmax_cross_entropy_fix"),
     Case("mrdbourke_tinyvgg_linear_hidden_units", "linear-features-mismatch", num_classes=10, sizes=MNIST),
     Case("mrdbourke_tinyvgg_linear_hidden_units_fix", num_classes=10, sizes=MNIST),
-    Case("msdocs_single_layer_log_softmax_dim0", "softmax-over-batch", num_classes=10, sizes=MNIST),
-    Case("msdocs_single_layer_log_softmax_dim0_fix", num_classes=10, sizes=MNIST),
+    Case("msdocs_single_layer_log_softmax", num_classes=10, sizes=MNIST),
+    Case("packt_cnn_log_softmax_cross_entropy", "logits-loss-mismatch", num_classes=3, sizes=((50, 50),)),
+    Case("packt_cnn_log_softmax_cross_entropy_fix", num_classes=3, sizes=((50, 50),)),
     Case("weiaicunzai_cifar100_vgg16", num_classes=100, sizes=CIFAR),
     Case("timm_vit_global_pool_avg", num_classes=5, sizes=((64, 64),)),
+    Case("epfml_resnet34_avg_pool4_larger_images", "linear-features-mismatch", num_classes=11, sizes=((128, 192),)),
+    Case("epfml_resnet34_avg_pool4_larger_images_fix", num_classes=11, sizes=((128, 192),)),
 ]

@@ -608,7 +608,8 @@ def chongwar_vgg16_softmax_cross_entropy_fix():
 
 def _packt_multiclass(log_softmax: bool):
     # https://github.com/PacktPublishing/PyTorch-Ultimate-2023---From-Basics-to-Cutting-Edge/pull/3
-    # (iris: 4 features, 6 hidden, 3 classes; nn.LogSoftmax(dim=1) output trained with nn.CrossEntropyLoss())
+    # (045_Classification/MultiClassClassification_end.py: iris, 4 features, 6 hidden, 3 classes;
+    # nn.LogSoftmax(dim=1) output trained with nn.CrossEntropyLoss())
     class MultiClassNet(nn.Module):
         def __init__(self, NUM_FEATURES, NUM_CLASSES, HIDDEN_FEATURES):
             super().__init__()
@@ -748,6 +749,8 @@ def msdocs_dense_log_softmax_dim0_fix():
 
 def _msdocs_mynet(dim: int):
     # https://github.com/MicrosoftDocs/pytorchfundamentals/issues/4 (the same notebook's class-based network)
+    from torch.nn.functional import log_softmax, relu
+
     class MyNet(nn.Module):
         def __init__(self):
             super().__init__()
@@ -758,9 +761,9 @@ def _msdocs_mynet(dim: int):
         def forward(self, x):
             x = self.flatten(x)
             x = self.hidden(x)
-            x = F.relu(x)
+            x = relu(x)
             x = self.out(x)
-            x = F.log_softmax(x, dim=dim)
+            x = log_softmax(x, dim=dim)
             return x
 
     return MyNet(), nn.NLLLoss()
@@ -1424,7 +1427,7 @@ def opendataval_logistic_sigmoid_cross_entropy():
 
 
 def opendataval_logistic_sigmoid_cross_entropy_fix():
-    # the issue: no activation before the cross-entropy
+    # the report: no activation before the cross-entropy
     return _opendataval_logistic_regression(sigmoid=False)
 
 
@@ -1597,7 +1600,7 @@ def dinov2_registers_mean_includes_registers():
 
 
 def dinov2_registers_mean_includes_registers_fix():
-    # the fix the issue proposes (and transformers adopted): skip 1 + num_register_tokens
+    # the fix the report proposes (and transformers adopted): skip 1 + num_register_tokens
     return _dinov2_registers_classifier(skip_registers=True)
 
 
@@ -1677,7 +1680,8 @@ def chongwar_vgg16_flatten_fixes_size_fix():
 
 
 def _pytorch_examples_mnist_2017(relu_on_fc2: bool):
-    # https://github.com/pytorch/examples/blob/main/mnist/main.py as of early 2017 (Net; F.nll_loss)
+    # https://github.com/pytorch/examples/blob/main/mnist/main.py as of March 2017 (Net; F.nll_loss; log_softmax
+    # without dim, the class axis of a 2D output)
     class Net(nn.Module):
         def __init__(self):
             super().__init__()
@@ -1693,10 +1697,11 @@ def _pytorch_examples_mnist_2017(relu_on_fc2: bool):
             x = x.view(-1, 320)
             x = F.relu(self.fc1(x))
             x = F.dropout(x, training=self.training)
-            x = self.fc2(x)
             if relu_on_fc2:
-                x = F.relu(x)
-            return F.log_softmax(x, dim=1)
+                x = F.relu(self.fc2(x))
+            else:
+                x = self.fc2(x)
+            return F.log_softmax(x)
 
     return Net(), nn.NLLLoss()
 
@@ -1997,15 +2002,15 @@ def _packt_multilabel(sigmoid: bool):
     class MultilabelNetwork(nn.Module):
         def __init__(self, input_size, hidden_size, output_size):
             super().__init__()
-            self.linear1 = nn.Linear(input_size, hidden_size)
+            self.fc1 = nn.Linear(input_size, hidden_size)
             self.relu = nn.ReLU()
-            self.linear2 = nn.Linear(hidden_size, output_size)
+            self.fc2 = nn.Linear(hidden_size, output_size)
             self.sigmoid = nn.Sigmoid()
 
         def forward(self, x):
-            x = self.linear1(x)
+            x = self.fc1(x)
             x = self.relu(x)
-            x = self.linear2(x)
+            x = self.fc2(x)
             if sigmoid:
                 x = self.sigmoid(x)
             return x
@@ -2099,9 +2104,9 @@ def stackoverflow_convnet_view_folds_batch_fix():
     return _stackoverflow_convnet_256(flatten_batch=False)
 
 
-def kuangliu_cifar_resnet18():
-    # https://github.com/kuangliu/pytorch-cifar/blob/master/models/resnet.py (ResNet18 for 32x32 CIFAR-10:
-    # F.avg_pool2d(out, 4) over the 4x4 map, out.view(out.size(0), -1), nn.Linear(512, 10))
+def _kuangliu_resnet(num_blocks, num_classes=10, pool_whole_map=False):
+    # https://github.com/kuangliu/pytorch-cifar/blob/master/models/resnet.py (ResNet for 32x32 CIFAR-10:
+    # F.avg_pool2d(out, 4) over the 4x4 map, out.view(out.size(0), -1), nn.Linear(512, num_classes))
     class BasicBlock(nn.Module):
         expansion = 1
 
@@ -2149,12 +2154,28 @@ def kuangliu_cifar_resnet18():
             out = self.layer2(out)
             out = self.layer3(out)
             out = self.layer4(out)
-            out = F.avg_pool2d(out, 4)
+            out = F.adaptive_avg_pool2d(out, 1) if pool_whole_map else F.avg_pool2d(out, 4)
             out = out.view(out.size(0), -1)
             out = self.linear(out)
             return out
 
-    return ResNet(BasicBlock, [2, 2, 2, 2]), nn.CrossEntropyLoss()
+    return ResNet(BasicBlock, num_blocks, num_classes), nn.CrossEntropyLoss()
+
+
+def kuangliu_cifar_resnet18():
+    return _kuangliu_resnet([2, 2, 2, 2])
+
+
+def epfml_resnet34_avg_pool4_larger_images():
+    # https://github.com/epfml/attention-cnn/issues/6 (models/resnet.py is kuangliu's ResNet; ResNet34(num_classes=11)
+    # on images larger than 32x32: "size mismatch, m1: [4 x 12288], m2: [512 x 11]"; 128x192 is a size that gives
+    # those 12288 features)
+    return _kuangliu_resnet([3, 4, 6, 3], num_classes=11)
+
+
+def epfml_resnet34_avg_pool4_larger_images_fix():
+    # pool the whole map, as F.avg_pool2d(out, 4) does at 32x32
+    return _kuangliu_resnet([3, 4, 6, 3], num_classes=11, pool_whole_map=True)
 
 
 def _repset(log_softmax: bool):
@@ -2239,27 +2260,19 @@ def mrdbourke_tinyvgg_linear_hidden_units_fix():
     return _mrdbourke_tinyvgg(lambda hidden_units: hidden_units * 7 * 7)
 
 
-def _msdocs_single_layer(dim: int):
-    # https://github.com/MicrosoftDocs/pytorchfundamentals/pull/21 ("These mistakes are also showing in" the
-    # train-dense-neural-networks unit: its first, single-layer network; nn.NLLLoss())
+def msdocs_single_layer_log_softmax():
+    # https://github.com/MicrosoftDocs/pytorchfundamentals/blob/main/computer-vision-pytorch/3-train-dense-neural-networks.ipynb
+    # (nn.LogSoftmax() without dim: the class axis of a 2D output; trained with nn.NLLLoss())
     net = nn.Sequential(
         nn.Flatten(),
         nn.Linear(784, 10),  # 784 inputs, 10 outputs
-        nn.LogSoftmax(dim=dim))
+        nn.LogSoftmax())
     return net, nn.NLLLoss()
-
-
-def msdocs_single_layer_log_softmax_dim0():
-    return _msdocs_single_layer(dim=0)
-
-
-def msdocs_single_layer_log_softmax_dim0_fix():
-    return _msdocs_single_layer(dim=-1)
 
 
 def weiaicunzai_cifar100_vgg16():
     # https://github.com/weiaicunzai/pytorch-cifar100/blob/master/models/vgg.py (VGG16 with batch norm for 32x32
-    # CIFAR-100: five 2x2 pools leave 1x1, so nn.Linear(512, 4096) is right, as the answer to issue 50 says)
+    # CIFAR-100: five 2x2 pools leave 1x1, so nn.Linear(512, 4096) is right, as the answer to a report about it says)
     cfg = [64, 64, 'M', 128, 128, 'M', 256, 256, 256, 'M', 512, 512, 512, 'M', 512, 512, 512, 'M']
 
     def make_layers(cfg, batch_norm=False):
@@ -2305,3 +2318,51 @@ def timm_vit_global_pool_avg():
 
     return (timm.create_model('vit_tiny_patch16_224', pretrained=False, global_pool='avg', num_classes=5, img_size=64),
             nn.CrossEntropyLoss())
+
+
+def _packt_cnn_dog_breeds(log_softmax: bool):
+    # https://github.com/PacktPublishing/PyTorch-Ultimate-2023---From-Basics-to-Cutting-Edge/pull/3
+    # (060_CNN_ImageClassification/MulticlassClassification/Cnn_MulticlassClassification_end.py: 50x50 grayscale
+    # images, 3 breeds, nn.LogSoftmax() output trained with nn.CrossEntropyLoss())
+    NUM_CLASSES = 3
+
+    class ImageMulticlassClassificationNet(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.conv1 = nn.Conv2d(1, 6, 3)
+            self.pool = nn.MaxPool2d(2, 2)
+            self.conv2 = nn.Conv2d(6, 16, 3)
+            self.flatten = nn.Flatten()
+            self.fc1 = nn.Linear(16 * 11 * 11, 128)  # out: (BS, 128)
+            self.fc2 = nn.Linear(128, 64)
+            self.fc3 = nn.Linear(64, NUM_CLASSES)
+            self.relu = nn.ReLU()
+            self.softmax = nn.LogSoftmax()
+
+        def forward(self, x):
+            x = self.conv1(x)  # out: (BS, 6, 48, 48)
+            x = self.relu(x)
+            x = self.pool(x)  # out: (BS, 6, 24, 24)
+            x = self.conv2(x)  # out: (BS, 16, 22, 22)
+            x = self.relu(x)
+            x = self.pool(x)  # out: (BS, 16, 11, 11)
+            x = self.flatten(x)
+            x = self.fc1(x)
+            x = self.relu(x)
+            x = self.fc2(x)
+            x = self.relu(x)
+            x = self.fc3(x)
+            if log_softmax:
+                x = self.softmax(x)
+            return x
+
+    return ImageMulticlassClassificationNet(), nn.CrossEntropyLoss()
+
+
+def packt_cnn_log_softmax_cross_entropy():
+    return _packt_cnn_dog_breeds(log_softmax=True)
+
+
+def packt_cnn_log_softmax_cross_entropy_fix():
+    # the pull request: the raw logits to nn.CrossEntropyLoss
+    return _packt_cnn_dog_breeds(log_softmax=False)

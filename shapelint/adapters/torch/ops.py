@@ -47,8 +47,6 @@ MATH = (*OPERATORS, "pow", "neg", "abs", "exp", "log", "sqrt", "rsqrt", "clamp",
 # producer is their input's
 TRANSPARENT = ("to", "contiguous", "clone", "detach", "float", "double", "half", "bfloat16", "cpu", "cuda",
                "type", "type_as", "requires_grad_", "detach_", "__deepcopy__")
-# results that are not data flowing through the head: sizes, metadata, new tensors made from nothing
-IGNORED_PREFIX = ("torch.Tensor.__get__", "torch._C")
 
 
 @dataclass(frozen=True)
@@ -207,7 +205,7 @@ def _windowed(pooling: str, dims_: int, shape, out, layout: AxisRoles) -> Facts:
 def _reduction(name: str, args, kwargs, shape, layout: AxisRoles) -> Facts:
     rank = len(shape)
     dim = _arg(args, kwargs, 1, "dim", "axis")
-    if isinstance(dim, int) or isinstance(dim, (tuple, list)):
+    if isinstance(dim, (int, tuple, list)):
         axes = _axes(dim, rank)
     else:  # no dim: over everything, the batch included (torch.max(x, y) is element-wise)
         if dim is not None or (name in ("max", "min") and len(args) > 1):
@@ -247,7 +245,7 @@ def _select(name: str, args, kwargs, shape, out, layout: AxisRoles) -> Facts:
         axes = tuple(a for a, _ in picked)
         items = dict(picked)
     else:
-        dim = _arg(args, kwargs, 1 if name != "narrow" else 1, "dim", default=0)
+        dim = _arg(args, kwargs, 1, "dim", default=0)
         axes = _axes(dim, rank) or ()
         items = {}
         if name == "select":
