@@ -54,6 +54,14 @@ def tiny_flatten():
     return keras.Model(inputs, L.Dense(5)(x))
 
 
+def mask_detector():
+    # pyimagesearch's face mask detector: AveragePooling2D(7) leaves (N, 1, 1, 1280), then Flatten
+    base = keras.applications.MobileNetV2(weights=None, include_top=False, alpha=0.35,
+                                          input_tensor=keras.Input((224, 224, 3)))
+    x = L.Flatten()(L.AveragePooling2D(pool_size=(7, 7))(base.output))
+    return keras.Model(base.input, L.Dense(2, activation="softmax")(L.Dense(128, activation="relu")(x)))
+
+
 def whole():
     return keras.applications.MobileNetV2(weights=None, include_top=True, classes=5, alpha=0.35)
 
@@ -109,7 +117,16 @@ def test_a_tiny_functional_cnn_is_cut_at_its_pooling(models):
 
 
 def test_flatten_after_a_small_cnn_declared_at_one_size_is_not_a_size_bug(models):
-    assert "SL202" not in codes(check(models, "tiny_flatten"))
+    report = check(models, "tiny_flatten")
+    assert "SL202" not in codes(report)
+    assert report.model.backbone_layer is None  # a from-scratch CNN at one size: the model itself, not cut
+
+
+def test_a_head_pooling_to_one_by_one_is_the_head(models):
+    report = check(models, "mask_detector", num_classes=2)
+    assert codes(report) == []
+    assert report.model.backbone_layer == "Conv1…out_relu"
+    assert [cls for _, cls in head(report)][1:3] == ["AveragePooling2D", "Flatten"]
 
 
 def test_include_top_is_a_classifier_with_its_own_head(models):

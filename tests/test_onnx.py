@@ -314,3 +314,19 @@ def test_an_export_ending_in_global_average_pool_is_already_pooled(tmp_path):
     assert verdict["suggested_head"] == "Flatten(axis=1) → a Gemm with num_classes outputs"
     assert not any("pooling this output is" in note for note in verdict["notes"])  # nothing left to pool
     assert [f["code"] for f in result["findings"]] == ["SL102"]
+
+
+def test_an_export_whose_one_output_is_one_score_is_a_classifier(models, tmp_path):
+    result = probe(models / "fixed.onnx")  # (1, 8) features: a vector, not scores
+    assert result["verdict"]["classifier"] is None
+    weights = numpy_helper.from_array(np.full((1, 3, 3, 3), 0.01, np.float32), "W")
+    nodes = [helper.make_node("Conv", ["x", "W"], ["c"], strides=[2, 2], kernel_shape=[3, 3], pads=[1] * 4),
+             helper.make_node("GlobalAveragePool", ["c"], ["p"]), helper.make_node("Flatten", ["p"], ["score"])]
+    graph = helper.make_graph(nodes, "net", [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["n", 3, "h", "w"])],
+                              [helper.make_tensor_value_info("score", TensorProto.FLOAT, ["n", 1])], [weights])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], producer_name="pytorch")
+    model.ir_version = 8
+    onnx.save(model, tmp_path / "binary.onnx")
+    result = probe(tmp_path / "binary.onnx")
+    assert result["verdict"]["text"].startswith("A classifier with 1 output:")
+    assert [f["code"] for f in result["findings"]] == ["SL106"]  # not SL102 "put a Gemm after it"

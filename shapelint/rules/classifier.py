@@ -46,18 +46,19 @@ def layer_after_class_scores(model: ModelRecord, **_):
             fix = words.fine_tune_for(whole.library, features=whole.features, attribute=whole.attribute,
                                       num_classes=layer.units)
             yield (
-                f"{layer.call_text} '{layer.name}' is put on the {whole.width} class scores of '{source}', "
+                f"{layer.call_text} '{layer.name}' is put on the {whole.width or 'own'} class scores of '{source}', "
                 "a whole classifier",
                 f"Re-head the classifier instead: {fix}",
                 layer.name,
             )
             continue
         before = last_activation(model, source)
-        if before is not None and before.activation == "softmax" and before.name != model.backbone_layer:
+        if (before is not None and before.activation == "softmax" and before.output_shape
+                and before.name != model.backbone_layer):
             yield (
                 f"{layer.call_text} '{layer.name}' is put on the softmax probabilities {text(before.output_shape)} "
                 f"of {before.call_text} '{before.name}'",
-                f"Replace {before.call_text} '{before.name}' with {words.dense_call(layer.units, 'in_features')} "
+                f"Replace {before.call_text} '{before.name}' with {words.dense_call(layer.units or 'num_classes')} "
                 f"instead of adding a layer after it",
                 layer.name,
             )

@@ -15,6 +15,7 @@ import tempfile
 from pathlib import Path
 
 from ...records.backbone import InputSpec
+from ...records.facts import ClassifierRecord
 from ...sources import Source, SourceError
 from ..base import Backbone
 from . import safety
@@ -117,6 +118,8 @@ def backbone(model, path: Path | None, name: str) -> Backbone:
     result.size_rule = declared_rule(image.name, declared, spec)
     words = POOLING_WORDS.get(model.producer_name.lower())
     out = dims(graph.output[0])
+    if len(graph.output) == 1 and len(out) == 2 and out[1] in (1, 2):  # class scores, never a feature vector
+        result.classifier = ClassifierRecord(out[1], None, None, "onnx")
     if words and spec.layout.value == "channels_first" and len(out) == 4 and tuple(out[2:]) != (1, 1):
         result.notes.append(f"in {model.producer_name}, pooling this output is {words}")
     if others:

@@ -11,7 +11,7 @@ MobileNet pool with functional calls between their `features` and `classifier`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ...records.backbone import InputSpec, Layout
 from ...records.facts import ClassifierRecord
@@ -116,14 +116,7 @@ class BackbonePart:
         record = LayerRecord(self.name, self.class_name, output_shapes=out, alt_output_shapes=shapes(alt),
                              is_model=True, kind="model", inlined=True, call=f"{self.class_name}()",
                              error=None if out else "the backbone did not run at this size")
-        rest = [layer if layer.inbound else _read(layer, self.name) for layer in layers]
-        return [record, *rest]
-
-
-def _read(layer: LayerRecord, name: str) -> LayerRecord:
-    from dataclasses import replace
-
-    return replace(layer, inbound=(name,))
+        return [record, *(layer if layer.inbound else replace(layer, inbound=(self.name,)) for layer in layers)]
 
 
 def backbone_part(model, whole: Backbone, trace_calls) -> BackbonePart | None:
@@ -132,14 +125,14 @@ def backbone_part(model, whole: Backbone, trace_calls) -> BackbonePart | None:
         return None
     children = dict(model.named_children())
     order = [n for n in dict.fromkeys(c.name.partition(".")[0] for c in trace_calls) if n in children]
-    starts = [i for i, n in enumerate(order) if n in HEAD_CHILDREN and n in children]
+    starts = [i for i, n in enumerate(order) if n in HEAD_CHILDREN]
     if not starts or starts[0] == 0:
         return None
     head, body = tuple(order[starts[0]:]), order[:starts[0]]
     name = body[0] if len(body) == 1 else f"{body[0]}…{body[-1]}"
-    truncated = _Truncated(model, children[head[0]])
+    up_to_head = truncated(model, children[head[0]])
     keyword = getattr(model, "main_input_name", None) if library_of(model) == "hf" else None
-    part = torch_module.backbone(truncated, f"{whole.name} [{name}]", whole.kind, whole.input, keyword=keyword)
+    part = torch_module.backbone(up_to_head, f"{whole.name} [{name}]", whole.kind, whole.input, keyword=keyword)
     part.layout = torch_module.declared_layout(model)
     part.tokens, part.size_rule = whole.tokens, whole.size_rule
     part.classifier = whole.classifier or classifier_record(model)
@@ -151,7 +144,7 @@ class _Stop(Exception):
     """Raised at the head's first child: the backbone's output is known, the head need not run."""
 
 
-def _Truncated(model, first_head):
+def truncated(model, first_head):
     """The model run up to its head: returns the last map or token sequence a module made before it."""
     nn = import_torch().nn
 
