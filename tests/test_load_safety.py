@@ -382,3 +382,11 @@ def test_symlinks_out_of_cache_folders_are_not_followed(tmp_path, monkeypatch):
     entry.symlink_to(secret)
     case.arm()
     assert cache.get("ab" * 32) is None and not case.went_off()
+
+
+def test_a_kernel_without_landlock_is_said_in_one_line(monkeypatch):
+    from shapelint.engine import sandbox
+
+    monkeypatch.setattr(sandbox, "abi", lambda: 0)
+    line = sandbox.confine([], [])
+    assert "cannot confine" in line and "allowlists alone" in line and "\n" not in line
