@@ -382,3 +382,36 @@ def test_symlinks_out_of_cache_folders_are_not_followed(tmp_path, monkeypatch):
     entry.symlink_to(secret)
     case.arm()
     assert cache.get("ab" * 32) is None and not case.went_off()
+
+
+def test_a_kernel_without_landlock_is_said_in_one_line(monkeypatch):
+    from shapelint.engine import sandbox
+
+    monkeypatch.setattr(sandbox, "abi", lambda: 0)
+    line = sandbox.confine([], [])
+    assert "cannot confine" in line and "allowlists alone" in line and "\n" not in line
+
+
+@pytest.mark.parametrize("target, allowed", [
+    ("torch.ops.aten.conv2d.default", True), ("_operator.getitem", True), ("math.floor", True),
+    ("torch.ops.higher_order.cond", True), ("torch.ops.aten.from_file.default", False),
+    ("torch.ops.aten.save.default", False), ("torch.save", False), ("torch.hub.load", False),
+    ("torch.ops.higher_order.run_anything", False), ("torch.ops.mylib.custom.default", False),
+    ("builtins.exec", False), ("torch.ops.aten.__class__", False),
+])
+def test_pt2_node_targets(target, allowed):
+    from shapelint.adapters.torch import programs
+
+    assert programs._allowed(target) is allowed
+
+
+@pytest.mark.parametrize("guard, plain", [
+    ("L['x'].size()[3] == L['x'].size()[2]", True), ("Eq(Mod(L['x'].size()[2], 2), 0)", True),
+    ("2 <= L['x'].size()[2] <= 512", True), ("__import__('os').system('id')", False),
+    ("(open('/tmp/x', 'w').close() or True)", False), ("L['x'].__class__.__bases__", False),
+    ("[c for c in ()]", False), ("lambda: 0", False),
+])
+def test_pt2_guards(guard, plain):
+    from shapelint.adapters.torch import programs
+
+    assert programs._plain_guard(guard) is plain

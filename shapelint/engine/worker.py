@@ -3,6 +3,10 @@
 A worker serves one framework (settings["framework"]: "tensorflow" or "torch") and imports only that
 one: TensorFlow and then torchvision in one process crashes it, so the pool never mixes them.
 
+Before it imports anything of a framework, a worker confines itself (sandbox.py, unless the run says
+--no-sandbox): from then on it reads only the sources of the run and Python, writes only the temporary
+folder the pool made for it, and connects nowhere.
+
 Protocol, one line per message: the parent writes base64 pickles (its own trusted objects) to stdin:
 first the settings, then (task, source, options) tuples. The worker answers on the stdout it was
 started with, as JSON: {"ready": true} once its framework is imported, then {"result": <SourceReport JSON>}
