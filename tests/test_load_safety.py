@@ -77,8 +77,9 @@ def assert_contained(cases):
 
 
 def test_torch_files(torch_corpus):
-    """TorchScript is code (refused without --trust, routed by its bytes whatever its name); a .pt2 archive
-    whose pickles torch.export.load would unpickle without weights_only is refused before torch opens it."""
+    """TorchScript is code (its calls checked from the archive's bytes, routed by its bytes whatever its name);
+    a .pt2 archive whose pickles torch.export.load would unpickle without weights_only, or whose guards are code,
+    is refused before torch opens it."""
     assert_contained([case for case in torch_corpus if case.family in ("torchscript", "pt2 pickle")])
 
 
@@ -415,3 +416,24 @@ def test_pt2_guards(guard, plain):
     from shapelint.adapters.torch import programs
 
     assert programs._plain_guard(guard) is plain
+
+
+SCRIPTED = r'''
+import sys, warnings
+import timm, torch, torchvision
+warnings.simplefilter("ignore")
+for name, model in [("resnet18", timm.create_model("resnet18")), ("vit", timm.create_model("vit_tiny_patch16_224")),
+                    ("mobilenet", torchvision.models.mobilenet_v3_small())]:
+    torch.jit.script(model.eval()).save(f"{sys.argv[1]}/{name}.pt")
+'''
+
+
+def test_scripted_models_pass_the_torchscript_check(tmp_path, torch_corpus):
+    """The false-refusal side: timm and torchvision models scripted whole call only allowed operators."""
+    from shapelint.adapters.torch import torchscript
+
+    subprocess.run([sys.executable, "-c", SCRIPTED, str(tmp_path)], check=True, capture_output=True, timeout=600)
+    assert {p.name: torchscript.refusals(p) for p in sorted(tmp_path.glob("*.pt"))} == {
+        "mobilenet.pt": [], "resnet18.pt": [], "vit.pt": []}
+    hostile = next(c for c in torch_corpus if c.name == "torchscript-setstate-reads-host-file")
+    assert torchscript.refusals(hostile.path) == ["calls torch.from_file (aten::from_file reads or writes a file)"]

@@ -36,7 +36,7 @@ def probed(files):
     sources = [RESNET_MAP, RESNET_POOLED, VIT_TOKENS, SWIN_MAP, TV_RESNET, f"hf:{files / 'tiny-vit'}",
                str(files / "scripted.pt"), str(files / "exported.pt2"), str(files / "weights.pth"),
                str(files / "full.pt"), "timm:resnet19", "timm:resnet18?pretrained=true"]
-    code, doc, stderr = run_cli("probe", *sources, "--sizes", "64,96", "--trust")  # --trust: TorchScript is code
+    code, doc, stderr = run_cli("probe", *sources, "--sizes", "64,96")
     return code, by_source(doc), stderr
 
 

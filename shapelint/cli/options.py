@@ -58,7 +58,7 @@ def format_option(f):
 def load_options(f):
     f = click.option("--trust", is_flag=True,
                      help="Load and run SavedModels that hold ops outside the allowlist of pure computation (see SL105), "
-                          "and TorchScript files, which are code.")(f)
+                          "and TorchScript files whose code calls what the allowlist does not hold.")(f)
     return click.option("--unsafe-load", is_flag=True,
                         help="Allow model files to run code while loading (Lambda layers).")(f)
 

@@ -20,7 +20,7 @@ from ...sources import Source, SourceError, shown, torch_file_kind
 from ..base import Backbone
 from ..factory import call_factory
 from ..private import config_refusals, option_refusals, private_homes
-from . import classifier, module
+from . import classifier, module, torchscript
 from .origins import recording_modules
 from .pickles import refuse_unsafe_pickle, refuse_unsafe_pt2
 from .runtime import import_torch, import_vision
@@ -183,17 +183,13 @@ def _parameters(fn) -> tuple:
         return ()
 
 
-TORCHSCRIPT_IS_CODE = ("refused to load: TorchScript is code: its methods run whatever ops were compiled into them, "
-                       "file writes and reads included (aten::from_file), some while loading; export the model with "
-                       "torch.export.save instead, or pass --trust to load it")
+TORCHSCRIPT_IS_CODE = "TorchScript is code, and this archive's code"
 
 
 def saved_file(source: Source, unsafe: bool, trust: bool = False) -> Backbone:
     """A .pt2 / TorchScript / pickled file, loaded from a private copy whose format is checked again
-    (from its bytes, whatever its name): TorchScript only with --trust, a .pt2 archive and a torch.save
-    zip only when every pickle in them names tensor rebuilders alone."""
-    if source.kind == "torchscript" and not trust:
-        raise SourceError(f"{shown(source.text)}: {TORCHSCRIPT_IS_CODE}")
+    (from its bytes, whatever its name): TorchScript when every call in its code is allowed (or with
+    --trust), a .pt2 archive and a torch.save zip when their pickles name tensor rebuilders alone."""
     torch = import_torch()
     with tempfile.TemporaryDirectory(prefix="shapelint-") as folder:
         copy = Path(folder) / Path(source.location).name
@@ -206,6 +202,8 @@ def saved_file(source: Source, unsafe: bool, trust: bool = False) -> Backbone:
                     refuse_unsafe_pt2(copy, source.text)
                 return exported(torch.export.load(str(copy)), source.text)
             if source.kind == "torchscript":
+                if not trust:
+                    _refuse_torchscript(copy, source.text)
                 return module.backbone(torch.jit.load(str(copy), map_location="cpu"), source.text, "torchscript")
             if not unsafe:
                 refuse_unsafe_pickle(copy, source.text)
@@ -220,6 +218,14 @@ def saved_file(source: Source, unsafe: bool, trust: bool = False) -> Backbone:
         raise SourceError(f"{source.text}: a state_dict holds weights, not an architecture; pass a module:factory "
                           "that builds the model (and loads these weights if you like) instead")
     return from_object(loaded, source.text, kind="torch-pickle")
+
+
+def _refuse_torchscript(path: Path, text: str) -> None:
+    found = torchscript.refusals(path)
+    if found:
+        more = f"; and {len(found) - 3} more" if len(found) > 3 else ""
+        raise SourceError(f"{shown(text)}: refused to load: {TORCHSCRIPT_IS_CODE} {'; '.join(found[:3])}{more} "
+                          "(pass --trust to load it)")
 
 
 def exported(program, name: str) -> Backbone:
