@@ -411,6 +411,8 @@ def test_pt2_node_targets(target, allowed):
     ("2 <= L['x'].size()[2] <= 512", True), ("__import__('os').system('id')", False),
     ("(open('/tmp/x', 'w').close() or True)", False), ("L['x'].__class__.__bases__", False),
     ("[c for c in ()]", False), ("lambda: 0", False),
+    ("torch.sym_max(1, L['x'].size()[3] // 8) > 1", True), ("torch.load('/etc/passwd')", False),
+    ("torch.sym_max.__globals__", False),
 ])
 def test_pt2_guards(guard, plain):
     from shapelint.adapters.torch import programs

@@ -58,7 +58,7 @@ def test_fixed_input_model_works_only_at_its_declared_size():
     assert v["input_sizes"] == "fixed"
     assert v["working_sizes"] == [[224, 224]]  # the declared size is probed even when not asked for
     assert (v["pooling"], v["channels"]) == ("applied", 1000)
-    assert {"fixed-input-size", "pooling-applied"} == rules_of(result)
+    assert {"fixed-input-size", "whole-classifier"} == rules_of(result)  # a classifier: re-head it, no Dense after
     assert all(r.error for r in result.backbone.records if r.size != (224, 224))
 
 

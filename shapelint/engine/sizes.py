@@ -56,7 +56,8 @@ def discover(declared: SizeRule | None, records: dict, run: Callable[[Size], Pro
     return result, [r for r in found.rows.values() if r is not None]
 
 
-UPWARD_LIMIT = 1024  # when every size asked for is too small, how far up the smallest working size is searched
+UPWARD_LIMIT = 512  # when every size asked for is too small, how far up a working size is searched: sizes a real batch
+# still runs at (probe.EXECUTE_LIMIT), so a size above it never "works" on shape inference alone
 
 
 def _discover(found: Discovery, declared: SizeRule | None, records: dict) -> SizeRule | None:

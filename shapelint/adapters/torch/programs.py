@@ -22,7 +22,9 @@ TARGET = re.compile(r"(torch\.ops\.(?P<namespace>\w+)\.(?P<op>\w+)(\.\w+)?|_oper
 GUARD_NODES = (ast.Expression, ast.Compare, ast.BoolOp, ast.BinOp, ast.UnaryOp, ast.Constant, ast.Subscript, ast.Slice,
                ast.Name, ast.Attribute, ast.Call, ast.Load, ast.Tuple, ast.cmpop, ast.boolop, ast.operator, ast.unaryop)
 GUARD_METHODS = frozenset({"size", "stride", "storage_offset", "dim", "numel"})
-GUARD_NAMES = frozenset({"L", "math", "inf", "Eq", "Ne", "Max", "Min", "Mod", "Abs", "floor", "ceiling", "sqrt",
+# torch's symbolic-size helpers that dynamic exports write into guards (torch.sym_max(1, L['x'].size()[3] // 8))
+GUARD_TORCH = frozenset({"sym_max", "sym_min", "sym_not", "sym_float", "sym_int", "sym_ite", "sym_sqrt", "sym_sum"})
+GUARD_NAMES = frozenset({"L", "math", "torch", "inf", "Eq", "Ne", "Max", "Min", "Mod", "Abs", "floor", "ceiling", "sqrt",
                          "FloorDiv", "CleanDiv", "PythonMod", "IntTrueDiv", "FloatTrueDiv", "ToFloat", "TruncToInt"})
 
 
@@ -79,7 +81,8 @@ def _plain_guard(guard: str) -> bool:
         if isinstance(node, ast.Name) and node.id not in GUARD_NAMES:
             return False
         if isinstance(node, ast.Attribute) and (node.attr.startswith("_") or not (
-                node.attr in GUARD_METHODS or isinstance(node.value, ast.Name) and node.value.id == "math")):
+                node.attr in GUARD_METHODS or isinstance(node.value, ast.Name) and node.value.id == "math"
+                or isinstance(node.value, ast.Name) and node.value.id == "torch" and node.attr in GUARD_TORCH)):
             return False
         if isinstance(node, ast.Constant) and not isinstance(node.value, (int, float, bool, str)):
             return False
