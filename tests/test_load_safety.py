@@ -80,7 +80,7 @@ def test_torch_files(torch_corpus):
     """TorchScript is code (its calls checked from the archive's bytes, routed by its bytes whatever its name);
     a .pt2 archive whose pickles torch.export.load would unpickle without weights_only, or whose guards are code,
     is refused before torch opens it."""
-    assert_contained([case for case in torch_corpus if case.family in ("torchscript", "pt2 pickle")])
+    assert_contained([case for case in torch_corpus if case.family in ("torchscript", "pt2 archive")])
 
 
 def test_trust_loads_torchscript(torch_corpus):
