@@ -184,6 +184,18 @@ def test_key_follows_shapelint_code(monkeypatch):
     assert key("keras:MobileNetV2") != before
 
 
+def test_the_code_fingerprint_covers_every_part_of_shapelint():
+    """A rule or an allowlist that changes must change the key, not only the engine's own files."""
+    from pathlib import Path
+
+    import shapelint.adapters.tensorflow as tensorflow_adapter
+    import shapelint.rules.head as head_rules
+
+    files = cache.code_files()
+    assert Path(head_rules.__file__).resolve() in files
+    assert Path(tensorflow_adapter.__file__).resolve().with_name("allowed_ops.json") in files
+
+
 STALE_PROJECT = {  # its own package name: other tests import a `models` package of theirs in this process
     "zoo/__init__.py": "",
     "zoo/classifier.py": """

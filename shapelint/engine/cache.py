@@ -48,11 +48,19 @@ def versions() -> dict:
 @functools.lru_cache(maxsize=None)
 def code_fingerprint() -> str:
     """A digest of shapelint's own source: an editable install changes without a version bump (~2 ms)."""
-    root = Path(__file__).resolve().parent
+    root = PACKAGE
     digest = hashlib.sha256()
-    for file in sorted(root.rglob("*.py")):
+    for file in code_files():
         digest.update(file.relative_to(root).as_posix().encode() + b"\0" + file.read_bytes())
     return digest.hexdigest()
+
+
+PACKAGE = Path(__file__).resolve().parents[1]  # the whole package: a rule's change changes the findings
+
+
+def code_files() -> list[Path]:
+    """What decides a result besides the model: shapelint's code and the allowlists it reads."""
+    return sorted([*PACKAGE.rglob("*.py"), *PACKAGE.rglob("*.json")])
 
 
 def content_hash(source: Source) -> str | None:

@@ -199,10 +199,16 @@ def _output_verdict(name: str, ok: list[ProbeRecord], input_layout: Layout, fram
     )
 
 
+STRIDES = (1, 2, 4, 8, 16, 32, 64, 128)  # network output strides are products of stride-2 stages
+MAX_STRIDE = STRIDES[-1]
+
+
 def _pooled(shapes: dict, layout: Layout, fixed: bool) -> bool:
     """A map whose spatial axes are all 1 at every size seen: pooled inside, whatever the input size.
-    One size proves it only where the model takes only that size; else a stride could explain the 1×1."""
-    if len(layout.spatial_axes) != 2 or not shapes or (len(shapes) < 2 and not fixed):
+    One size proves it where the model takes only that size, or where the input is larger than any network's
+    output stride (a 1×1 map of a 224 input would need a stride of 224); else a stride could explain the 1×1."""
+    large = all(min(size) > MAX_STRIDE for size in shapes)
+    if len(layout.spatial_axes) != 2 or not shapes or (len(shapes) < 2 and not fixed and not large):
         return False
     return all(shape[a] == 1 for shape in shapes.values() for a in layout.spatial_axes)
 
@@ -239,7 +245,7 @@ def _stride(shapes: dict, layout: Layout) -> int | None:
         if not out_h or not out_w:
             return None
         pairs += [(h, out_h), (w, out_w)]
-    strides = (1, 2, 4, 8, 16, 32, 64, 128)  # network strides are products of stride-2 stages
+    strides = STRIDES
     for stride in strides:
         if all(o in (i // stride, -(-i // stride)) for i, o in pairs):
             return stride
