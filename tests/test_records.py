@@ -89,3 +89,20 @@ def test_a_size_rule_forbids_only_what_is_not_a_minimum():
     assert rule.forbids((160, 160)) and not rule.forbids((14, 14)) and not rule.allows((14, 14))
     assert not SizeRule(at_least=(29, 29)).forbids((16, 16)) and not SizeRule(at_least=(29, 29)).restricts
     assert SizeRule(square_only=True).forbids((192, 256)) and SizeRule(even=True).forbids((225, 224))
+
+
+def test_a_classifier_the_user_re_headed_is_not_told_to_re_head_it():
+    from shapelint.engine.check import answered_by_head
+    from shapelint.records.layers import LayerRecord, ModelRecord
+    from shapelint.report import Finding
+
+    backbone = BackboneRecord("resnet", InputSpec(), (ProbeRecord((224, 224), (1, 224, 224, 3), {"output": (1, 3)}),),
+                              classifier=ClassifierRecord(3, 512, "fc", "torchvision"))
+    whole = Finding("whole-classifier", "SL106", "info", "a classifier with 3 outputs", "model.fc = ...")
+    layers = (LayerRecord("body", "ResNet", output_shapes=((None, 512),), kind="model"),
+              LayerRecord("fc", "Linear", ((None, 512),), ((None, 3),), kind="dense", inbound=("body",)))
+    library = ModelRecord("timm:resnet18", layers, ("fc",), backbone=backbone, backbone_layer="body")
+    assert answered_by_head(library, (whole,)) == (whole,)  # the library built fc: how to re-head it is news
+    users = ModelRecord("models.py:build", (layers[0], LayerRecord(**{**layers[1].__dict__, "origin": ("models.py", 9)})),
+                        ("fc",), backbone=backbone, backbone_layer="body")
+    assert answered_by_head(users, (whole,)) == ()  # model.fc = nn.Linear(512, 3) at models.py:9 did it

@@ -64,7 +64,8 @@ def check_record(model: ModelRecord, options: Options) -> tuple:
 
 def answered_by_head(model: ModelRecord, findings: tuple) -> tuple:
     """Quiet when correct: the backbone's advice is dropped where the head already follows it (SL101 when the
-    head pools, SL102 when it does not pool again, SL103 when the model itself declares that one size)."""
+    head pools, SL102 when it does not pool again, SL103 when the model itself declares that one size, SL106 when
+    the user's own code gave the classifier its new layer)."""
     if any(f.code in ("SL206", "SL230") for f in findings):  # the head's finding says how to re-head it
         findings = tuple(f for f in findings if f.code != "SL106")
     if model.backbone_layer is None:  # a bare backbone: its advice is all there is
@@ -74,7 +75,11 @@ def answered_by_head(model: ModelRecord, findings: tuple) -> tuple:
     main = verdict(model.backbone).primary if model.backbone else None
     if main is not None and main.pooled_map:  # flattening a map pooled to 1×1 is what SL102 advises
         pools = any(layer.kind == "global_pool" for layer in model.head_layers() if layer.name != model.backbone_layer)
-    answered = {"SL101": pools, "SL102": not pools, "SL103": bool(fixed) and tuple(model.size or ()) == fixed}
+    # a classifier the user built into the model (model.fc = nn.Linear(512, 3)): re-headed already, as SL106 advises
+    reheaded = any(layer.kind == "dense" and layer.origin for layer in model.head_layers()
+                   if layer.name != model.backbone_layer)
+    answered = {"SL101": pools, "SL102": not pools, "SL103": bool(fixed) and tuple(model.size or ()) == fixed,
+                "SL106": reheaded}
     return tuple(f for f in findings if not answered.get(f.code, False))
 
 
