@@ -133,9 +133,11 @@ def test_a_map_one_by_one_at_every_size_is_already_pooled():
     assert [f.code for f in run_rules("backbone", record)] == ["SL102"]  # not SL101 "the head must pool it"
     one_size = verdict(backbone({(32, 32): (1, 1, 1, 64)}))  # a stride explains 1×1 at one size: still a map
     assert one_size.primary.pooling == "required"
-    # one size larger than any network's output stride: no stride makes 224 into 1×1, so it is pooled
+    # one size larger than the strides backbones use: no such stride makes 224 into 1×1, so it is pooled
     large = verdict(backbone({(224, 224): (1, 512, 1, 1)}, InputSpec(layout=Layout.NCHW)))
     assert large.primary.pooling == "pooled"
+    small = verdict(backbone({(31, 31): (1, 1, 1, 1280), (32, 32): (1, 1, 1, 1280)}))  # MobileNetV2 near its minimum
+    assert small.primary.pooling == "required"  # stride 32 makes both 1×1: still a map
 
 
 def test_a_whole_classifier_is_re_headed_not_stacked():

@@ -200,15 +200,16 @@ def _output_verdict(name: str, ok: list[ProbeRecord], input_layout: Layout, fram
 
 
 STRIDES = (1, 2, 4, 8, 16, 32, 64, 128)  # network output strides are products of stride-2 stages
-MAX_STRIDE = STRIDES[-1]
+USUAL_MAX_STRIDE = 64  # backbones end at stride 32, a few at 64
 
 
 def _pooled(shapes: dict, layout: Layout, fixed: bool) -> bool:
     """A map whose spatial axes are all 1 at every size seen: pooled inside, whatever the input size.
-    One size proves it where the model takes only that size, or where the input is larger than any network's
-    output stride (a 1×1 map of a 224 input would need a stride of 224); else a stride could explain the 1×1."""
-    large = all(min(size) > MAX_STRIDE for size in shapes)
-    if len(layout.spatial_axes) != 2 or not shapes or (len(shapes) < 2 and not fixed and not large):
+    A stride of s makes every input up to s pixels 1×1 too, so it proves pooling only where the model takes one
+    size, or where some input side is larger than the strides backbones use (MobileNetV2 is 1×1 at 31 and 32)."""
+    if len(layout.spatial_axes) != 2 or not shapes:
+        return False
+    if not fixed and max(max(size) for size in shapes) <= USUAL_MAX_STRIDE:
         return False
     return all(shape[a] == 1 for shape in shapes.values() for a in layout.spatial_axes)
 
