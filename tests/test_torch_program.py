@@ -261,7 +261,7 @@ def test_the_head_table_shows_the_calls_forward_makes():
     rows = [(row.layer, row.call, row.does) for row in head_rows(result.report)]
     assert rows[1:] == [
         ("adaptive_avg_pool2d", "F.adaptive_avg_pool2d(x, 1)", "averages the 8×8 map"),
-        ("flatten", "torch.flatten(x, 1)", "flattens the 1×1 map: 16 features"),
+        ("flatten", "torch.flatten(x, 1)", "drops the 1×1 axes of a pooled map: 16 features"),
         ("fc", "nn.Linear(16, 5)", "logits into nn.CrossEntropyLoss()"),
     ]
     assert head_rows(result.report)[1].origin[1] == line_of("m.fc(torch.flatten(F.adaptive_avg_pool2d(x, 1), 1)))")
