@@ -7,6 +7,7 @@ one call (torch.func.functional_call), and eval() / the grad mode are restored i
 from __future__ import annotations
 
 import contextlib
+import warnings
 
 from ...records.backbone import InputSpec, Layout, Shape
 from ..base import Backbone, dims, flatten_outputs
@@ -46,7 +47,8 @@ def output_shapes(outputs) -> dict[str, Shape]:
 
 @contextlib.contextmanager
 def inference(model):
-    """eval() and no_grad for one call; the module's training flags are put back afterwards."""
+    """eval() and no_grad for one call; the module's training flags are put back afterwards. The user's forward
+    runs inside: the framework's warnings about it (an implicit softmax dim) are not shapelint's output."""
     torch = import_torch()
     modes = [(m, m.training) for m in model.modules()] if isinstance(model, torch.nn.Module) else []
     try:
@@ -55,7 +57,8 @@ def inference(model):
                 model.eval()
             except NotImplementedError:  # a torch.export graph module: exported in the mode it runs in
                 modes = []
-        with torch.no_grad():
+        with torch.no_grad(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
             yield
     finally:
         for module, training in modes:
