@@ -21,6 +21,7 @@ from ..records.facts import (
 )
 from ..records.words import Words
 from ..sources import format_size
+from ..text import counted, listed, plural
 
 REFERENCE_WORDS = {CLASS_TOKEN: "the class token", MEAN_PATCHES: "the mean of the patch tokens",
                    MEAN_ALL: "the mean of all tokens", ATTENTION: "a learned attention pool over the tokens",
@@ -31,9 +32,7 @@ def prefix_text(tokens: TokenRecord) -> str:
     """'1 class token and 4 register tokens', 'no class token'."""
     if not tokens.prefix:
         return "no class token"
-    parts = [f"{tokens.count(kind)} {kind} token{'s' if tokens.count(kind) > 1 else ''}"
-             for kind in dict.fromkeys(tokens.prefix)]
-    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+    return listed(counted(tokens.count(kind), f"{kind} token") for kind in dict.fromkeys(tokens.prefix))
 
 
 def layout_text(tokens: TokenRecord, length: int | None, size: tuple[int, int] | None) -> str:
@@ -124,13 +123,15 @@ def rule_text(rule: SizeRule) -> str:
     return "; ".join(parts)
 
 
+def sizes_that(sizes, one: str, many: str) -> str:
+    """'154 works', '160, 100 fail': sizes and a verb that agrees with how many they are."""
+    return f"{', '.join(format_size(s) for s in sizes)} {plural(len(sizes), one, many)}"
+
+
 def sizes_sentence(rule: SizeRule, working, failed) -> str:
     """'Input sizes: height and width must be multiples of 14 (timm patch_embed.patch_size 14, ...); 154 works,
     160 fails.'"""
-    seen = []
-    if working:
-        seen.append(f"{', '.join(format_size(s) for s in working)} {'works' if len(working) == 1 else 'work'}")
-    if failed:
-        seen.append(f"{', '.join(format_size(s) for s in failed)} {'fails' if len(failed) == 1 else 'fail'}")
+    seen = [sizes_that(sizes, one, many) for sizes, one, many in ((working, "works", "work"), (failed, "fails", "fail"))
+            if sizes]
     evidence = f" ({rule.evidence})" if rule.evidence else ""
     return f"Input sizes: {rule_text(rule)}{evidence}." + (f" Probed: {'; '.join(seen)}." if seen else "")

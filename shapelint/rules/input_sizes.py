@@ -5,7 +5,7 @@ from __future__ import annotations
 from ..records.backbone import BackboneRecord
 from ..records.words import words_for
 from ..sources import format_size
-from .facts_text import forbids, rule_text
+from .facts_text import forbids, rule_text, sizes_that
 from .registry import rule
 
 
@@ -36,11 +36,10 @@ def input_size_constraint(backbone: BackboneRecord, **_):
         return
     failed = [r.size for r in backbone.records if not r.ok and forbids(size_rule, r.size)]
     if failed:
-        working = [format_size(r.size) for r in backbone.records if r.ok]
-        works = f" ({', '.join(working)} {'works' if len(working) == 1 else 'work'})" if working else ""
+        working = [r.size for r in backbone.records if r.ok]
+        works = f" ({sizes_that(working, 'works', 'work')})" if working else ""
         yield (
-            f"{', '.join(format_size(s) for s in failed)} {'fails' if len(failed) == 1 else 'fail'} for "
-            f"{backbone.source}: {rule_text(size_rule)}{works}",
+            f"{sizes_that(failed, 'fails', 'fail')} for {backbone.source}: {rule_text(size_rule)}{works}",
             f"Resize or pad inputs {_allowed_sizes(size_rule)}: {_nearest(size_rule, failed[0])}",
         )
 
