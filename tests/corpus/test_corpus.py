@@ -16,30 +16,19 @@ from shapelint.engine.run import Options
 
 try:
     from .cases import CASES
+    from .scoring import loud, print_table
 except ImportError:  # run as a script
     from cases import CASES
+    from scoring import loud, print_table
 
 MODELS = Path(__file__).with_name("models.py")
 SIZES = ((64, 64), (32, 32))
-LOUD = ("warning", "error")
 
 
 def check_case(case):
     return check_source(f"{MODELS}:{case.name}", Options(sizes=SIZES, num_classes=case.num_classes))
 
 
-def loud(report) -> list[str]:
-    return [f.rule for f in report.findings if f.severity in LOUD]
-
-
-def score(results) -> dict:
-    """Precision and recall over the corpus: a found named rule is a true positive, any other loud finding
-    (on a correct model, or a second one on a buggy model) a false positive, a missed named rule a false negative."""
-    tp = sum(case.rule in loud(report) for case, report in results)
-    fn = sum(case.rule is not None and case.rule not in loud(report) for case, report in results)
-    fp = sum(len([r for r in loud(report) if r != case.rule]) for case, report in results)
-    return {"models": len(results), "buggy": sum(c.rule is not None for c, _ in results), "tp": tp, "fp": fp, "fn": fn,
-            "precision": tp / (tp + fp) if tp + fp else 1.0, "recall": tp / (tp + fn) if tp + fn else 1.0}
 
 
 def test_the_corpus_is_large_and_mostly_correct():
@@ -60,9 +49,4 @@ if __name__ == "__main__":
     from shapelint.adapters.tensorflow.runtime import import_tensorflow
 
     import_tensorflow()  # quietly, before the factories import Keras
-    results = [(case, check_case(case)) for case in CASES]
-    for case, report in results:
-        found = ", ".join(loud(report)) or "-"
-        print(f"{'bug ' if case.rule else 'ok  '} {case.name:45} expected {case.rule or '-':32} found {found}"
-              + (f"  ERROR {report.error}" if report.error else ""))
-    print(score(results))
+    print_table([(case, check_case(case)) for case in CASES])

@@ -22,30 +22,21 @@ from shapelint.engine.check import check_source
 from shapelint.engine.run import Options
 
 try:
+    from corpus.scoring import loud, print_table  # tests/ is on the path pytest sets up for its packages
+
     from .cases import CASES
-except ImportError:  # run as a script
+except ImportError:  # run as a script, PYTHONPATH=.
     from cases import CASES
 
+    from tests.corpus.scoring import loud, print_table
+
 MODELS = Path(__file__).with_name("models.py")
-LOUD = ("warning", "error")
 
 
 def check_case(case):
     return check_source(f"{MODELS}:{case.name}", Options(sizes=case.sizes, num_classes=case.num_classes))
 
 
-def loud(report) -> list[str]:
-    return [f.rule for f in report.findings if f.severity in LOUD]
-
-
-def score(results) -> dict:
-    """Precision and recall over the corpus: a found named rule is a true positive, any other loud finding
-    (on a correct model, or a second one on a buggy model) a false positive, a missed named rule a false negative."""
-    tp = sum(case.rule in loud(report) for case, report in results)
-    fn = sum(case.rule is not None and case.rule not in loud(report) for case, report in results)
-    fp = sum(len([r for r in loud(report) if r != case.rule]) for case, report in results)
-    return {"models": len(results), "buggy": sum(c.rule is not None for c, _ in results), "tp": tp, "fp": fp, "fn": fn,
-            "precision": tp / (tp + fp) if tp + fp else 1.0, "recall": tp / (tp + fn) if tp + fn else 1.0}
 
 
 def test_the_corpus_is_large_and_each_bug_has_its_fix():
@@ -72,9 +63,4 @@ def test_torch_corpus_model(case):
 
 
 if __name__ == "__main__":
-    results = [(case, check_case(case)) for case in CASES]
-    for case, report in results:
-        found = ", ".join(loud(report)) or "-"
-        print(f"{'bug ' if case.rule else 'ok  '} {case.name:45} expected {case.rule or '-':28} found {found}"
-              + (f"  ERROR {report.error}" if report.error else ""))
-    print(score(results))
+    print_table([(case, check_case(case)) for case in CASES], width=28)
